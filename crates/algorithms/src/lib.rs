@@ -1,0 +1,11 @@
+//! # gardner-algorithms: finite-d algorithms on teacher data
+//!
+//! Every algorithm has a `Config` (serde, tuning parameters with defaults) and a
+//! `run(problem, &config, rng) -> Result<Trace<_>, Error>`; the [`Trace`] records
+//! per-iteration observables and ends in a [`Termination`].
+
+pub mod error;
+pub mod trace;
+
+pub use error::Error;
+pub use trace::{Termination, Trace};

@@ -1,0 +1,1 @@
+//! # gardner-sim: sweeps over (alpha, seed, d)

@@ -1,0 +1,1 @@
+//! # gardner-theory: the large-d theory
