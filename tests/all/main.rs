@@ -1,1 +1,4 @@
-mod x {}
+//! Cross-crate tests: theory against simulation at moderate d, and snapshots of the
+//! `--quick` figure tables. One binary (faer is monomorphised once).
+
+mod snapshots;
