@@ -12,6 +12,7 @@ pub mod channel;
 pub mod data;
 pub mod error;
 pub mod gauss;
+pub mod loss;
 pub mod prior;
 pub mod rng;
 pub mod special;
@@ -20,6 +21,7 @@ mod testing;
 
 pub use channel::{Abs, AnyChannel, Channel, ChannelSpec, LabelLaw, Linear, Probit};
 pub use data::{Dataset, teacher_data};
+pub use loss::{Loss, LossError};
 pub use error::Error;
 pub use prior::{AnyPrior, GaussBernoulli, Gaussian, Prior, PriorSpec, Rademacher};
 pub use rng::{Rng, stream, streams};
