@@ -5,7 +5,9 @@
 //! per-iteration observables and ends in a [`Termination`].
 
 pub mod error;
+pub mod gamp;
 pub mod trace;
 
 pub use error::Error;
+pub use gamp::{Gamp, GampStep};
 pub use trace::{Termination, Trace};
