@@ -6,6 +6,8 @@
 
 pub mod error;
 pub mod gamp;
+pub mod gd;
+pub mod overparam;
 pub mod trace;
 
 pub use error::Error;

@@ -1,0 +1,541 @@
+//! Gradient descent on an over-parametrised two-layer network with quadratic activation for
+//! real phase retrieval (Sarao Mannelli, Vanden-Eijnden, Zdeborová, NeurIPS'20,
+//! arXiv:2006.15459; talk slides "Over-parametrised ERM for phase retrieval" and "GD for
+//! over-parametrised phase retrieval").
+//!
+//! # Model and normalisation
+//! Data: X_{μi} ~ N(0, 1/d), n = round(α d), y_μ = |X_μ·w*| (use
+//! [`crate::gd::spherical_teacher`], ‖w*‖² = d). Student: m hidden units w_a ∈ ℝ^d, the
+//! columns of W (d × m), output ŷ_μ = (1/m) Σ_a (X_μ·w_a)² = X_μᵀ A X_μ with A = W Wᵀ/m.
+//! The talk's loss is L(W) = Σ_μ [y_μ² − ŷ_μ]², and W(0) has i.i.d. N(0, 1) entries
+//! (so A(0) ≈ I and ŷ_μ(0) ≈ 1 = E y²).
+//!
+//! We descend H(W) = (m/4) L(W), whose gradient is
+//!
+//! ```text
+//! ∂H/∂w_a = −Σ_μ r_μ (X_μ·w_a) X_μ,   r_μ = y_μ² − ŷ_μ,   i.e.  ∇H = −Xᵀ diag(r) X W.
+//! ```
+//!
+//! The factor m/4 fixes the time scale: under this flow Ȧ = R A + A R with
+//! R = Σ_μ r_μ X_μ X_μᵀ, independent of m, whereas the flow of L moves A at rate O(1/m).
+//! Gradient flow of L is the same path at time 4t/m; gradient descent of L with step η_L is
+//! this one with step η = η_L · 4/m. For m = 1 this is unconstrained GD on
+//! H = ¼ Σ (y² − h²)², the loss of [`crate::gd`] without the sphere.
+//! The reported `train_loss = (1/4n) Σ_μ r_μ²` does not depend on m.
+//!
+//! # Generalisation error and success
+//! gen_error = ‖A − A*‖_F² / ‖A*‖_F² with A* = w* w*ᵀ, computed without forming d × d
+//! matrices: ‖A‖_F² = ‖WᵀW‖_F²/m², tr(A A*) = ‖Wᵀw*‖²/m, ‖A*‖_F² = ‖w*‖⁴ (cost O(d m²)).
+//! **Success** is a final gen_error < [`SUCCESS_GEN_ERROR`] = 1e-3.
+//!
+//! # Cost and stopping
+//! Each step is two faer matrix products, P = X W and G = Xᵀ(diag(r) P): 4 n d m flops.
+//! Convergence to the zero-loss set is **algebraic** in time (A's excess eigenvalues decay
+//! like powers of 1/t; gen_error ≈ t^{-1.6} at α = 3, d = m = 40), so "success" is relative
+//! to a time budget: success = gen_error < 1e-3 before `max_steps · step`. The run stops
+//! ([`Stop`]) with `Converged` status when
+//! - gen_error < [`SUCCESS_GEN_ERROR`] (checked at recorded steps, if
+//!   [`Config::stop_on_success`]): [`Stop::Success`];
+//! - train_loss < [`Config::loss_tol`] (a zero-loss minimum: for m ≥ d and α < 2 generically
+//!   not A*, Theorem 3.1 of 2006.15459): [`Stop::ZeroLoss`];
+//! - the RMS gradient ‖∇H‖_F/√(d m) < [`Config::grad_tol`]: [`Stop::Stationary`];
+//! - the decay of gen_error has stalled ([`Stop::Stalled`], if [`Config::stall_check_time`] is
+//!   set): at checkpoints t_j = t_0 2^j the local exponent p_j = log₂(g_{j−1}/g_j) is not
+//!   increasing (p_j ≤ p_{j−1}) and even the power-law extrapolation g_j (t_max/t_j)^{−p_j}
+//!   stays ≥ 1e-3. Decelerating decay (convergence to some g_∞ > 0) makes the extrapolation an
+//!   over-estimate of progress, so this stops only runs that would fail within the budget
+//!   anyway; accelerating phases (escape from a plateau) are never stopped.
+//!
+//! Otherwise `MaxIterations` after [`Config::max_steps`] ([`Stop::Budget`]); `Diverged` when
+//! anything becomes non-finite ([`Stop::NonFinite`]).
+
+use crate::error::Error;
+use crate::gd::{Problem, par};
+use crate::trace::{Termination, Trace};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, Par};
+use gardner_models::rng::Rng;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+/// Success threshold on the final generalisation error ‖A − A*‖_F²/‖A*‖_F².
+pub const SUCCESS_GEN_ERROR: f64 = 1e-3;
+
+fn default_step() -> f64 {
+    0.01
+}
+fn default_max_steps() -> usize {
+    100_000
+}
+fn default_loss_tol() -> f64 {
+    1e-10
+}
+fn default_grad_tol() -> f64 {
+    1e-8
+}
+fn default_record_every() -> usize {
+    100
+}
+fn default_threads() -> usize {
+    1
+}
+fn default_true() -> bool {
+    true
+}
+fn default_stall() -> Option<f64> {
+    Some(20.0)
+}
+
+/// The number of hidden units (physics, no default) and the tuning parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Number of hidden units m ≥ 1.
+    pub m_hidden: usize,
+    /// Euler step η in the time of H = (m/4) L (default 0.01).
+    #[serde(default = "default_step")]
+    pub step: f64,
+    /// Maximum number of steps.
+    #[serde(default = "default_max_steps")]
+    pub max_steps: usize,
+    /// Stop (`Converged`) when train_loss = (1/4n) Σ r_μ² falls below this.
+    #[serde(default = "default_loss_tol")]
+    pub loss_tol: f64,
+    /// Stop (`Converged`) when ‖∇H‖_F/√(d m) falls below this.
+    #[serde(default = "default_grad_tol")]
+    pub grad_tol: f64,
+    /// Record observables every this many steps (initial and final states always recorded).
+    #[serde(default = "default_record_every")]
+    pub record_every: usize,
+    /// Threads for the matrix products (1 = sequential).
+    #[serde(default = "default_threads")]
+    pub threads: usize,
+    /// Stop as soon as a recorded gen_error is below [`SUCCESS_GEN_ERROR`] (default true).
+    #[serde(default = "default_true")]
+    pub stop_on_success: bool,
+    /// First checkpoint time t_0 of the stall test (module docs); `None` disables it.
+    #[serde(default = "default_stall")]
+    pub stall_check_time: Option<f64>,
+}
+
+impl Config {
+    /// m hidden units with default tuning parameters.
+    pub fn new(m_hidden: usize) -> Result<Self, Error> {
+        let c = Self {
+            m_hidden,
+            step: default_step(),
+            max_steps: default_max_steps(),
+            loss_tol: default_loss_tol(),
+            grad_tol: default_grad_tol(),
+            record_every: default_record_every(),
+            threads: default_threads(),
+            stop_on_success: true,
+            stall_check_time: default_stall(),
+        };
+        c.validate()?;
+        Ok(c)
+    }
+    /// Validates every field.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.m_hidden == 0 {
+            return Err(Error::InvalidParameter {
+                name: "m_hidden",
+                value: 0.0,
+                bound: ">= 1",
+            });
+        }
+        crate::gd::Config {
+            step: self.step,
+            max_steps: self.max_steps,
+            loss_tol: self.loss_tol,
+            grad_tol: self.grad_tol,
+            record_every: self.record_every,
+            threads: self.threads,
+        }
+        .validate()?;
+        if let Some(t) = self.stall_check_time {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(Error::InvalidParameter {
+                    name: "stall_check_time",
+                    value: t,
+                    bound: "> 0 and finite",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a run stopped (finer than [`Termination`]; see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// gen_error fell below [`SUCCESS_GEN_ERROR`].
+    Success,
+    /// train_loss fell below the tolerance.
+    ZeroLoss,
+    /// The gradient fell below the tolerance.
+    Stationary,
+    /// The decay of gen_error stalled above the success threshold.
+    Stalled,
+    /// The step budget ran out.
+    Budget,
+    /// A non-finite loss or gradient.
+    NonFinite,
+}
+
+/// Result of [`run_from`]: the trace, the finer stop reason and the final W.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub trace: Trace<Step>,
+    pub stop: Stop,
+    pub w: Mat<f64>,
+}
+
+/// Observables of one recorded step (state W_k before the k-th update).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Step index k.
+    pub iteration: usize,
+    /// Time t = k η (time of H = (m/4) L).
+    pub time: f64,
+    /// train_loss = (1/4n) Σ_μ (y_μ² − ŷ_μ)².
+    pub train_loss: f64,
+    /// ‖A − A*‖_F² / ‖A*‖_F².
+    pub gen_error: f64,
+    /// RMS gradient ‖∇H‖_F/√(d m).
+    pub grad_norm: f64,
+}
+
+/// True when the run ended with gen_error < [`SUCCESS_GEN_ERROR`].
+pub fn succeeded(trace: &Trace<Step>) -> bool {
+    trace
+        .last()
+        .is_some_and(|s| s.gen_error < SUCCESS_GEN_ERROR)
+}
+
+/// Workspace of the loss/gradient evaluation (n × m and d × m buffers).
+struct Buffers {
+    p: Mat<f64>,
+    g: Mat<f64>,
+    r: Vec<f64>,
+    gram: Mat<f64>,
+    wts: Vec<f64>,
+}
+
+impl Buffers {
+    fn new(n: usize, d: usize, m: usize) -> Self {
+        Self {
+            p: Mat::zeros(n, m),
+            g: Mat::zeros(d, m),
+            r: vec![0.0; n],
+            gram: Mat::zeros(m, m),
+            wts: vec![0.0; m],
+        }
+    }
+}
+
+/// P = XW, r = y² − ŷ, then P ← diag(r) P and g = −Xᵀ P = ∇H. Returns (m/4) Σ r² = H.
+fn loss_grad_into(problem: &Problem, w: &Mat<f64>, b: &mut Buffers, par: Par) -> f64 {
+    let m = w.ncols();
+    let inv_m = 1.0 / m as f64;
+    matmul(
+        b.p.as_mut(),
+        Accum::Replace,
+        problem.x().as_ref(),
+        w.as_ref(),
+        1.0,
+        par,
+    );
+    b.r.iter_mut().for_each(|v| *v = 0.0);
+    for a in 0..m {
+        for (ri, &pi) in b.r.iter_mut().zip(b.p.col_as_slice(a)) {
+            *ri += pi * pi;
+        }
+    }
+    let mut loss = 0.0;
+    for (ri, &yi) in b.r.iter_mut().zip(problem.y()) {
+        *ri = yi * yi - *ri * inv_m;
+        loss += *ri * *ri;
+    }
+    for a in 0..m {
+        for (pi, &ri) in b.p.col_as_slice_mut(a).iter_mut().zip(&b.r) {
+            *pi *= ri;
+        }
+    }
+    matmul(
+        b.g.as_mut(),
+        Accum::Replace,
+        problem.x().transpose(),
+        b.p.as_ref(),
+        -1.0,
+        par,
+    );
+    0.25 * m as f64 * loss
+}
+
+/// H(W) = (m/4) Σ_μ (y_μ² − (1/m) Σ_a (X_μ·w_a)²)² and its gradient ∇H (d × m) in `grad`.
+pub fn loss_and_gradient(
+    problem: &Problem,
+    w: &Mat<f64>,
+    grad: &mut Mat<f64>,
+) -> Result<f64, Error> {
+    let (n, d, m) = (problem.n(), problem.d(), w.ncols());
+    if w.nrows() != d || m == 0 || grad.nrows() != d || grad.ncols() != m {
+        return Err(Error::Dimension(format!(
+            "W is {} x {m}, grad {} x {}, but d = {d} and m >= 1",
+            w.nrows(),
+            grad.nrows(),
+            grad.ncols()
+        )));
+    }
+    let mut b = Buffers::new(n, d, m);
+    let h = loss_grad_into(problem, w, &mut b, Par::Seq);
+    grad.copy_from(&b.g);
+    Ok(h)
+}
+
+/// ‖A − A*‖_F²/‖A*‖_F² for A = WWᵀ/m, A* = w*w*ᵀ, through the m × m Gram matrix.
+pub fn generalisation_error(w: &Mat<f64>, w_star: &[f64]) -> f64 {
+    let mut gram = Mat::zeros(w.ncols(), w.ncols());
+    let mut wts = vec![0.0; w.ncols()];
+    gen_error_into(w, w_star, &mut gram, &mut wts, Par::Seq)
+}
+
+fn gen_error_into(
+    w: &Mat<f64>,
+    w_star: &[f64],
+    gram: &mut Mat<f64>,
+    wts: &mut [f64],
+    par: Par,
+) -> f64 {
+    let m = w.ncols() as f64;
+    matmul(
+        gram.as_mut(),
+        Accum::Replace,
+        w.transpose(),
+        w.as_ref(),
+        1.0,
+        par,
+    );
+    let a2 = gram.squared_norm_l2() / (m * m);
+    matmul(
+        faer::ColMut::from_slice_mut(wts),
+        Accum::Replace,
+        w.transpose(),
+        faer::ColRef::from_slice(w_star),
+        1.0,
+        par,
+    );
+    let cross = wts.iter().map(|v| v * v).sum::<f64>() / m;
+    let s2: f64 = w_star.iter().map(|v| v * v).sum();
+    let astar2 = s2 * s2;
+    (a2 - 2.0 * cross + astar2) / astar2
+}
+
+/// W(0) with i.i.d. N(0, 1) entries (d × m), filled column by column.
+pub fn random_start(d: usize, m: usize, rng: &mut Rng) -> Mat<f64> {
+    let mut w = Mat::zeros(d, m);
+    for a in 0..m {
+        for v in w.col_as_slice_mut(a) {
+            *v = rng.sample::<f64, _>(StandardNormal);
+        }
+    }
+    w
+}
+
+/// GD from W(0) ~ N(0, 1) i.i.d. drawn from `rng`.
+pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<Step>, Error> {
+    config.validate()?;
+    let w0 = random_start(problem.d(), config.m_hidden, rng);
+    run_from(problem, config, w0).map(|o| o.trace)
+}
+
+/// GD from `w0` (d × m_hidden).
+pub fn run_from(problem: &Problem, config: &Config, mut w: Mat<f64>) -> Result<Outcome, Error> {
+    config.validate()?;
+    let (n, d, m) = (problem.n(), problem.d(), config.m_hidden);
+    if w.nrows() != d || w.ncols() != m {
+        return Err(Error::Dimension(format!(
+            "W0 is {} x {} but d = {d}, m_hidden = {m}",
+            w.nrows(),
+            w.ncols()
+        )));
+    }
+    let s2: f64 = problem.w_star().iter().map(|v| v * v).sum();
+    if s2 == 0.0 {
+        return Err(Error::InvalidParameter {
+            name: "|w*|^2",
+            value: 0.0,
+            bound: "> 0 (gen_error is relative to |A*|)",
+        });
+    }
+    let par = par(config.threads);
+    let mut b = Buffers::new(n, d, m);
+    let eta = config.step;
+    let (nn, dm) = (n as f64, (d * m) as f64);
+    let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
+    // stall test: checkpoints at k_0 2^j, with the last two gen errors and exponent
+    let mut next_check = config
+        .stall_check_time
+        .map(|t| ((t / eta).ceil() as usize).max(1));
+    let (mut g_prev, mut p_prev): (Option<f64>, Option<f64>) = (None, None);
+    let mut k = 0usize;
+    let (termination, stop) = loop {
+        let h = loss_grad_into(problem, &w, &mut b, par);
+        let train_loss = h / (m as f64 * nn); // (m/4)Σr² / (m n) = Σr²/(4n)
+        let grad_norm = (b.g.squared_norm_l2() / dm).sqrt();
+        let checkpoint = next_check == Some(k);
+        let record = k % config.record_every == 0 || checkpoint;
+        let gen_now = if record {
+            Some(gen_error_into(
+                &w,
+                problem.w_star(),
+                &mut b.gram,
+                &mut b.wts,
+                par,
+            ))
+        } else {
+            None
+        };
+        let mut stop = if !(train_loss.is_finite()
+            && grad_norm.is_finite()
+            && gen_now.is_none_or(f64::is_finite))
+        {
+            Some((Termination::Diverged { iteration: k }, Stop::NonFinite))
+        } else if config.stop_on_success && gen_now.is_some_and(|g| g < SUCCESS_GEN_ERROR) {
+            Some((Termination::Converged, Stop::Success))
+        } else if train_loss < config.loss_tol {
+            Some((Termination::Converged, Stop::ZeroLoss))
+        } else if grad_norm < config.grad_tol {
+            Some((Termination::Converged, Stop::Stationary))
+        } else if k >= config.max_steps {
+            Some((Termination::MaxIterations, Stop::Budget))
+        } else {
+            None
+        };
+        if checkpoint && stop.is_none() {
+            let g = gen_now.expect("recorded at checkpoints");
+            if let Some(gp) = g_prev {
+                let p = (gp / g).log2();
+                let decelerating = p_prev.is_some_and(|pp| p <= pp);
+                let projected = g * (config.max_steps as f64 / k as f64).powf(-p.max(0.0));
+                if decelerating && projected >= SUCCESS_GEN_ERROR {
+                    stop = Some((Termination::Converged, Stop::Stalled));
+                }
+                p_prev = Some(p);
+            }
+            g_prev = Some(g);
+            next_check = Some(2 * k);
+        }
+        if stop.is_some() || record {
+            let gen_error = match gen_now {
+                Some(g) => g,
+                None => gen_error_into(&w, problem.w_star(), &mut b.gram, &mut b.wts, par),
+            };
+            steps.push(Step {
+                iteration: k,
+                time: k as f64 * eta,
+                train_loss,
+                gen_error,
+                grad_norm,
+            });
+        }
+        if let Some(s) = stop {
+            break s;
+        }
+        for a in 0..m {
+            for (wi, &gi) in w.col_as_slice_mut(a).iter_mut().zip(b.g.col_as_slice(a)) {
+                *wi -= eta * gi;
+            }
+        }
+        k += 1;
+    };
+    Ok(Outcome {
+        trace: Trace { steps, termination },
+        stop,
+        w,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gd::spherical_teacher;
+    use gardner_models::rng::stream;
+
+    fn dense_gen_error(w: &Mat<f64>, w_star: &[f64]) -> f64 {
+        let m = w.ncols() as f64;
+        let a: Mat<f64> = w * w.transpose() * faer::Scale(1.0 / m);
+        let s = faer::ColRef::from_slice(w_star);
+        let astar: Mat<f64> = s * s.transpose();
+        (&a - &astar).squared_norm_l2() / astar.squared_norm_l2()
+    }
+
+    #[test]
+    fn gen_error_trace_formula_matches_dense() {
+        let data = spherical_teacher(15, 2.0, &mut stream(7, 0)).unwrap();
+        for m in [1, 4, 15, 30] {
+            let w = random_start(15, m, &mut stream(7, m as u64));
+            let (a, b) = (
+                generalisation_error(&w, &data.w_star),
+                dense_gen_error(&w, &data.w_star),
+            );
+            assert!((a - b).abs() < 1e-12 * (1.0 + b), "m = {m}: {a} vs {b}");
+        }
+        // W = [w*] gives zero error
+        let w = Mat::from_fn(15, 1, |i, _| data.w_star[i]);
+        assert!(generalisation_error(&w, &data.w_star) < 1e-14);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let data = spherical_teacher(12, 3.0, &mut stream(8, 0)).unwrap();
+        let p = Problem::from_dataset(&data).unwrap();
+        for m in [1, 5, 24] {
+            let w = random_start(12, m, &mut stream(8, m as u64));
+            let mut g = Mat::zeros(12, m);
+            loss_and_gradient(&p, &w, &mut g).unwrap();
+            let mut scratch = Mat::zeros(12, m);
+            let eps = 1e-5;
+            for i in 0..12 {
+                for a in 0..m {
+                    let (mut wp, mut wm) = (w.clone(), w.clone());
+                    wp[(i, a)] += eps;
+                    wm[(i, a)] -= eps;
+                    let fd = (loss_and_gradient(&p, &wp, &mut scratch).unwrap()
+                        - loss_and_gradient(&p, &wm, &mut scratch).unwrap())
+                        / (2.0 * eps);
+                    assert!(
+                        (fd - g[(i, a)]).abs() <= 1e-6 * (1.0 + g[(i, a)].abs()),
+                        "m={m} ({i},{a}): fd {fd} vs {}",
+                        g[(i, a)]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn m_one_matches_unconstrained_phase_retrieval_loss() {
+        let data = spherical_teacher(10, 2.0, &mut stream(9, 0)).unwrap();
+        let p = Problem::from_dataset(&data).unwrap();
+        let w = random_start(10, 1, &mut stream(9, 1));
+        let mut g = Mat::zeros(10, 1);
+        let h = loss_and_gradient(&p, &w, &mut g).unwrap();
+        let mut g1 = vec![0.0; 10];
+        let h1 = crate::gd::loss_and_gradient(&p, w.col_as_slice(0), &mut g1).unwrap();
+        assert!((h - h1).abs() < 1e-12 * h1);
+        for i in 0..10 {
+            assert!((g[(i, 0)] - g1[i]).abs() < 1e-12 * (1.0 + g1[i].abs()));
+        }
+    }
+
+    #[test]
+    fn config_requires_hidden_units() {
+        let e = Config::new(0).unwrap_err().to_string();
+        assert!(e.contains("m_hidden"), "{e}");
+        assert_eq!(Config::new(3).unwrap().step, 0.01);
+    }
+}
