@@ -4,6 +4,7 @@
 //! `run(problem, &config, rng) -> Result<Trace<_>, Error>`; the [`Trace`] records
 //! per-iteration observables and ends in a [`Termination`].
 
+pub mod erm;
 pub mod error;
 pub mod gamp;
 pub mod gd;

@@ -201,6 +201,19 @@ impl Loss {
                     (omega + v * y, omega)
                 };
                 let scale = 1.0 + omega.abs() + v * y.abs();
+                // g is exactly ≤ 0 at ω (y > 0) or ≥ 0 at ω (y < 0); at the other end,
+                // ω + V y, rounding of x − ω can flip the sign of the tiny true value
+                // V |y| σ(|y x|): widen that end by a few ulps of the scale until it brackets.
+                for k in 0..4 {
+                    let widen = 8.0 * f64::EPSILON * scale * (1 << (4 * k)) as f64;
+                    if y > 0.0 && g(hi) <= 0.0 {
+                        hi = omega + v * y + widen;
+                    } else if y < 0.0 && g(lo) >= 0.0 {
+                        lo = omega + v * y - widen;
+                    } else {
+                        break;
+                    }
+                }
                 let (glo, ghi) = (g(lo), g(hi));
                 if glo == 0.0 {
                     return Ok(lo);
@@ -417,6 +430,14 @@ mod tests {
         // far tails: the prox stays inside its bracket and finite
         let x = Loss::Logistic.prox(1.0, -500.0, 1e4).unwrap();
         assert!(x > -500.0 && x < 9500.0 && x.is_finite());
+        // the far end of the bracket is rounding-sensitive (seen in the ERM fixed point)
+        for (y, w, v) in [
+            (1.0, -50.52035234522201, 6.332434221261481),
+            (-1.0, 50.52035234522201, 6.332434221261481),
+        ] {
+            let x = Loss::Logistic.prox(y, w, v).unwrap();
+            assert!((x - (w + v * y)).abs() < 1e-12, "{x}");
+        }
         let x = Loss::Logistic.prox(1.0, 800.0, 1e-8).unwrap();
         assert!((x - 800.0).abs() < 1e-12);
         // bad V is an error, not a silent value

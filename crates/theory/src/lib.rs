@@ -1,1 +1,2 @@
 //! # gardner-theory: the large-d theory
+pub mod erm;
