@@ -35,6 +35,8 @@
 //! assert_eq!(out.points[0].stats["x"].count, 4);
 //! ```
 
+pub mod success;
+
 use gardner_models::rng::{Rng, streams};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
