@@ -1,7 +1,7 @@
 //! One GAMP iteration at d = 4000, α = 2 (X is 8000 × 4000, 256 MB) against the time of
 //! reading X twice (the memory-bandwidth bound of two mat-vecs), on one thread.
 //!
-//! Criterion measures four kernels; a summary with best-of-N wall times and the ratio to the
+//! Criterion measures four kernels; a summary with best-of-N interleaved wall times and the ratio to the
 //! bound (target: iteration ≤ 1.3 × two-pass read) is printed at the end.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -30,18 +30,6 @@ fn read_sum(x: &Mat<f64>) -> f64 {
         acc[0] += rest.iter().sum::<f64>();
     }
     acc.iter().sum()
-}
-
-fn best_of(reps: usize, mut f: impl FnMut()) -> Duration {
-    f();
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -99,22 +87,37 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    // Summary: best of 15 wall times, same kernels.
-    let reps = 15;
-    let read2 = best_of(reps, || {
-        black_box(read_sum(x) + read_sum(x));
-    });
-    let faer2 = best_of(reps, || {
-        matvec(x, &v, &mut xv, Par::Seq);
-        matvec_t(x, &u, &mut xtu, Par::Seq);
-        black_box((&xv, &xtu));
-    });
-    let it_fused = best_of(reps, || {
-        black_box(gamp_fused.step());
-    });
-    let it_plain = best_of(reps, || {
-        black_box(gamp_plain.step());
-    });
+    // Summary: the four kernels interleaved round by round (so that a change of machine load
+    // affects them alike), best of `reps` wall times each.
+    let reps = 20;
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed()
+    };
+    let mut best = [Duration::MAX; 4];
+    for _ in 0..reps {
+        let t = [
+            time(&mut || {
+                black_box(read_sum(x) + read_sum(x));
+            }),
+            time(&mut || {
+                matvec(x, &v, &mut xv, Par::Seq);
+                matvec_t(x, &u, &mut xtu, Par::Seq);
+                black_box((&xv, &xtu));
+            }),
+            time(&mut || {
+                black_box(gamp_fused.step());
+            }),
+            time(&mut || {
+                black_box(gamp_plain.step());
+            }),
+        ];
+        for k in 0..4 {
+            best[k] = best[k].min(t[k]);
+        }
+    }
+    let [read2, faer2, it_fused, it_plain] = best;
     let gb = (n * d * 8) as f64 / 1e9;
     let ms = |t: Duration| t.as_secs_f64() * 1e3;
     println!(

@@ -423,6 +423,7 @@ where
                     if let Ok(t) = serde_json::from_str::<TaskResult>(&line) {
                         let k = t.task as usize;
                         if k < total
+                            && t.seed < grid.seeds
                             && grid.task_index(t.point, t.seed) == t.task
                             && results[k].is_none()
                         {
