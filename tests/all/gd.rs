@@ -1,0 +1,166 @@
+//! Gradient descent on phase retrieval (spherical) and over-parametrised two-layer GD:
+//! constraint, step-size (gradient-flow) check, success well above / failure well below the
+//! thresholds at CI sizes, determinism. Gradients against finite differences are unit tests
+//! in `gardner_algorithms::{gd, overparam}`.
+
+use gardner_algorithms::Termination;
+use gardner_algorithms::gd::{self, Problem, spherical_teacher};
+use gardner_algorithms::overparam;
+use gardner_models::rng::stream;
+
+fn gd_final(d: usize, alpha: f64, seed: u64, step: f64) -> (gd::Step, Termination, Vec<f64>) {
+    let mut rng = stream(seed, 0);
+    let data = spherical_teacher(d, alpha, &mut rng).unwrap();
+    let p = Problem::from_dataset(&data).unwrap();
+    let w0 = gd::random_start(d, &mut rng);
+    let cfg = gd::Config {
+        step,
+        ..gd::Config::default()
+    };
+    let (trace, w) = gd::run_from(&p, &cfg, w0).unwrap();
+    (*trace.last().unwrap(), trace.termination, w)
+}
+
+#[test]
+fn gd_spherical_constraint_holds_to_1e_10() {
+    for (alpha, steps) in [(2.0, 1), (5.0, 37), (10.0, 2000)] {
+        let mut rng = stream(101, 0);
+        let data = spherical_teacher(120, alpha, &mut rng).unwrap();
+        let p = Problem::from_dataset(&data).unwrap();
+        let cfg = gd::Config {
+            max_steps: steps,
+            ..gd::Config::default()
+        };
+        let (trace, w) = gd::run_from(&p, &cfg, gd::random_start(120, &mut rng)).unwrap();
+        let q = w.iter().map(|v| v * v).sum::<f64>() / 120.0;
+        assert!(
+            (q - 1.0).abs() < 1e-10,
+            "alpha {alpha}: q - 1 = {:e}",
+            q - 1.0
+        );
+        assert!(trace.steps.iter().all(|s| s.overlap_abs <= 1.0 + 1e-10));
+    }
+}
+
+#[test]
+fn gd_halving_the_step_changes_the_final_overlap_little() {
+    // Default η = 0.01 against η/2 on the same data and start, at α where both outcomes occur.
+    let mut worst: f64 = 0.0;
+    for seed in 0..6 {
+        let (a, ta, _) = gd_final(100, 5.0, 200 + seed, 0.01);
+        let (b, tb, _) = gd_final(100, 5.0, 200 + seed, 0.005);
+        assert_eq!((ta, tb), (Termination::Converged, Termination::Converged));
+        worst = worst.max((a.overlap_abs - b.overlap_abs).abs());
+        // the physical stopping times agree too (gradient flow, not a step-size artefact)
+        assert!(
+            (a.time - b.time).abs() < 0.1 * a.time.max(1.0),
+            "seed {seed}: t {} vs {}",
+            a.time,
+            b.time
+        );
+    }
+    assert!(worst < 1e-2, "max |Δ|m|| = {worst}");
+}
+
+#[test]
+fn gd_succeeds_well_above_and_fails_well_below() {
+    let d = 80;
+    let count = |alpha: f64| {
+        (0..12)
+            .filter(|&s| gd_final(d, alpha, 300 + s, 0.01).0.overlap_abs >= gd::SUCCESS_OVERLAP)
+            .count()
+    };
+    let above = count(14.0);
+    let below = count(1.5);
+    assert!(above >= 11, "alpha = 14: {above}/12 successes");
+    assert!(below <= 1, "alpha = 1.5: {below}/12 successes");
+}
+
+#[test]
+fn gd_same_seed_same_trace() {
+    let run = |seed| {
+        let mut rng = stream(seed, 3);
+        let data = spherical_teacher(60, 6.0, &mut rng).unwrap();
+        let p = Problem::from_dataset(&data).unwrap();
+        gd::run(
+            &p,
+            &gd::Config {
+                record_every: 7,
+                ..gd::Config::default()
+            },
+            &mut rng,
+        )
+        .unwrap()
+    };
+    let (a, b, c) = (run(5), run(5), run(6));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert!(a.steps.len() > 2);
+}
+
+fn op_final(
+    d: usize,
+    m: usize,
+    alpha: f64,
+    seed: u64,
+    cfg: impl Fn(&mut overparam::Config),
+) -> overparam::Outcome {
+    let mut rng = stream(seed, 0);
+    let data = spherical_teacher(d, alpha, &mut rng).unwrap();
+    let p = Problem::from_dataset(&data).unwrap();
+    let mut c = overparam::Config::new(m).unwrap();
+    c.step = 0.02;
+    c.max_steps = 50_000;
+    cfg(&mut c);
+    overparam::run_from(&p, &c, overparam::random_start(d, m, &mut rng)).unwrap()
+}
+
+#[test]
+fn overparam_succeeds_above_two_and_interpolates_without_learning_below() {
+    // m ≥ d: at α = 6 GD reaches A* (gen error < 1e-3); at α = 1.3 < 2 the training loss goes
+    // to zero but A ≠ A* (non-unique minimisers, Theorem 3.1 of 2006.15459).
+    let (d, m) = (20, 40);
+    let above = (0..6)
+        .filter(|&s| op_final(d, m, 6.0, 400 + s, |_| {}).stop == overparam::Stop::Success)
+        .count();
+    assert!(above >= 5, "alpha = 6: {above}/6 successes");
+    for s in 0..4 {
+        let o = op_final(d, m, 1.3, 500 + s, |c| c.stall_check_time = None);
+        let last = o.trace.last().unwrap();
+        assert_ne!(o.stop, overparam::Stop::Success);
+        assert!(last.gen_error > 1e-2, "seed {s}: {last:?}");
+        assert!(
+            last.train_loss < 1e-4 * o.trace.steps[0].train_loss,
+            "seed {s}: {last:?}"
+        );
+    }
+}
+
+#[test]
+fn overparam_halving_the_step_follows_gradient_flow() {
+    // Same start, fixed horizon t = 50: gen error with η and η/2 agree to 1 %.
+    for (alpha, s) in [(2.5, 600), (4.0, 601)] {
+        let horizon = |eta: f64| {
+            let o = op_final(16, 32, alpha, s, |c| {
+                c.step = eta;
+                c.max_steps = (50.0 / eta).round() as usize;
+                c.stop_on_success = false;
+                c.stall_check_time = None;
+                c.loss_tol = 0.0;
+                c.grad_tol = 0.0;
+            });
+            assert_eq!(o.stop, overparam::Stop::Budget);
+            o.trace.last().unwrap().gen_error
+        };
+        let (a, b) = (horizon(0.02), horizon(0.01));
+        assert!((a - b).abs() < 1e-2 * b, "alpha {alpha}: {a} vs {b}");
+    }
+}
+
+#[test]
+fn overparam_same_seed_same_trace() {
+    let a = op_final(12, 6, 3.0, 700, |c| c.max_steps = 500);
+    let b = op_final(12, 6, 3.0, 700, |c| c.max_steps = 500);
+    assert_eq!(a.trace, b.trace);
+    assert_eq!(a.w, b.w);
+}
