@@ -9,8 +9,8 @@
 //!   one); `mmse = ρ − m_mmse`. (A third stable fixed point reached from neither start would be
 //!   missed; none occurs for the models of this crate.)
 //! - Generalisation errors at an overlap m (q = m by Nishimori), named so they cannot be confused:
-//!   * `gen_error_sq`: the squared-loss error of the Bayes-optimal predictor ŷ = E[y | ω],
-//!     Theorem 2 of the talk: E[y²] − E_ω[E(y|ω)²] = E_ω Var(y | ω, V), ω ~ N(0, m), V = ρ − m
+//!   * `gen_error_sq`: the squared-loss error of the Bayes-optimal predictor ŷ = E\[y | ω\],
+//!     Theorem 2 of the talk: E\[y²\] − E_ω\[E(y|ω)²\] = E_ω Var(y | ω, V), ω ~ N(0, m), V = ρ − m
 //!     (from [`LabelLaw`](gardner_models::LabelLaw) mean and second moment);
 //!   * `class_error`: the 0–1 error of the classifier sign(x·ŵ) against the labels sign(x·w*),
 //!     arccos(m/√(ρq))/π with q = m, i.e. arccos(√(m/ρ))/π (meaningful for sign/probit teachers;

@@ -12,22 +12,22 @@
 //! Reductions (each checked against brute-force nested quadrature of the definition in the
 //! tests of [`crate::reference`]):
 //! - **Probit(Δ)** (sign for Δ = 0), s² = V + Δ, κ² = m/s², β² = m/(s² + 2m):
-//!   E[g²] = 2 E_ω φ(ω/s)²/(s² H(−ω/s)) = ∫ φ(x)/H(−βx) dx / (π √(s²(s² + 2m))), a smooth
-//!   1-D integral for every m (trapezoid rule); Φ_out = 2 E_t[H(−κt) ln H(−κt)] (checked rule,
+//!   E\[g²\] = 2 E_ω φ(ω/s)²/(s² H(−ω/s)) = ∫ φ(x)/H(−βx) dx / (π √(s²(s² + 2m))), a smooth
+//!   1-D integral for every m (trapezoid rule); Φ_out = 2 E_t\[H(−κt) ln H(−κt)\] (checked rule,
 //!   split at t = 0 where it sharpens as V → 0).
-//! - **Abs** (phase retrieval): E_{y|ω}[y tanh(yω/V)] = ω exactly, so
-//!   V² E[g²] = V − E[y² sech²(yω/V)]; with z = √ρ a, ω = (m/ρ)z + √(mV/ρ) b the remainder is
-//!   ρ E[a² sech²(s a (s a + b))], s² = m/V; completing the square in b and the Fourier
+//! - **Abs** (phase retrieval): E_{y|ω}\[y tanh(yω/V)\] = ω exactly, so
+//!   V² E\[g²\] = V − E\[y² sech²(yω/V)\]; with z = √ρ a, ω = (m/ρ)z + √(mV/ρ) b the remainder is
+//!   ρ E\[a² sech²(s a (s a + b))\], s² = m/V; completing the square in b and the Fourier
 //!   transform of sech (∫ sech(x) e^{−ikx} dx = π sech(πk/2)) reduce it exactly to
 //!   ```text
 //!   E[y² sech²(yω/V)] = ρ Q(s²),   Q(x) = ∫_0^∞ sech(πk/2) (1 + x(1 + k²))^{−3/2} dk,
 //!   ```
 //!   analytic in |Im k| < 1 uniformly in x: the trapezoid rule with h = 1/6 is accurate to
 //!   ~1e-15 for every m ∈ (0, ρ), including m → ρ where the original integrand sharpens.
-//!   For x ≤ 1 the form V²E[g²] = −m + ρ(1 − Q) avoids cancellation.
-//!   Φ_out(m) = Φ_out(0) + ½ ∫_0^m E[g²] dm' with Φ_out(0) = ln 2 − ½ ln(2πρ) − ½, integrated in
-//!   ℓ = ln(ρ/V) where the integrand V E[g²] is smooth and bounded.
-//! - **Linear(Δ)**: E[g²] = 1/(V + Δ), Φ_out = −½ ln(2πe(V + Δ)).
+//!   For x ≤ 1 the form V²E\[g²\] = −m + ρ(1 − Q) avoids cancellation.
+//!   Φ_out(m) = Φ_out(0) + ½ ∫_0^m E\[g²\] dm' with Φ_out(0) = ln 2 − ½ ln(2πρ) − ½, integrated in
+//!   ℓ = ln(ρ/V) where the integrand V E\[g²\] is smooth and bounded.
+//! - **Linear(Δ)**: E\[g²\] = 1/(V + Δ), Φ_out = −½ ln(2πe(V + Δ)).
 
 use crate::error::Error;
 use crate::quad::{integrate, trapezoid_even, trapezoid_line};
@@ -41,7 +41,7 @@ const TOL: f64 = 1e-12;
 
 /// A channel whose replica potential and SE map the theory can evaluate.
 pub trait ChannelSide: Channel {
-    /// E_{ω,y}[g_out²] at overlap m and V = ρ − m (V > 0).
+    /// E_{ω,y}\[g_out²\] at overlap m and V = ρ − m (V > 0).
     fn e_gout2(&self, m: f64, v: f64) -> Result<f64, Error>;
     /// Φ_out(m; ρ) at overlap m and V = ρ − m (V > 0).
     fn phi_out(&self, m: f64, v: f64) -> Result<f64, Error>;
@@ -127,7 +127,7 @@ impl ChannelSide for Probit {
 const K_STEP: f64 = 1.0 / 6.0;
 const K_NODES: usize = 160;
 
-/// V·E[g_out²] of the abs channel, computed without cancellation (see module docs).
+/// V·E\[g_out²\] of the abs channel, computed without cancellation (see module docs).
 pub(crate) fn abs_v_e_gout2(m: f64, v: f64) -> Result<f64, Error> {
     let rho = m + v;
     let x = m / v;

@@ -8,8 +8,8 @@
 //! Φ_w is convex in m̂ with 2Φ_w' = m(m̂), so the infimum over m̂ at fixed m is attained at the
 //! m̂_w(m) that solves m(m̂) = m — the *inverse prior map* (closed form m̂ = m/(ρ(ρ − m)) for the
 //! Gaussian prior, Brent's method otherwise). [`f_rs_potential`] computes exactly this. Its
-//! derivative is ∂_m f_RS(m) = (α E[g²](m) − m̂_w(m))/2, so its stationary points are the SE
-//! fixed points, where m̂_w(m) = α E[g²](m) and f_RS(m) = f_RS(m, m̂).
+//! derivative is ∂_m f_RS(m) = (α E\[g²\](m) − m̂_w(m))/2, so its stationary points are the SE
+//! fixed points, where m̂_w(m) = α E\[g²\](m) and f_RS(m) = f_RS(m, m̂).
 //!
 //! **Perfect recovery** (m = ρ, reached by noiseless channels): f_RS(ρ − V) behaves like
 //! ½(α κ − d_w) ln(1/V) + O(1), with d_w = [`PriorSide::info_dimension`] and κ =
@@ -59,7 +59,7 @@ pub fn phi_out<P: PriorSide, C: ChannelSide>(prior: &P, channel: &C, m: f64) -> 
     channel.phi_out(m, v)
 }
 
-/// SE output map m̂(m) = 2α ∂_m Φ_out = α E[g_out²] at overlap m (V = ρ − m).
+/// SE output map m̂(m) = 2α ∂_m Φ_out = α E\[g_out²\] at overlap m (V = ρ − m).
 pub fn m_hat_of_m<P: PriorSide, C: ChannelSide>(
     prior: &P,
     channel: &C,
@@ -70,7 +70,7 @@ pub fn m_hat_of_m<P: PriorSide, C: ChannelSide>(
     Ok(alpha * channel.e_gout2(m, v)?)
 }
 
-/// SE prior map m(m̂) = 2 ∂_m̂ Φ_w = E[f_a²].
+/// SE prior map m(m̂) = 2 ∂_m̂ Φ_w = E\[f_a²\].
 pub fn m_of_m_hat<P: PriorSide>(prior: &P, m_hat: f64) -> Result<f64, Error> {
     Ok(prior.overlap(check_m_hat(m_hat)?)?.0)
 }

@@ -12,8 +12,8 @@
 //! - [`free_entropy`]: f_RS(m, m̂), the potential f_RS(m), perfect-recovery limits;
 //! - [`se`]: state evolution (damped iteration or exact bracketed fixed points, continuation);
 //! - [`bayes`]: MMSE, AMP error, generalisation errors ([`bayes_point`], [`bayes_curve`]);
-//! - [`thresholds`]: α_IT and α_AMP;
-//! - [`reference`]: slow brute-force definitions used to test the fast reductions;
+//! - [`thresholds`](mod@thresholds): α_IT and α_AMP;
+//! - [`reference`](mod@reference): slow brute-force definitions used to test the fast reductions;
 //! - [`error`]: the crate's error type.
 //!
 //! ## Glossary (symbol → field / argument name)
@@ -24,7 +24,7 @@
 //! | m | overlap ŵ·w*/d (Bayes: = q by Nishimori) | `m`, `m_amp`, `m_mmse` |
 //! | q | self-overlap ŵ·ŵ/d | `q` |
 //! | V | ρ − m: variance of z given ω, = Bayes MSE | `v`, `mse`, `mmse`, `mse_amp` |
-//! | m̂ | conjugate overlap, α E[g_out²] | `m_hat` |
+//! | m̂ | conjugate overlap, α E\[g_out²\] | `m_hat` |
 //! | A, B | natural parameters of ln Z_w(A, B) = ln E_w e^{Bw − Aw²/2}; GAMP's Σ = 1/A, R = B/A | — |
 //! | f_a, f_v | posterior mean / variance ∂_B, ∂²_B ln Z_w | `Prior::moments` |
 //! | ω | student field, N(0, m) in the theory | `omega` |
@@ -40,7 +40,6 @@
 
 pub mod bayes;
 pub mod channel_side;
-pub mod erm;
 pub mod error;
 pub mod free_entropy;
 pub mod prior_side;

@@ -14,7 +14,7 @@
 //! Closed forms / reductions used:
 //! - Gaussian(ρ): m = ρ²m̂/(1+ρm̂), V = ρ/(1+ρm̂), Φ_w = ½(ρm̂ − ln(1+ρm̂)).
 //! - Rademacher: with c = m̂ + √m̂ ξ ~ N(m̂, m̂) and N(c; m̂, m̂) = N(c; 0, m̂) e^{c − m̂/2},
-//!   for even F: E F(c) = e^{−m̂/2} E_{c~N(0,m̂)}[cosh(c) F(c)]. Hence
+//!   for even F: E F(c) = e^{−m̂/2} E_{c~N(0,m̂)}\[cosh(c) F(c)\]. Hence
 //!   V = E sech²(c) = e^{−m̂/2} E_{N(0,m̂)} sech(c) = e^{−m̂/2} ∫_0^∞ sech(πk/2) e^{−m̂k²/2} dk
 //!   (Fourier transform of sech), a smooth 1-D integral for all m̂ (trapezoid rule).
 //!   Φ_w = E ln cosh c − m̂/2 with E|c| in closed form and E ln(1+e^{−2|c|}) by checked quadrature.
@@ -32,14 +32,14 @@ const TOL: f64 = 1e-11;
 
 /// A prior whose replica potential and SE map the theory can evaluate.
 pub trait PriorSide: Prior {
-    /// (m, V) = (E[f_a w0], E[f_v]) at m̂ ≥ 0: the SE prior map, m + V = ρ.
+    /// (m, V) = (E\[f_a w0\], E\[f_v\]) at m̂ ≥ 0: the SE prior map, m + V = ρ.
     fn overlap(&self, m_hat: f64) -> Result<(f64, f64), Error>;
     /// Φ_w(m̂) = E_{w0,ξ} ln Z_w(m̂, m̂ w0 + √m̂ ξ).
     fn phi_w(&self, m_hat: f64) -> Result<f64, Error>;
     /// Rényi information dimension d_w of P_w (1 Gaussian, s Gauss–Bernoulli, 0 discrete):
     /// Φ_w(m̂) − m m̂/2 ≈ −(d_w/2) ln m̂ as m̂ → ∞.
     fn info_dimension(&self) -> f64;
-    /// lim_{m̂→∞} [Φ_w(m̂) − m(m̂) m̂/2] when finite (= −H(P_w) for a discrete prior).
+    /// lim_{m̂→∞} \[Φ_w(m̂) − m(m̂) m̂/2\] when finite (= −H(P_w) for a discrete prior).
     fn perfect_limit(&self) -> Option<f64>;
     /// The m̂ with V(m̂) = v (inverse prior map; m̂ = argmin of Φ_w(m̂) − m m̂/2), 0 < v ≤ ρ.
     fn m_hat_for(&self, v: f64) -> Result<f64, Error> {

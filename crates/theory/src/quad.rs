@@ -15,7 +15,7 @@ use std::cell::Cell;
 /// Relative bound on |T_h − T_2h| accepted by [`trapezoid_even`] / [`trapezoid_line`].
 pub(crate) const TRAPEZOID_CHECK: f64 = 1e-6;
 
-/// ∫_{−∞}^{∞} f(x) dx for an **even** f: h [f(0) + 2 Σ_{k=1}^{n} f(kh)], checked against step 2h.
+/// ∫_{−∞}^{∞} f(x) dx for an **even** f: h \[f(0) + 2 Σ_{k=1}^{n} f(kh)\], checked against step 2h.
 pub(crate) fn trapezoid_even(
     context: &'static str,
     f: impl Fn(f64) -> f64,
@@ -33,7 +33,7 @@ pub(crate) fn trapezoid_even(
     check(context, fine, coarse)
 }
 
-/// ∫_{lo}^{hi} f(x) dx ≈ h Σ_k f(kh), k h ∈ [lo, hi] (f negligible at both ends), checked.
+/// ∫_{lo}^{hi} f(x) dx ≈ h Σ_k f(kh), k h ∈ \[lo, hi\] (f negligible at both ends), checked.
 pub(crate) fn trapezoid_line(
     context: &'static str,
     f: impl Fn(f64) -> f64,
@@ -133,7 +133,7 @@ impl Convergency<f64> for XTol {
     }
 }
 
-/// Root of f in [a, b] (f(a), f(b) of opposite signs) by Brent's method, to `xtol` in x.
+/// Root of f in \[a, b\] (f(a), f(b) of opposite signs) by Brent's method, to `xtol` in x.
 /// Errors raised inside f abort the search and are returned.
 pub(crate) fn brent(
     context: &'static str,
@@ -172,7 +172,7 @@ pub(crate) fn brent(
     })
 }
 
-/// Minimum of f on [a, b] by golden-section search to `xtol`: returns (x_min, f(x_min)).
+/// Minimum of f on \[a, b\] by golden-section search to `xtol`: returns (x_min, f(x_min)).
 pub(crate) fn golden_min(
     mut f: impl FnMut(f64) -> Result<f64, Error>,
     mut a: f64,

@@ -57,7 +57,7 @@ fn nested<C: Channel>(c: &C, m: f64, v: f64, f: impl Fn(f64, f64) -> f64) -> Res
     expect_normal_split(outer, &[0.0], TOL).map_err(Error::integration("reference nested integral"))
 }
 
-/// E[g_out²] by nested quadrature of the definition.
+/// E\[g_out²\] by nested quadrature of the definition.
 pub fn e_gout2<C: Channel>(c: &C, m: f64, v: f64) -> Result<f64, Error> {
     nested(c, m, v, |y, w| c.g_out(y, w, v).0.powi(2))
 }
@@ -67,7 +67,7 @@ pub fn phi_out<C: Channel>(c: &C, m: f64, v: f64) -> Result<f64, Error> {
     nested(c, m, v, |y, w| c.log_z(y, w, v))
 }
 
-/// E[∂_ω g_out] by nested quadrature (= −E[g_out²] for Bayes-optimal channels).
+/// E\[∂_ω g_out\] by nested quadrature (= −E\[g_out²\] for Bayes-optimal channels).
 pub fn e_dgout<C: Channel>(c: &C, m: f64, v: f64) -> Result<f64, Error> {
     nested(c, m, v, |y, w| c.g_out(y, w, v).1)
 }

@@ -128,7 +128,7 @@ pub enum SeStatus {
 pub enum FixedPointKind {
     /// 0 < m < ρ.
     Interior,
-    /// m = 0 (uninformative; a fixed point when E[g²] vanishes at m = 0).
+    /// m = 0 (uninformative; a fixed point when E\[g²\] vanishes at m = 0).
     Trivial,
     /// m = ρ, MSE = 0, m̂ = +∞.
     PerfectRecovery,
@@ -143,7 +143,7 @@ pub struct SeResult {
     pub m: f64,
     /// MSE = ρ − m (computed without cancellation).
     pub mse: f64,
-    /// m̂ = α E[g²](m) (+∞ at perfect recovery).
+    /// m̂ = α E\[g²\](m) (+∞ at perfect recovery).
     pub m_hat: f64,
     /// Iterations (Iterate) or map evaluations (Bracket).
     pub iterations: usize,

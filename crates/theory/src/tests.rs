@@ -58,7 +58,7 @@ fn fd(f: impl Fn(f64) -> f64, x: f64) -> f64 {
     (f(x + h) - f(x - h)) / (2.0 * h)
 }
 
-/// E[g²] and Φ_out of the fast reductions (closed forms, Fourier reduction of the abs channel,
+/// E\[g²\] and Φ_out of the fast reductions (closed forms, Fourier reduction of the abs channel,
 /// 1-D probit form) agree with nested quadrature of the definitions over labels and fields,
 /// at m/ρ ∈ {1e-4, 0.5, 0.99, 0.99999} and two values of ρ.
 #[test]
@@ -84,7 +84,7 @@ fn fast_output_integrals_match_definitions() {
     }
 }
 
-/// Output-side Nishimori identity E[∂_ω g_out] = −E[g_out²] (by nested quadrature).
+/// Output-side Nishimori identity E\[∂_ω g_out\] = −E\[g_out²\] (by nested quadrature).
 #[test]
 fn output_nishimori_identity() {
     for c in channels() {
@@ -95,7 +95,7 @@ fn output_nishimori_identity() {
     }
 }
 
-/// m̂/α = E[g²] = 2 ∂_m Φ_out(m; ρ) by central differences at fixed ρ.
+/// m̂/α = E\[g²\] = 2 ∂_m Φ_out(m; ρ) by central differences at fixed ρ.
 #[test]
 fn output_map_is_derivative_of_phi_out() {
     for c in channels() {
@@ -136,7 +136,7 @@ fn prior_map_is_derivative_of_phi_w() {
     }
 }
 
-/// Prior-side Nishimori identity E[f_a w0] = E[f_a²] = m(m̂), with E[f_a w0] by quadrature over
+/// Prior-side Nishimori identity E\[f_a w0\] = E\[f_a²\] = m(m̂), with E\[f_a w0\] by quadrature over
 /// w0 ~ P_w and ξ.
 #[test]
 fn prior_nishimori_identity() {
@@ -415,7 +415,7 @@ fn phase_retrieval_weak_recovery_at_one_half() {
     assert!(hi.kind == FixedPointKind::Interior && hi.m > 1e-4, "{hi:?}");
 }
 
-/// Everything stays finite (apart from the documented ±∞ at perfect recovery) on α ∈ [0.01, 100].
+/// Everything stays finite (apart from the documented ±∞ at perfect recovery) on α ∈ \[0.01, 100\].
 #[test]
 fn finite_over_alpha_range() {
     let alphas: Vec<f64> = (0..41)
