@@ -16,20 +16,31 @@ use std::time::{Duration, Instant};
 const D: usize = 4000;
 const ALPHA: f64 = 2.0;
 
-/// Sum of every entry of X, column by column with 8 accumulators: one pure read of X.
+/// Sum of every entry of X: one pure read of X. Four columns at a time with 8 accumulators
+/// each (four concurrent read streams, as in the fused GAMP sweep and in faer's kernels).
 fn read_sum(x: &Mat<f64>) -> f64 {
-    let mut acc = [0.0f64; 8];
-    for j in 0..x.ncols() {
-        let col = x.col(j).try_as_col_major().unwrap().as_slice();
-        let (chunks, rest) = col.as_chunks::<8>();
-        for c in chunks {
-            for k in 0..8 {
-                acc[k] += c[k];
+    let col = |j: usize| x.col(j).try_as_col_major().unwrap().as_slice();
+    let mut acc = [[0.0f64; 8]; 4];
+    let mut j = 0;
+    let mut rest = 0.0;
+    while j + 4 <= x.ncols() {
+        let c = [col(j), col(j + 1), col(j + 2), col(j + 3)].map(|c| c.as_chunks::<8>());
+        for r in 0..c[0].0.len() {
+            for q in 0..4 {
+                for k in 0..8 {
+                    acc[q][k] += c[q].0[r][k];
+                }
             }
         }
-        acc[0] += rest.iter().sum::<f64>();
+        for q in 0..4 {
+            rest += c[q].1.iter().sum::<f64>();
+        }
+        j += 4;
     }
-    acc.iter().sum()
+    for j in j..x.ncols() {
+        rest += col(j).iter().sum::<f64>();
+    }
+    acc.iter().flatten().sum::<f64>() + rest
 }
 
 fn bench(c: &mut Criterion) {
@@ -119,30 +130,34 @@ fn bench(c: &mut Criterion) {
     }
     let [read2, faer2, it_fused, it_plain] = best;
     let gb = (n * d * 8) as f64 / 1e9;
+    // The bound: the fastest of the two ways of streaming X twice.
+    let bound = read2.min(faer2);
     let ms = |t: Duration| t.as_secs_f64() * 1e3;
+    let rate = |t: Duration| 2.0 * gb / t.as_secs_f64();
     println!(
         "\nGAMP iteration, d = {d}, n = {n} (X = {:.0} MB), 1 thread, best of {reps}:",
         gb * 1e3
     );
     println!(
-        "  read X twice (bound)        {:8.2} ms  ({:.1} GB/s)",
+        "  read X twice, plain sum     {:8.2} ms  ({:.1} GB/s)",
         ms(read2),
-        2.0 * gb / read2.as_secs_f64()
+        rate(read2)
     );
     println!(
-        "  two faer mat-vecs           {:8.2} ms  = {:.2} x bound",
+        "  two faer mat-vecs alone     {:8.2} ms  ({:.1} GB/s)",
         ms(faer2),
-        ms(faer2) / ms(read2)
+        rate(faer2)
     );
+    println!("  bound = the faster of these {:8.2} ms", ms(bound));
     println!(
         "  GAMP iteration, fused       {:8.2} ms  = {:.2} x bound (target <= 1.3)",
         ms(it_fused),
-        ms(it_fused) / ms(read2)
+        ms(it_fused) / ms(bound)
     );
     println!(
         "  GAMP iteration, 2 mat-vecs  {:8.2} ms  = {:.2} x bound",
         ms(it_plain),
-        ms(it_plain) / ms(read2)
+        ms(it_plain) / ms(bound)
     );
     println!(
         "  GAMP state after the runs: m = {:.4}",

@@ -341,16 +341,31 @@ impl<'a, P: Prior, C: Channel> Gamp<'a, P, C> {
             // One sweep over X: column i gives (Xᵀ g)_i, hence a_i^{new}, and is added into
             // X a^{new} while it is still in cache. Same arithmetic as two mat-vecs, half the
             // memory traffic.
+            // Columns go in blocks of 4: four concurrent read streams keep more cache misses in
+            // flight, g is loaded once per block, and X a^{new} is updated once per block.
             self.xa_next.fill(0.0);
-            for i in 0..d {
-                let col = self
-                    .x
-                    .col(i)
+            let x = self.x;
+            let col = |i: usize| {
+                x.col(i)
                     .try_as_col_major()
                     .expect("column-major X")
-                    .as_slice();
-                let a_new = prior_update(i, dot(col, &self.g), &mut self.a);
-                axpy(&mut self.xa_next, a_new, col);
+                    .as_slice()
+            };
+            let mut i = 0;
+            while i + 4 <= d {
+                let cols = [col(i), col(i + 1), col(i + 2), col(i + 3)];
+                let dots = dot4(cols, &self.g);
+                let mut a_new = [0.0; 4];
+                for k in 0..4 {
+                    a_new[k] = prior_update(i + k, dots[k], &mut self.a);
+                }
+                axpy4(&mut self.xa_next, a_new, cols);
+                i += 4;
+            }
+            for i in i..d {
+                let c = col(i);
+                let a_new = prior_update(i, dot(c, &self.g), &mut self.a);
+                axpy(&mut self.xa_next, a_new, c);
             }
             std::mem::swap(&mut self.xa, &mut self.xa_next);
         } else {
@@ -423,6 +438,41 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
         tail += a * b;
     }
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// The four dot products x_k·y with the summation order of [`dot`] (same results).
+#[inline]
+fn dot4(x: [&[f64]; 4], y: &[f64]) -> [f64; 4] {
+    let (yc, yr) = y.as_chunks::<8>();
+    let xc = x.map(|c| c.as_chunks::<8>().0);
+    let mut acc = [[0.0f64; 8]; 4];
+    for (r, b) in yc.iter().enumerate() {
+        for j in 0..4 {
+            let a = &xc[j][r];
+            for k in 0..8 {
+                acc[j][k] += a[k] * b[k];
+            }
+        }
+    }
+    let base = yc.len() * 8;
+    std::array::from_fn(|j| {
+        let acc = &acc[j];
+        let mut tail = 0.0;
+        for (a, b) in x[j][base..].iter().zip(yr) {
+            tail += a * b;
+        }
+        ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    })
+}
+
+/// y += Σ_k α_k x_k.
+#[inline]
+fn axpy4(y: &mut [f64], alpha: [f64; 4], x: [&[f64]; 4]) {
+    let n = y.len();
+    let (x0, x1, x2, x3) = (&x[0][..n], &x[1][..n], &x[2][..n], &x[3][..n]);
+    for r in 0..n {
+        y[r] += alpha[0] * x0[r] + alpha[1] * x1[r] + alpha[2] * x2[r] + alpha[3] * x3[r];
+    }
 }
 
 /// y += α x.
