@@ -119,7 +119,7 @@ fn output_map_is_derivative_of_phi_out() {
 #[test]
 fn prior_map_is_derivative_of_phi_w() {
     for p in priors() {
-        for mh in [0.05, 0.3, 1.5, 6.0] {
+        for mh in [0.05, 0.3, 1.5, 6.0, 200.0] {
             let d = fd(|x| p.phi_w(x).unwrap(), mh);
             let (m, v) = p.overlap(mh).unwrap();
             assert!(
