@@ -74,8 +74,9 @@ pub struct Ctx {
     pub spec_path: PathBuf,
     /// Text of `papers/<id>.toml`.
     pub spec_text: String,
-    /// Directory for resumable per-task results (`data/.cache/<id>-<mode>`).
-    pub cache_dir: PathBuf,
+    /// Directory for resumable per-task results (`data/.cache/<id>-<mode>`); `None` under
+    /// `--check` and in tests, which must recompute everything.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Ctx {

@@ -29,7 +29,7 @@ pub fn find(id: &str) -> Result<&'static dyn Figure> {
 }
 
 /// Build the context of a run: reads `papers/<id>.toml`.
-pub fn context(root: &Path, fig: &dyn Figure, mode: Mode, threads: usize, progress: bool) -> Result<Ctx> {
+pub fn context(root: &Path, fig: &dyn Figure, mode: Mode, threads: usize, progress: bool, cache: bool) -> Result<Ctx> {
     let spec_path = root.join("papers").join(format!("{}.toml", fig.id()));
     let spec_text = std::fs::read_to_string(&spec_path).map_err(|e| err(format!("{}: {e}", spec_path.display())))?;
     Ok(Ctx {
@@ -38,14 +38,15 @@ pub fn context(root: &Path, fig: &dyn Figure, mode: Mode, threads: usize, progre
         progress,
         spec_path,
         spec_text,
-        cache_dir: root.join("data").join(".cache").join(format!("{}-{}", fig.id(), mode.name())),
+        cache_dir: cache.then(|| root.join("data").join(".cache").join(format!("{}-{}", fig.id(), mode.name()))),
     })
 }
 
-/// Compute a figure in memory (used by `reproduce` and by the snapshot tests).
-pub fn compute(root: &Path, id: &str, mode: Mode, threads: usize, progress: bool) -> Result<(Ctx, Output, f64)> {
+/// Compute a figure in memory (used by `reproduce` and by the snapshot tests); `cache`
+/// enables the resumable per-task cache under `data/.cache/`.
+pub fn compute(root: &Path, id: &str, mode: Mode, threads: usize, progress: bool, cache: bool) -> Result<(Ctx, Output, f64)> {
     let fig = find(id)?;
-    let ctx = context(root, fig, mode, threads, progress)?;
+    let ctx = context(root, fig, mode, threads, progress, cache)?;
     let t0 = Instant::now();
     let out = fig.run(&ctx)?;
     Ok((ctx, out, t0.elapsed().as_secs_f64()))
@@ -55,7 +56,8 @@ pub fn compute(root: &Path, id: &str, mode: Mode, threads: usize, progress: bool
 /// Returns a human-readable report of what was written or checked.
 pub fn reproduce(root: &Path, id: &str, mode: Mode, check: bool, threads: usize, progress: bool) -> Result<String> {
     let fig = find(id)?;
-    let (ctx, out, secs) = compute(root, id, mode, threads, progress)?;
+    // --check recomputes everything: no cached task may stand in for a regenerated one.
+    let (ctx, out, secs) = compute(root, id, mode, threads, progress, !check)?;
     let dir = output::data_dir(root, mode);
     let csv = output::csv_text(&out.table)?;
     let summary = output::summary_text(fig, &ctx, &out, root, secs)?;

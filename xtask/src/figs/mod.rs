@@ -1,8 +1,12 @@
 //! The figure catalogue (DESIGN.md), one module per figure. Register new figures in [`all`].
 
+pub mod common;
+pub mod fig1;
+pub mod fig3;
+
 use crate::figure::Figure;
 
 /// Every reproducible figure, in talk order.
 pub fn all() -> Vec<&'static dyn Figure> {
-    vec![]
+    vec![&fig1::Fig1, &fig3::Fig3]
 }
