@@ -102,7 +102,7 @@ pub(crate) fn integrate(
         });
     }
     let tolerance = tol * out.integral.abs().max(1.0);
-    if !(out.error_estimate <= tolerance) {
+    if out.error_estimate.is_nan() || out.error_estimate > tolerance {
         return Err(Error::Integration {
             context,
             source: IntegrationError::Inaccurate {

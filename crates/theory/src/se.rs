@@ -231,20 +231,21 @@ impl<'a, P: PriorSide, C: ChannelSide> SeMap<'a, P, C> {
                 )?;
                 return Ok((FixedPointKind::Interior, root));
             }
-            if let Some(p2) = prev2 {
-                if prev.1 < p2.1 && prev.1 < sx {
-                    let (lo, hi) = (p2.0.min(x), p2.0.max(x));
-                    let (xm, sm) = golden_min(s, lo, hi, 1e-9)?;
-                    if sm <= 0.0 {
-                        let root = brent(
-                            "SE fixed point (dip)",
-                            |y| self.r(y),
-                            p2.0.min(xm),
-                            p2.0.max(xm),
-                            1e-13,
-                        )?;
-                        return Ok((FixedPointKind::Interior, root));
-                    }
+            if let Some(p2) = prev2
+                && prev.1 < p2.1
+                && prev.1 < sx
+            {
+                let (lo, hi) = (p2.0.min(x), p2.0.max(x));
+                let (xm, sm) = golden_min(s, lo, hi, 1e-9)?;
+                if sm <= 0.0 {
+                    let root = brent(
+                        "SE fixed point (dip)",
+                        |y| self.r(y),
+                        p2.0.min(xm),
+                        p2.0.max(xm),
+                        1e-13,
+                    )?;
+                    return Ok((FixedPointKind::Interior, root));
                 }
             }
             if x.abs() >= X_MAX {
