@@ -26,14 +26,14 @@ fn read_sum(x: &Mat<f64>) -> f64 {
     while j + 4 <= x.ncols() {
         let c = [col(j), col(j + 1), col(j + 2), col(j + 3)].map(|c| c.as_chunks::<8>());
         for r in 0..c[0].0.len() {
-            for q in 0..4 {
-                for k in 0..8 {
-                    acc[q][k] += c[q].0[r][k];
+            for (aq, cq) in acc.iter_mut().zip(&c) {
+                for (a, v) in aq.iter_mut().zip(&cq.0[r]) {
+                    *a += v;
                 }
             }
         }
-        for q in 0..4 {
-            rest += c[q].1.iter().sum::<f64>();
+        for cq in &c {
+            rest += cq.1.iter().sum::<f64>();
         }
         j += 4;
     }
