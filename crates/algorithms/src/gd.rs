@@ -317,71 +317,141 @@ pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<St
     run_from(problem, config, w0).map(|(trace, _)| trace)
 }
 
-/// Spherical GD from `w0` (projected onto the sphere first). Returns the trace and the final w.
-pub fn run_from(
-    problem: &Problem,
-    config: &Config,
-    mut w: Vec<f64>,
-) -> Result<(Trace<Step>, Vec<f64>), Error> {
-    config.validate()?;
-    let (n, d) = (problem.n(), problem.d());
-    if w.len() != d {
-        return Err(Error::Dimension(format!(
-            "w0 has length {} but d = {d}",
-            w.len()
-        )));
+/// The GD iteration with its buffers, for callers that drive the steps themselves (the
+/// benchmark, custom stopping rules). [`run_from`] is a loop over [`Stepper::evaluate`] and
+/// [`Stepper::advance`]; neither allocates.
+#[derive(Debug, Clone)]
+pub struct Stepper<'a> {
+    problem: Problem<'a>,
+    eta: f64,
+    par: Par,
+    w: Vec<f64>,
+    h: Vec<f64>,
+    u: Vec<f64>,
+    g: Vec<f64>,
+    k: usize,
+}
+
+impl<'a> Stepper<'a> {
+    /// Starts at `w0` projected onto the sphere; checks shapes and the config.
+    pub fn new(problem: Problem<'a>, config: &Config, mut w0: Vec<f64>) -> Result<Self, Error> {
+        config.validate()?;
+        let (n, d) = (problem.n(), problem.d());
+        if w0.len() != d {
+            return Err(Error::Dimension(format!(
+                "w0 has length {} but d = {d}",
+                w0.len()
+            )));
+        }
+        if let Some(v) = w0.iter().find(|v| !v.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "w0",
+                value: *v,
+                bound: "finite",
+            });
+        }
+        project_to_sphere(&mut w0);
+        if w0.iter().all(|&v| v == 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "|w0|",
+                value: 0.0,
+                bound: "> 0",
+            });
+        }
+        Ok(Self {
+            problem,
+            eta: config.step,
+            par: config.par(),
+            w: w0,
+            h: vec![0.0; n],
+            u: vec![0.0; n],
+            g: vec![0.0; d],
+            k: 0,
+        })
     }
-    if let Some(v) = w.iter().find(|v| !v.is_finite()) {
-        return Err(Error::InvalidParameter {
-            name: "w0",
-            value: *v,
-            bound: "finite",
-        });
-    }
-    project_to_sphere(&mut w);
-    if w.iter().all(|&v| v == 0.0) {
-        return Err(Error::InvalidParameter {
-            name: "|w0|",
-            value: 0.0,
-            bound: "> 0",
-        });
-    }
-    let par = config.par();
-    let (dn, nn) = (d as f64, n as f64);
-    let eta = config.step;
-    let mut h = vec![0.0; n];
-    let mut u = vec![0.0; n];
-    let mut g = vec![0.0; d];
-    let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
-    let mut k = 0usize;
-    let termination = loop {
-        let loss = loss_grad_into(problem, &w, &mut h, &mut u, &mut g, par) / nn;
+
+    /// Loss, Riemannian gradient (kept for [`Stepper::advance`]) and overlap at the current
+    /// w: two mat-vecs (X w and Xᵀ u) and O(n + d) work.
+    pub fn evaluate(&mut self) -> Step {
+        let (dn, nn) = (self.problem.d() as f64, self.problem.n() as f64);
+        let loss = loss_grad_into(
+            &self.problem,
+            &self.w,
+            &mut self.h,
+            &mut self.u,
+            &mut self.g,
+            self.par,
+        ) / nn;
         // Riemannian gradient g_⊥ = g − (g·w/d) w, and the overlap.
         let (mut gw, mut m) = (0.0, 0.0);
-        for ((&gi, &wi), &si) in g.iter().zip(&w).zip(problem.w_star) {
+        for ((&gi, &wi), &si) in self.g.iter().zip(&self.w).zip(self.problem.w_star) {
             gw += gi * wi;
             m += wi * si;
         }
         let c = gw / dn;
         let mut gn2 = 0.0;
-        for (gi, &wi) in g.iter_mut().zip(&w) {
+        for (gi, &wi) in self.g.iter_mut().zip(&self.w) {
             *gi -= c * wi;
             gn2 += *gi * *gi;
         }
-        let grad_norm = (gn2 / dn).sqrt();
         m /= dn;
-        let step = Step {
-            iteration: k,
-            time: k as f64 * eta,
+        Step {
+            iteration: self.k,
+            time: self.k as f64 * self.eta,
             train_loss: loss,
             overlap: m,
             overlap_abs: m.abs(),
-            grad_norm,
-        };
-        let finite = loss.is_finite() && grad_norm.is_finite() && m.is_finite();
+            grad_norm: (gn2 / dn).sqrt(),
+        }
+    }
+
+    /// Euler step along −g_⊥ (from the last [`Stepper::evaluate`]) and retraction onto the
+    /// sphere. Returns false (and leaves w non-finite) if the new iterate is not finite.
+    pub fn advance(&mut self) -> bool {
+        let mut norm2 = 0.0;
+        for (wi, &gi) in self.w.iter_mut().zip(&self.g) {
+            *wi -= self.eta * gi;
+            norm2 += *wi * *wi;
+        }
+        self.k += 1;
+        if !(norm2.is_finite() && norm2 > 0.0) {
+            return false;
+        }
+        let s = (self.w.len() as f64 / norm2).sqrt();
+        self.w.iter_mut().for_each(|v| *v *= s);
+        true
+    }
+
+    /// Current iterate.
+    pub fn w(&self) -> &[f64] {
+        &self.w
+    }
+    /// Steps taken.
+    pub fn iteration(&self) -> usize {
+        self.k
+    }
+    /// The final iterate.
+    pub fn into_w(self) -> Vec<f64> {
+        self.w
+    }
+}
+
+/// Spherical GD from `w0` (projected onto the sphere first). Returns the trace and the final w.
+pub fn run_from(
+    problem: &Problem,
+    config: &Config,
+    w0: Vec<f64>,
+) -> Result<(Trace<Step>, Vec<f64>), Error> {
+    let mut st = Stepper::new(*problem, config, w0)?;
+    let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
+    let termination = loop {
+        let step = st.evaluate();
+        let k = step.iteration;
+        let finite =
+            step.train_loss.is_finite() && step.grad_norm.is_finite() && step.overlap.is_finite();
         let stop = if !finite {
             Some(Termination::Diverged { iteration: k })
-        } else if loss < config.loss_tol || grad_norm < config.grad_tol {
+        } else if step.train_loss < config.loss_tol || step.grad_norm < config.grad_tol {
             Some(Termination::Converged)
         } else if k >= config.max_steps {
             Some(Termination::MaxIterations)
@@ -394,20 +464,11 @@ pub fn run_from(
         if let Some(t) = stop {
             break t;
         }
-        // Euler step along −g_⊥, then retraction onto the sphere.
-        let mut norm2 = 0.0;
-        for (wi, &gi) in w.iter_mut().zip(&g) {
-            *wi -= eta * gi;
-            norm2 += *wi * *wi;
-        }
-        if !(norm2.is_finite() && norm2 > 0.0) {
+        if !st.advance() {
             break Termination::Diverged { iteration: k + 1 };
         }
-        let s = (dn / norm2).sqrt();
-        w.iter_mut().for_each(|v| *v *= s);
-        k += 1;
     };
-    Ok((Trace { steps, termination }, w))
+    Ok((Trace { steps, termination }, st.into_w()))
 }
 
 #[cfg(test)]

@@ -216,6 +216,7 @@ pub fn succeeded(trace: &Trace<Step>) -> bool {
 }
 
 /// Workspace of the loss/gradient evaluation (n × m and d × m buffers).
+#[derive(Debug)]
 struct Buffers {
     p: Mat<f64>,
     g: Mat<f64>,
@@ -352,53 +353,121 @@ pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<St
     run_from(problem, config, w0).map(|o| o.trace)
 }
 
+/// The over-parametrised GD iteration with its buffers, for callers that drive the steps
+/// themselves (the benchmark). [`run_from`] loops over [`Stepper::evaluate`] and
+/// [`Stepper::advance`]; neither allocates.
+#[derive(Debug)]
+pub struct Stepper<'a> {
+    problem: Problem<'a>,
+    eta: f64,
+    par: Par,
+    w: Mat<f64>,
+    b: Buffers,
+    k: usize,
+}
+
+impl<'a> Stepper<'a> {
+    /// Starts at `w0` (d × m_hidden); checks shapes and the config.
+    pub fn new(problem: Problem<'a>, config: &Config, w0: Mat<f64>) -> Result<Self, Error> {
+        config.validate()?;
+        let (n, d, m) = (problem.n(), problem.d(), config.m_hidden);
+        if w0.nrows() != d || w0.ncols() != m {
+            return Err(Error::Dimension(format!(
+                "W0 is {} x {} but d = {d}, m_hidden = {m}",
+                w0.nrows(),
+                w0.ncols()
+            )));
+        }
+        if w0.col_iter().any(|c| c.iter().any(|v| !v.is_finite())) {
+            return Err(Error::InvalidParameter {
+                name: "W0",
+                value: f64::NAN,
+                bound: "finite entries",
+            });
+        }
+        let s2: f64 = problem.w_star().iter().map(|v| v * v).sum();
+        if !(s2 > 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "|w*|^2",
+                value: s2,
+                bound: "> 0 (gen_error is relative to |A*|)",
+            });
+        }
+        Ok(Self {
+            problem,
+            eta: config.step,
+            par: par(config.threads),
+            w: w0,
+            b: Buffers::new(n, d, m),
+            k: 0,
+        })
+    }
+
+    /// (train_loss, RMS gradient) at the current W; keeps ∇H for [`Stepper::advance`].
+    /// Two matrix products, 4 n d m flops.
+    pub fn evaluate(&mut self) -> (f64, f64) {
+        let (n, d, m) = (self.problem.n(), self.problem.d(), self.w.ncols());
+        let h = loss_grad_into(&self.problem, &self.w, &mut self.b, self.par);
+        let train_loss = h / (m as f64 * n as f64); // (m/4)Σr² / (m n) = Σr²/(4n)
+        (
+            train_loss,
+            (self.b.g.squared_norm_l2() / (d * m) as f64).sqrt(),
+        )
+    }
+
+    /// gen_error at the current W (O(d m²)).
+    pub fn gen_error(&mut self) -> f64 {
+        gen_error_into(
+            &self.w,
+            self.problem.w_star(),
+            &mut self.b.gram,
+            &mut self.b.wts,
+            self.par,
+        )
+    }
+
+    /// W ← W − η ∇H with the gradient of the last [`Stepper::evaluate`].
+    pub fn advance(&mut self) {
+        let eta = self.eta;
+        for a in 0..self.w.ncols() {
+            for (wi, &gi) in self
+                .w
+                .col_as_slice_mut(a)
+                .iter_mut()
+                .zip(self.b.g.col_as_slice(a))
+            {
+                *wi -= eta * gi;
+            }
+        }
+        self.k += 1;
+    }
+
+    /// Steps taken.
+    pub fn iteration(&self) -> usize {
+        self.k
+    }
+    /// Current W.
+    pub fn w(&self) -> &Mat<f64> {
+        &self.w
+    }
+}
+
 /// GD from `w0` (d × m_hidden).
-pub fn run_from(problem: &Problem, config: &Config, mut w: Mat<f64>) -> Result<Outcome, Error> {
-    config.validate()?;
-    let (n, d, m) = (problem.n(), problem.d(), config.m_hidden);
-    if w.nrows() != d || w.ncols() != m {
-        return Err(Error::Dimension(format!(
-            "W0 is {} x {} but d = {d}, m_hidden = {m}",
-            w.nrows(),
-            w.ncols()
-        )));
-    }
-    let s2: f64 = problem.w_star().iter().map(|v| v * v).sum();
-    if s2 == 0.0 {
-        return Err(Error::InvalidParameter {
-            name: "|w*|^2",
-            value: 0.0,
-            bound: "> 0 (gen_error is relative to |A*|)",
-        });
-    }
-    let par = par(config.threads);
-    let mut b = Buffers::new(n, d, m);
+pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outcome, Error> {
+    let mut st = Stepper::new(*problem, config, w0)?;
     let eta = config.step;
-    let (nn, dm) = (n as f64, (d * m) as f64);
     let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
-    // stall test: checkpoints at k_0 2^j, with the last two gen errors and exponent
+    // stall test: checkpoints at k_0 2^j, with the last gen error and exponent
     let mut next_check = config
         .stall_check_time
         .map(|t| ((t / eta).ceil() as usize).max(1));
     let (mut g_prev, mut p_prev): (Option<f64>, Option<f64>) = (None, None);
-    let mut k = 0usize;
     let (termination, stop) = loop {
-        let h = loss_grad_into(problem, &w, &mut b, par);
-        let train_loss = h / (m as f64 * nn); // (m/4)Σr² / (m n) = Σr²/(4n)
-        let grad_norm = (b.g.squared_norm_l2() / dm).sqrt();
+        let k = st.iteration();
+        let (train_loss, grad_norm) = st.evaluate();
         let checkpoint = next_check == Some(k);
         let record = k % config.record_every == 0 || checkpoint;
-        let gen_now = if record {
-            Some(gen_error_into(
-                &w,
-                problem.w_star(),
-                &mut b.gram,
-                &mut b.wts,
-                par,
-            ))
-        } else {
-            None
-        };
+        let gen_now = if record { Some(st.gen_error()) } else { None };
         let mut stop = if !(train_loss.is_finite()
             && grad_norm.is_finite()
             && gen_now.is_none_or(f64::is_finite))
@@ -432,7 +501,7 @@ pub fn run_from(problem: &Problem, config: &Config, mut w: Mat<f64>) -> Result<O
         if stop.is_some() || record {
             let gen_error = match gen_now {
                 Some(g) => g,
-                None => gen_error_into(&w, problem.w_star(), &mut b.gram, &mut b.wts, par),
+                None => st.gen_error(),
             };
             steps.push(Step {
                 iteration: k,
@@ -445,17 +514,12 @@ pub fn run_from(problem: &Problem, config: &Config, mut w: Mat<f64>) -> Result<O
         if let Some(s) = stop {
             break s;
         }
-        for a in 0..m {
-            for (wi, &gi) in w.col_as_slice_mut(a).iter_mut().zip(b.g.col_as_slice(a)) {
-                *wi -= eta * gi;
-            }
-        }
-        k += 1;
+        st.advance();
     };
     Ok(Outcome {
         trace: Trace { steps, termination },
         stop,
-        w,
+        w: st.w,
     })
 }
 
