@@ -43,8 +43,9 @@
 //! started from a random, uninformative point (its overlap with w* is O(1/√d)).
 //!
 //! **Observables** (per iteration, [`GampStep`]): m = a·w*/d, q = a·a/d, mse = ‖a − w*‖²/d,
-//! the classification (test) error arccos(m/√(ρ q))/π of sign(x·a) against sign(x·w*) on a
-//! fresh Gaussian input, and the change. When the model is invariant under w → −w (a prior of
+//! the classification (test) error of sign(x·a) against sign(x·w*) on a fresh Gaussian input,
+//! which is exactly the angle arccos(a·w*/(‖a‖ ‖w*‖))/π of the instance (→ arccos(m/√(ρ q))/π
+//! as d → ∞; the instance's own ‖w*‖²/d is used, not ρ), and the change. When the model is invariant under w → −w (a prior of
 //! mean zero with an even log-partition, and a channel even in z such as |z|), the global sign
 //! cannot be learnt: m is reported as |m| and the MSE as the minimum over ±a.
 //!
@@ -160,7 +161,9 @@ pub struct GampStep {
     pub q: f64,
     /// ‖a − w*‖²/d (minimum over ±a for sign-invariant models).
     pub mse: f64,
-    /// arccos(m/√(ρ q))/π: probability that sign(x·a) ≠ sign(x·w*) for a fresh x.
+    /// Probability that sign(x·a) ≠ sign(x·w*) for a fresh Gaussian x: the angle between a and
+    /// w*, arccos(a·w*/(‖a‖ ‖w*‖))/π (→ arccos(m/√(ρ q))/π as d → ∞). For sign-invariant
+    /// models it uses |a·w*| and is not a meaningful error of the task (it is ≤ 1/2 always).
     pub test_error: f64,
     /// Mean posterior variance V = (1/d) Σ v_i (≈ ρ − q on the Nishimori line).
     pub variance: f64,
@@ -486,7 +489,7 @@ fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
 
 /// Overlaps of an estimate `a` with the teacher `w_star` (see [`GampStep`] for the definitions);
 /// `sign_invariant` reports |m| and the MSE minimised over ±a. Returns (m, q, mse, test_error).
-pub fn overlaps(a: &[f64], w_star: &[f64], rho: f64, sign_invariant: bool) -> (f64, f64, f64, f64) {
+pub fn overlaps(a: &[f64], w_star: &[f64], sign_invariant: bool) -> (f64, f64, f64, f64) {
     let d = a.len() as f64;
     let (mut aw, mut aa, mut ww) = (0.0, 0.0, 0.0);
     for (&ai, &wi) in a.iter().zip(w_star) {
@@ -499,8 +502,8 @@ pub fn overlaps(a: &[f64], w_star: &[f64], rho: f64, sign_invariant: bool) -> (f
         m = m.abs();
     }
     let mse = ((aa + ww - 2.0 * if sign_invariant { aw.abs() } else { aw }) / d).max(0.0);
-    let test_error = if q > 0.0 {
-        (m / (rho * q).sqrt()).clamp(-1.0, 1.0).acos() / std::f64::consts::PI
+    let test_error = if aa > 0.0 && ww > 0.0 {
+        (m * d / (aa * ww).sqrt()).clamp(-1.0, 1.0).acos() / std::f64::consts::PI
     } else {
         0.5
     };
@@ -586,7 +589,7 @@ pub fn run_on<P: Prior, C: Channel>(
     let mut termination = Termination::MaxIterations;
     for t in 1..=config.max_iter {
         let change = gamp.step();
-        let (m, q, mse, test_error) = overlaps(gamp.estimate(), w_star, rho, sign_invariant);
+        let (m, q, mse, test_error) = overlaps(gamp.estimate(), w_star, sign_invariant);
         let variance = gamp.variances().iter().sum::<f64>() / w_star.len() as f64;
         if !(change.is_finite() && q.is_finite() && m.is_finite() && variance.is_finite())
             || q > 1e12 * rho
@@ -750,6 +753,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn overlaps_of_simple_estimates() {
+        let w = [1.5, -0.5, 2.0, 0.1];
+        let ww = w.iter().map(|x| x * x).sum::<f64>() / 4.0;
+        let (m, q, mse, err) = overlaps(&w, &w, false);
+        assert!((m - ww).abs() < 1e-15 && (q - ww).abs() < 1e-15 && mse == 0.0 && err == 0.0);
+        let neg: Vec<f64> = w.iter().map(|x| -2.0 * x).collect();
+        let (m, _, mse, err) = overlaps(&neg, &w, false);
+        assert!(m < 0.0 && (mse - 9.0 * ww).abs() < 1e-12 && err == 1.0);
+        let (m, _, mse, err) = overlaps(&neg, &w, true);
+        assert!((m - 2.0 * ww).abs() < 1e-12 && (mse - ww).abs() < 1e-12 && err == 0.0);
+        // orthogonal estimate: error 1/2
+        let (_, _, _, err) = overlaps(&[1.0, 1.0, 0.0, 0.0], &[1.0, -1.0, 0.0, 0.0], false);
+        assert!((err - 0.5).abs() < 1e-15);
     }
 
     #[test]
