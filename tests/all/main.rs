@@ -1,5 +1,5 @@
 //! Cross-crate tests: theory against simulation at moderate d, and snapshots of the
 //! `--quick` figure tables. One binary (faer is monomorphised once).
 
-mod gd;
+mod bayes;
 mod snapshots;
