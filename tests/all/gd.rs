@@ -137,6 +137,21 @@ fn overparam_succeeds_above_two_and_interpolates_without_learning_below() {
 }
 
 #[test]
+fn overparam_stall_rule_stops_failures_early_and_never_a_success() {
+    // Below α = 2 (m ≥ d) the decay of gen_error stalls: stopped long before the budget, and
+    // the same runs without the rule end above the threshold too. Above, the rule never fires.
+    for s in 0..3 {
+        let with = op_final(20, 40, 1.5, 800 + s, |_| {});
+        let without = op_final(20, 40, 1.5, 800 + s, |c| c.stall_check_time = None);
+        assert_eq!(with.stop, overparam::Stop::Stalled, "seed {s}");
+        assert!(with.trace.last().unwrap().iteration < 50_000 / 4);
+        assert_ne!(without.stop, overparam::Stop::Success);
+        let o = op_final(20, 40, 5.0, 900 + s, |_| {});
+        assert_eq!(o.stop, overparam::Stop::Success, "seed {s}");
+    }
+}
+
+#[test]
 fn overparam_halving_the_step_follows_gradient_flow() {
     // Same start, fixed horizon t = 50: gen error with η and η/2 agree to 1 %.
     for (alpha, s) in [(2.5, 600), (4.0, 601)] {
@@ -163,4 +178,24 @@ fn overparam_same_seed_same_trace() {
     let b = op_final(12, 6, 3.0, 700, |c| c.max_steps = 500);
     assert_eq!(a.trace, b.trace);
     assert_eq!(a.w, b.w);
+}
+
+#[test]
+fn too_large_steps_are_halved_not_silently_oscillating() {
+    // η = 0.1 is beyond Euler stability (η λ_max > 2): without the safeguard the iterates
+    // oscillate with a finite, non-decreasing loss; with it the step is halved and the run
+    // reaches the same outcome as a small step.
+    let o = op_final(20, 40, 4.0, 1000, |c| c.step = 0.1);
+    let last = o.trace.last().unwrap();
+    assert!(last.halvings >= 1, "{last:?}");
+    assert_eq!(o.stop, overparam::Stop::Success, "{last:?}");
+    let off = op_final(20, 40, 4.0, 1000, |c| {
+        c.step = 0.1;
+        c.halve_on_increase = false;
+        c.max_steps = 5000;
+    });
+    assert_ne!(off.stop, overparam::Stop::Success, "{:?}", off.trace.last());
+    let (s, t, _) = gd_final(100, 8.0, 1001, 0.2);
+    assert_eq!(t, Termination::Converged);
+    assert!(s.halvings >= 1 && s.overlap_abs > 0.99, "{s:?}");
 }

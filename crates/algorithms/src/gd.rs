@@ -23,7 +23,11 @@
 //! Spherical constraint ‖w‖² = d: the Riemannian gradient g_⊥ = ∇H − (∇H·w/d) w (this is the
 //! Lagrange-multiplier form ẇ = −∇H − ν w, ν = −w·∇H/d) is followed by an explicit Euler step
 //! of size η and the retraction w ← √d w/‖w‖, so the constraint holds to rounding after every
-//! step. The start is w(0) ~ N(0, I_d) rescaled onto the sphere. Physical time t = k η.
+//! step. The start is w(0) ~ N(0, I_d) rescaled onto the sphere. Physical time t = Σ_k η_k.
+//! Gradient flow decreases H monotonically; if a step *increases* the training loss (relative
+//! 1e-9), the discretisation is not following the flow (η λ_max(Hessian) > 2 somewhere), and
+//! the step is halved for the rest of the run ([`Config::halve_on_increase`]; the count is
+//! [`Step::halvings`]). More than [`Config::max_halvings`] halvings is reported as `Diverged`.
 //! η must be small enough to follow gradient flow; [`Config::step`]'s default is checked by a
 //! halving test (tests/all/gd.rs): halving η changes the final overlap little.
 //!
@@ -157,6 +161,10 @@ pub struct Config {
     /// Threads for the two mat-vecs per step: 1 = sequential (use this when running trials in
     /// parallel), k > 1 = faer on k rayon threads.
     pub threads: usize,
+    /// Halve η whenever the training loss increases from one step to the next (default true).
+    pub halve_on_increase: bool,
+    /// Maximum number of halvings before the run is reported as `Diverged` (default 20).
+    pub max_halvings: u32,
 }
 
 impl Default for Config {
@@ -168,6 +176,8 @@ impl Default for Config {
             grad_tol: 1e-7,
             record_every: 100,
             threads: 1,
+            halve_on_increase: true,
+            max_halvings: 20,
         }
     }
 }
@@ -237,7 +247,7 @@ pub(crate) fn par(threads: usize) -> Par {
 pub struct Step {
     /// Step index k.
     pub iteration: usize,
-    /// Physical time t = k η.
+    /// Physical time t = Σ η over the steps taken.
     pub time: f64,
     /// train_loss = H/n = (1/4n) Σ_μ (y_μ² − h_μ²)².
     pub train_loss: f64,
@@ -247,6 +257,8 @@ pub struct Step {
     pub overlap_abs: f64,
     /// RMS Riemannian gradient ‖∇H − (∇H·w/d) w‖/√d.
     pub grad_norm: f64,
+    /// Step halvings so far (loss increases, see the module docs).
+    pub halvings: u32,
 }
 
 /// True when the run ended with |m| ≥ [`SUCCESS_OVERLAP`].
@@ -324,6 +336,8 @@ pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<St
 pub struct Stepper<'a> {
     problem: Problem<'a>,
     eta: f64,
+    time: f64,
+    halvings: u32,
     par: Par,
     w: Vec<f64>,
     h: Vec<f64>,
@@ -361,6 +375,8 @@ impl<'a> Stepper<'a> {
         Ok(Self {
             problem,
             eta: config.step,
+            time: 0.0,
+            halvings: 0,
             par: config.par(),
             w: w0,
             h: vec![0.0; n],
@@ -397,11 +413,12 @@ impl<'a> Stepper<'a> {
         m /= dn;
         Step {
             iteration: self.k,
-            time: self.k as f64 * self.eta,
+            time: self.time,
             train_loss: loss,
             overlap: m,
             overlap_abs: m.abs(),
             grad_norm: (gn2 / dn).sqrt(),
+            halvings: self.halvings,
         }
     }
 
@@ -414,6 +431,7 @@ impl<'a> Stepper<'a> {
             norm2 += *wi * *wi;
         }
         self.k += 1;
+        self.time += self.eta;
         if !(norm2.is_finite() && norm2 > 0.0) {
             return false;
         }
@@ -425,6 +443,15 @@ impl<'a> Stepper<'a> {
     /// Current iterate.
     pub fn w(&self) -> &[f64] {
         &self.w
+    }
+    /// Current step size η.
+    pub fn step_size(&self) -> f64 {
+        self.eta
+    }
+    /// Halve the step size (counted in [`Step::halvings`]).
+    pub fn halve_step(&mut self) {
+        self.eta *= 0.5;
+        self.halvings += 1;
     }
     /// Steps taken.
     pub fn iteration(&self) -> usize {
@@ -444,6 +471,7 @@ pub fn run_from(
 ) -> Result<(Trace<Step>, Vec<f64>), Error> {
     let mut st = Stepper::new(*problem, config, w0)?;
     let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
+    let mut prev_loss = f64::INFINITY;
     let termination = loop {
         let step = st.evaluate();
         let k = step.iteration;
@@ -464,6 +492,16 @@ pub fn run_from(
         if let Some(t) = stop {
             break t;
         }
+        if config.halve_on_increase && step.train_loss > prev_loss * (1.0 + 1e-9) {
+            if st.halvings >= config.max_halvings {
+                if k % config.record_every != 0 {
+                    steps.push(step);
+                }
+                break Termination::Diverged { iteration: k };
+            }
+            st.halve_step();
+        }
+        prev_loss = step.train_loss;
         if !st.advance() {
             break Termination::Diverged { iteration: k + 1 };
         }

@@ -46,6 +46,12 @@
 //!   over-estimate of progress, so this stops only runs that would fail within the budget
 //!   anyway; accelerating phases (escape from a plateau) are never stopped.
 //!
+//! Gradient flow decreases H monotonically: if a step increases the training loss (relative
+//! 1e-9), η is halved for the rest of the run ([`Config::halve_on_increase`], counted in
+//! [`Step::halvings`]); the curvature grows with max_μ ŷ_μ‖X_μ‖², so a fixed η that is
+//! stable for most data sets can oscillate (bounded, without NaN) for a few. More than
+//! [`Config::max_halvings`] halvings is `Diverged` ([`Stop::NonFinite`]).
+//!
 //! Otherwise `MaxIterations` after [`Config::max_steps`] ([`Stop::Budget`]); `Diverged` when
 //! anything becomes non-finite ([`Stop::NonFinite`]).
 
@@ -83,6 +89,9 @@ fn default_threads() -> usize {
 fn default_true() -> bool {
     true
 }
+fn default_max_halvings() -> u32 {
+    20
+}
 fn default_stall() -> Option<f64> {
     Some(20.0)
 }
@@ -117,6 +126,12 @@ pub struct Config {
     /// First checkpoint time t_0 of the stall test (module docs); `None` disables it.
     #[serde(default = "default_stall")]
     pub stall_check_time: Option<f64>,
+    /// Halve η whenever the training loss increases between steps (default true).
+    #[serde(default = "default_true")]
+    pub halve_on_increase: bool,
+    /// Maximum number of halvings before the run is reported as diverged (default 20).
+    #[serde(default = "default_max_halvings")]
+    pub max_halvings: u32,
 }
 
 impl Config {
@@ -132,6 +147,8 @@ impl Config {
             threads: default_threads(),
             stop_on_success: true,
             stall_check_time: default_stall(),
+            halve_on_increase: true,
+            max_halvings: default_max_halvings(),
         };
         c.validate()?;
         Ok(c)
@@ -152,6 +169,8 @@ impl Config {
             grad_tol: self.grad_tol,
             record_every: self.record_every,
             threads: self.threads,
+            halve_on_increase: self.halve_on_increase,
+            max_halvings: self.max_halvings,
         }
         .validate()?;
         if let Some(t) = self.stall_check_time {
@@ -181,7 +200,7 @@ pub enum Stop {
     Stalled,
     /// The step budget ran out.
     Budget,
-    /// A non-finite loss or gradient.
+    /// A non-finite loss or gradient, or more step halvings than allowed.
     NonFinite,
 }
 
@@ -198,7 +217,7 @@ pub struct Outcome {
 pub struct Step {
     /// Step index k.
     pub iteration: usize,
-    /// Time t = k η (time of H = (m/4) L).
+    /// Time t = Σ η over the steps taken (time of H = (m/4) L).
     pub time: f64,
     /// train_loss = (1/4n) Σ_μ (y_μ² − ŷ_μ)².
     pub train_loss: f64,
@@ -206,6 +225,8 @@ pub struct Step {
     pub gen_error: f64,
     /// RMS gradient ‖∇H‖_F/√(d m).
     pub grad_norm: f64,
+    /// Step halvings so far (loss increases, see the module docs).
+    pub halvings: u32,
 }
 
 /// True when the run ended with gen_error < [`SUCCESS_GEN_ERROR`].
@@ -360,6 +381,8 @@ pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<St
 pub struct Stepper<'a> {
     problem: Problem<'a>,
     eta: f64,
+    time: f64,
+    halvings: u32,
     par: Par,
     w: Mat<f64>,
     b: Buffers,
@@ -396,6 +419,8 @@ impl<'a> Stepper<'a> {
         Ok(Self {
             problem,
             eta: config.step,
+            time: 0.0,
+            halvings: 0,
             par: par(config.threads),
             w: w0,
             b: Buffers::new(n, d, m),
@@ -440,6 +465,21 @@ impl<'a> Stepper<'a> {
             }
         }
         self.k += 1;
+        self.time += eta;
+    }
+
+    /// Time t = Σ η of the steps taken.
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+    /// Current step size η.
+    pub fn step_size(&self) -> f64 {
+        self.eta
+    }
+    /// Halve the step size (counted in [`Step::halvings`]).
+    pub fn halve_step(&mut self) {
+        self.eta *= 0.5;
+        self.halvings += 1;
     }
 
     /// Steps taken.
@@ -455,15 +495,16 @@ impl<'a> Stepper<'a> {
 /// GD from `w0` (d × m_hidden).
 pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outcome, Error> {
     let mut st = Stepper::new(*problem, config, w0)?;
-    let eta = config.step;
     let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
-    // stall test: checkpoints at k_0 2^j, with the last gen error and exponent
+    // stall test: checkpoints at k_0 2^j (in steps), exponents per unit ln t
     let mut next_check = config
         .stall_check_time
-        .map(|t| ((t / eta).ceil() as usize).max(1));
-    let (mut g_prev, mut p_prev): (Option<f64>, Option<f64>) = (None, None);
+        .map(|t| ((t / config.step).ceil() as usize).max(1));
+    let (mut prev_check, mut p_prev): (Option<(f64, f64)>, Option<f64>) = (None, None);
+    let mut prev_loss = f64::INFINITY;
     let (termination, stop) = loop {
         let k = st.iteration();
+        let t = st.time();
         let (train_loss, grad_norm) = st.evaluate();
         let checkpoint = next_check == Some(k);
         let record = k % config.record_every == 0 || checkpoint;
@@ -481,21 +522,27 @@ pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outc
             Some((Termination::Converged, Stop::Stationary))
         } else if k >= config.max_steps {
             Some((Termination::MaxIterations, Stop::Budget))
+        } else if config.halve_on_increase
+            && train_loss > prev_loss * (1.0 + 1e-9)
+            && st.halvings >= config.max_halvings
+        {
+            Some((Termination::Diverged { iteration: k }, Stop::NonFinite))
         } else {
             None
         };
         if checkpoint && stop.is_none() {
             let g = gen_now.expect("recorded at checkpoints");
-            if let Some(gp) = g_prev {
-                let p = (gp / g).log2();
+            if let Some((tp, gp)) = prev_check {
+                let p = (gp / g).ln() / (t / tp).ln();
                 let decelerating = p_prev.is_some_and(|pp| p <= pp);
-                let projected = g * (config.max_steps as f64 / k as f64).powf(-p.max(0.0));
+                let t_max = t + (config.max_steps - k) as f64 * st.step_size();
+                let projected = g * (t_max / t).powf(-p.max(0.0));
                 if decelerating && projected >= SUCCESS_GEN_ERROR {
                     stop = Some((Termination::Converged, Stop::Stalled));
                 }
                 p_prev = Some(p);
             }
-            g_prev = Some(g);
+            prev_check = Some((t, g));
             next_check = Some(2 * k);
         }
         if stop.is_some() || record {
@@ -505,15 +552,20 @@ pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outc
             };
             steps.push(Step {
                 iteration: k,
-                time: k as f64 * eta,
+                time: t,
                 train_loss,
                 gen_error,
                 grad_norm,
+                halvings: st.halvings,
             });
         }
         if let Some(s) = stop {
             break s;
         }
+        if config.halve_on_increase && train_loss > prev_loss * (1.0 + 1e-9) {
+            st.halve_step();
+        }
+        prev_loss = train_loss;
         st.advance();
     };
     Ok(Outcome {
