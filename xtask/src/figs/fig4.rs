@@ -186,6 +186,12 @@ pub(crate) fn extrapolation_table(est: &[SizeEstimate]) -> toml::Table {
             t.insert("slope_stderr".into(), f.slope_stderr.into());
             t.insert("chi2_per_dof".into(), f.chi2_per_dof.into());
             t.insert("sizes".into(), (f.sizes as i64).into());
+            // is the largest size consistent with the extrapolated value? (a + b/d is a model)
+            if let Some(e) = est.iter().max_by_key(|e| e.d) {
+                let dev = (e.alpha_half - f.intercept)
+                    / (e.sigma * e.sigma + f.intercept_stderr * f.intercept_stderr).sqrt();
+                t.insert("largest_d_minus_extrapolation_in_sigma".into(), dev.into());
+            }
         }
         None => {
             t.insert(
@@ -266,7 +272,7 @@ impl Figure for Fig4 {
             .map_err(|e| err(e.to_string()))?;
         let sweep: SweepResult = run_sweep(
             "fig4",
-            &(&cfg, size, "gd-v1"),
+            &(&cfg, size, "gd-v2"),
             &grid,
             &sweep_options(ctx),
             |task, rng| {
@@ -286,7 +292,8 @@ impl Figure for Fig4 {
                     .with("success", if gd::succeeded(&trace) { 1.0 } else { 0.0 })
                     .with("overlap_abs", last.overlap_abs)
                     .with("train_loss", last.train_loss)
-                    .with("time", last.time))
+                    .with("time", last.time)
+                    .with("step_halved", if last.halvings > 0 { 1.0 } else { 0.0 }))
             },
         )
         .map_err(|e| err(e.to_string()))?;
@@ -327,6 +334,18 @@ impl Figure for Fig4 {
                 spec.bootstrap.seed.wrapping_add(k as u64),
             );
             t.insert("d".into(), (d as i64).into());
+            let halved: f64 = pts
+                .iter()
+                .map(|p| {
+                    p.stats
+                        .get("step_halved")
+                        .map_or(0.0, |s| s.mean * s.count as f64)
+                })
+                .sum();
+            t.insert(
+                "runs_with_step_halving".into(),
+                (halved.round() as i64).into(),
+            );
             per_d.push(toml::Value::Table(t));
             if let Some((a, s)) = est {
                 estimates.push(SizeEstimate {
