@@ -310,9 +310,15 @@ mod tests {
             "{lo} {hi}"
         );
         let (lo, hi) = wilson(0, 10, Z95);
-        assert!(lo.abs() < 1e-15 && (hi - 0.277_533).abs() < 1e-5, "{lo} {hi}");
+        assert!(
+            lo.abs() < 1e-15 && (hi - 0.277_533).abs() < 1e-5,
+            "{lo} {hi}"
+        );
         let (lo, hi) = wilson(10, 10, Z95);
-        assert!((lo - 0.722_467).abs() < 1e-5 && (hi - 1.0).abs() < 1e-15, "{lo} {hi}");
+        assert!(
+            (lo - 0.722_467).abs() < 1e-5 && (hi - 1.0).abs() < 1e-15,
+            "{lo} {hi}"
+        );
         let (lo, hi) = wilson(0, 0, Z95);
         assert!(lo.is_nan() && hi.is_nan());
     }
