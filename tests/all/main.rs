@@ -2,4 +2,5 @@
 //! `--quick` figure tables. One binary (faer is monomorphised once).
 
 mod bayes;
+mod gd;
 mod snapshots;

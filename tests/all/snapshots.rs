@@ -20,4 +20,4 @@ macro_rules! snap {
     )*};
 }
 
-snap!(fig1, fig3);
+snap!(fig1, fig3, fig4, fig5);

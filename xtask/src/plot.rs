@@ -34,6 +34,20 @@ fn range(lo: f64, hi: f64, log: bool) -> (f64, f64) {
     }
 }
 
+/// Tick label: 4 significant digits, trailing zeros trimmed; scientific outside [1e-3, 1e4).
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e4).contains(&a) {
+        return format!("{v:.1e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
 /// Render the plot to an SVG string.
 pub fn svg(plot: &Plot) -> Result<String> {
     let pts: Vec<(f64, f64, f64)> = finite_points(plot)
@@ -78,7 +92,13 @@ where
         .y_label_area_size(60)
         .build_cartesian_2d(xr, yr)
         .map_err(e)?;
-    ch.configure_mesh().x_desc(&plot.x_label).y_desc(&plot.y_label).draw().map_err(e)?;
+    ch.configure_mesh()
+        .x_desc(&plot.x_label)
+        .y_desc(&plot.y_label)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .draw()
+        .map_err(e)?;
     let (ylo, yhi) = {
         let r = ch.y_range();
         (r.start, r.end)
