@@ -174,18 +174,26 @@ pub struct Series {
     pub style: Style,
     /// (x, y) points; non-finite points are skipped in the plot (they stay in the table).
     pub points: Vec<(f64, f64)>,
-    /// Optional symmetric error bar per point.
-    pub err: Option<Vec<f64>>,
+    /// Optional error bar per point, as absolute (lower, upper) ends.
+    pub err: Option<Vec<(f64, f64)>>,
+    /// Join the markers with a thin line (success curves).
+    pub joined: bool,
 }
 
 impl Series {
     /// A theory line.
     pub fn line(label: &str, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), style: Style::Line, points, err: None }
+        Self { label: label.into(), style: Style::Line, points, err: None, joined: false }
     }
-    /// Simulation markers with error bars.
+    /// Simulation markers with symmetric error bars y ± `err`.
     pub fn points(label: &str, points: Vec<(f64, f64)>, err: Vec<f64>) -> Self {
-        Self { label: label.into(), style: Style::Points, points, err: Some(err) }
+        let ranges = points.iter().zip(&err).map(|(&(_, y), &e)| (y - e, y + e)).collect();
+        Self { label: label.into(), style: Style::Points, points, err: Some(ranges), joined: false }
+    }
+    /// Simulation markers joined by a thin line, with (possibly asymmetric) intervals
+    /// such as Wilson score intervals.
+    pub fn interval(label: &str, points: Vec<(f64, f64)>, ranges: Vec<(f64, f64)>) -> Self {
+        Self { label: label.into(), style: Style::Points, points, err: Some(ranges), joined: true }
     }
 }
 

@@ -4,7 +4,8 @@ use crate::figure::{Plot, Result, Style, err};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-const COLORS: [RGBColor; 8] = [
+/// Ten distinct colours (tab10); series beyond ten switch from circles to triangles.
+const COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -12,14 +13,22 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
 
-fn finite_points(plot: &Plot) -> impl Iterator<Item = (f64, f64, f64)> + '_ {
-    plot.series.iter().flat_map(|s| {
-        s.points.iter().enumerate().map(move |(i, &(x, y))| (x, y, s.err.as_ref().map_or(0.0, |e| e[i])))
-    })
-    .filter(|&(x, y, e)| x.is_finite() && y.is_finite() && e.is_finite())
+/// (x, y, lower, upper) of every finite point (lower = upper = y without an error bar).
+fn finite_points(plot: &Plot) -> impl Iterator<Item = (f64, f64, f64, f64)> + '_ {
+    plot.series
+        .iter()
+        .flat_map(|s| {
+            s.points.iter().enumerate().map(move |(i, &(x, y))| {
+                let (lo, hi) = s.err.as_ref().map_or((y, y), |e| e[i]);
+                (x, y, lo, hi)
+            })
+        })
+        .filter(|&(x, y, lo, hi)| x.is_finite() && y.is_finite() && lo.is_finite() && hi.is_finite())
 }
 
 /// Data range padded by 3 % (multiplicatively on log axes).
@@ -50,16 +59,16 @@ fn tick(v: f64) -> String {
 
 /// Render the plot to an SVG string.
 pub fn svg(plot: &Plot) -> Result<String> {
-    let pts: Vec<(f64, f64, f64)> = finite_points(plot)
-        .filter(|&(x, y, _)| (!plot.log_x || x > 0.0) && (!plot.log_y || y > 0.0))
+    let pts: Vec<(f64, f64, f64, f64)> = finite_points(plot)
+        .filter(|&(x, y, _, _)| (!plot.log_x || x > 0.0) && (!plot.log_y || y > 0.0))
         .collect();
     if pts.is_empty() {
         return Err(err(format!("plot `{}` has no finite point", plot.title)));
     }
     let xl = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
     let xh = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
-    let yl = pts.iter().map(|p| if plot.log_y { p.1 } else { p.1 - p.2 }).fold(f64::INFINITY, f64::min);
-    let yh = pts.iter().map(|p| p.1 + p.2).fold(f64::NEG_INFINITY, f64::max);
+    let yl = pts.iter().map(|p| if plot.log_y && p.2 <= 0.0 { p.1 } else { p.2 }).fold(f64::INFINITY, f64::min);
+    let yh = pts.iter().map(|p| p.3).fold(f64::NEG_INFINITY, f64::max);
     let (x0, x1) = range(xl, xh, plot.log_x);
     let (y0, y1) = range(yl, yh, plot.log_y);
     let mut text = String::new();
@@ -138,18 +147,41 @@ where
                 flush(&mut seg, &mut ch)?;
             }
             Style::Points => {
-                let errs = s.err.clone().unwrap_or_else(|| vec![0.0; s.points.len()]);
-                let items: Vec<((f64, f64), f64)> =
-                    s.points.iter().copied().zip(errs).filter(|(p, e)| ok(p) && e.is_finite()).collect();
-                ch.draw_series(items.iter().filter(|(_, e)| *e > 0.0).map(|&((x, y), er)| {
-                    let lo = if plot.log_y { (y - er).max(y * 1e-3) } else { y - er };
-                    ErrorBar::new_vertical(x, lo, y, y + er, c.filled(), 6)
+                let errs = s.err.clone().unwrap_or_else(|| s.points.iter().map(|&(_, y)| (y, y)).collect());
+                let items: Vec<((f64, f64), (f64, f64))> = s
+                    .points
+                    .iter()
+                    .copied()
+                    .zip(errs)
+                    .filter(|&(p, (lo, hi))| ok(&p) && lo.is_finite() && hi.is_finite())
+                    .collect();
+                if s.joined && items.len() > 1 {
+                    ch.draw_series(LineSeries::new(items.iter().map(|&(p, _)| p), c.mix(0.6).stroke_width(1)))
+                        .map_err(e)?;
+                }
+                ch.draw_series(items.iter().filter(|(_, (lo, hi))| hi > lo).map(|&((x, y), (lo, hi))| {
+                    let lo = if plot.log_y { lo.max(y * 1e-3) } else { lo };
+                    ErrorBar::new_vertical(x, lo, y, hi, c.filled(), 6)
                 }))
                 .map_err(e)?;
-                ch.draw_series(items.iter().map(|&((x, y), _)| Circle::new((x, y), 3, c.filled())))
+                let triangle = (k / COLORS.len()) % 2 == 1;
+                let marker = move |(x, y): (f64, f64)| -> DynElement<'static, SVGBackend, (f64, f64)> {
+                    if triangle {
+                        TriangleMarker::new((x, y), 5, c.filled()).into_dyn()
+                    } else {
+                        Circle::new((x, y), 3, c.filled()).into_dyn()
+                    }
+                };
+                ch.draw_series(items.iter().map(|&(p, _)| marker(p)))
                     .map_err(e)?
                     .label(s.label.clone())
-                    .legend(move |(x, y)| Circle::new((x + 10, y), 3, c.filled()));
+                    .legend(move |(x, y)| {
+                        if triangle {
+                            TriangleMarker::new((x + 10, y), 5, c.filled()).into_dyn()
+                        } else {
+                            Circle::new((x + 10, y), 3, c.filled()).into_dyn()
+                        }
+                    });
             }
         }
     }

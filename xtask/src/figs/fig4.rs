@@ -223,12 +223,10 @@ pub(crate) fn sweep_options(ctx: &Ctx) -> Options {
 pub(crate) fn rate_series(label: &str, pts: &[SuccessPoint]) -> Series {
     let (mut xy, mut e) = (Vec::new(), Vec::new());
     for p in pts {
-        let (lo, hi) = wilson(p.successes, p.trials, Z95);
         xy.push((p.alpha, p.rate()));
-        // symmetric bar of the plot: half the Wilson width (the table keeps lo and hi)
-        e.push(0.5 * (hi - lo));
+        e.push(wilson(p.successes, p.trials, Z95));
     }
-    Series::points(label, xy, e)
+    Series::interval(label, xy, e)
 }
 
 pub struct Fig4;
