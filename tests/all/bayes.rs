@@ -2,21 +2,35 @@
 //! mean over seeds within 3 standard errors (plus a stated resolution where the error is ~0).
 
 use gardner::algorithms::gamp::{self, Config};
-use gardner::models::{AnyChannel, AnyPrior, ChannelSpec, Prior, PriorSpec, data::teacher_data, rng::stream};
+use gardner::models::{
+    AnyChannel, AnyPrior, ChannelSpec, Prior, PriorSpec, data::teacher_data, rng::stream,
+};
 use gardner::theory::{SeConfig, bayes_point};
 
 const D: usize = 2000;
 const SEEDS: u64 = 6;
 
 /// Mean and standard error over seeds of GAMP's final (test error, mse).
-fn gamp_stats(prior: &AnyPrior, channel: &AnyChannel, alpha: f64, seed: u64) -> ((f64, f64), (f64, f64)) {
-    let cfg = Config { max_iter: 2000, ..Config::default() };
+fn gamp_stats(
+    prior: &AnyPrior,
+    channel: &AnyChannel,
+    alpha: f64,
+    seed: u64,
+) -> ((f64, f64), (f64, f64)) {
+    let cfg = Config {
+        max_iter: 2000,
+        ..Config::default()
+    };
     let (mut errs, mut mses) = (vec![], vec![]);
     for s in 0..SEEDS {
         let mut rng = stream(seed, s);
         let data = teacher_data(prior, channel, D, alpha, &mut rng).unwrap();
         let trace = gamp::run(&data, prior, channel, &cfg, &mut rng).unwrap();
-        assert_eq!(trace.termination.status(), "ok", "alpha = {alpha}, seed {s}");
+        assert_eq!(
+            trace.termination.status(),
+            "ok",
+            "alpha = {alpha}, seed {s}"
+        );
         let last = trace.last().unwrap();
         errs.push(last.test_error);
         mses.push(last.mse);
@@ -33,7 +47,10 @@ fn mean_se(x: &[f64]) -> (f64, f64) {
 
 fn within(theory: f64, (mean, se): (f64, f64), floor: f64, what: &str) {
     let sigma = se.max(floor);
-    assert!((theory - mean).abs() <= 3.0 * sigma, "{what}: theory {theory}, simulation {mean} ± {se}");
+    assert!(
+        (theory - mean).abs() <= 3.0 * sigma,
+        "{what}: theory {theory}, simulation {mean} ± {se}"
+    );
 }
 
 #[test]
@@ -43,8 +60,18 @@ fn perceptron_se_matches_gamp() {
     for alpha in [1.0, 3.0] {
         let th = bayes_point(&prior, &channel, alpha, &SeConfig::default()).unwrap();
         let (err, mse) = gamp_stats(&prior, &channel, alpha, 11);
-        within(th.class_error_bayes, err, 0.0, &format!("perceptron test error at alpha = {alpha}"));
-        within(th.mmse, mse, 0.0, &format!("perceptron MSE at alpha = {alpha}"));
+        within(
+            th.class_error_bayes,
+            err,
+            0.0,
+            &format!("perceptron test error at alpha = {alpha}"),
+        );
+        within(
+            th.mmse,
+            mse,
+            0.0,
+            &format!("perceptron MSE at alpha = {alpha}"),
+        );
     }
 }
 

@@ -6,7 +6,8 @@ use xtask::figure::Mode;
 
 fn snapshot(id: &str) {
     let root = xtask::workspace_root();
-    let (_, out, _) = xtask::compute(&root, id, Mode::Quick, 1, false, false).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let (_, out, _) = xtask::compute(&root, id, Mode::Quick, 1, false, false)
+        .unwrap_or_else(|e| panic!("{id}: {e}"));
     let csv = xtask::rounded_csv(&out.table, 6).unwrap();
     insta::assert_snapshot!(format!("{id}_quick"), csv);
 }

@@ -90,7 +90,9 @@ impl Ctx {
 /// Parse TOML text with a one-line error `path:line: message`.
 pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
         let msg = e.message().replace('\n', " ");
         match line {
             Some(l) => err(format!("{}:{l}: {msg}", path.display())),
@@ -149,11 +151,19 @@ pub struct Table {
 impl Table {
     /// Empty table with the given columns.
     pub fn new(columns: &[&str]) -> Self {
-        Self { columns: columns.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Self {
+            columns: columns.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
     /// Append a row (panics on a length mismatch: a programming error).
     pub fn push(&mut self, row: Vec<Cell>) {
-        assert_eq!(row.len(), self.columns.len(), "row length vs columns {:?}", self.columns);
+        assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "row length vs columns {:?}",
+            self.columns
+        );
         self.rows.push(row);
     }
 }
@@ -183,17 +193,39 @@ pub struct Series {
 impl Series {
     /// A theory line.
     pub fn line(label: &str, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), style: Style::Line, points, err: None, joined: false }
+        Self {
+            label: label.into(),
+            style: Style::Line,
+            points,
+            err: None,
+            joined: false,
+        }
     }
     /// Simulation markers with symmetric error bars y ± `err`.
     pub fn points(label: &str, points: Vec<(f64, f64)>, err: Vec<f64>) -> Self {
-        let ranges = points.iter().zip(&err).map(|(&(_, y), &e)| (y - e, y + e)).collect();
-        Self { label: label.into(), style: Style::Points, points, err: Some(ranges), joined: false }
+        let ranges = points
+            .iter()
+            .zip(&err)
+            .map(|(&(_, y), &e)| (y - e, y + e))
+            .collect();
+        Self {
+            label: label.into(),
+            style: Style::Points,
+            points,
+            err: Some(ranges),
+            joined: false,
+        }
     }
     /// Simulation markers joined by a thin line, with (possibly asymmetric) intervals
     /// such as Wilson score intervals.
     pub fn interval(label: &str, points: Vec<(f64, f64)>, ranges: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), style: Style::Points, points, err: Some(ranges), joined: true }
+        Self {
+            label: label.into(),
+            style: Style::Points,
+            points,
+            err: Some(ranges),
+            joined: true,
+        }
     }
 }
 
@@ -253,7 +285,11 @@ pub fn agreement(pairs: impl IntoIterator<Item = (f64, f64, f64)>, resolution: f
     let mut t = toml::Table::new();
     t.insert("points".into(), (devs.len() as i64).into());
     let max = devs.iter().copied().fold(0.0, f64::max);
-    let mean = if devs.is_empty() { f64::NAN } else { devs.iter().sum::<f64>() / devs.len() as f64 };
+    let mean = if devs.is_empty() {
+        f64::NAN
+    } else {
+        devs.iter().sum::<f64>() / devs.len() as f64
+    };
     t.insert("max_dev_in_stderr".into(), max.into());
     t.insert("mean_dev_in_stderr".into(), mean.into());
     t.insert("max_abs_dev".into(), max_abs.into());

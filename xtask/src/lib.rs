@@ -17,34 +17,62 @@ use std::time::Instant;
 
 /// The workspace root (parent of the xtask package).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Look a figure up by id; the error lists the valid ids.
 pub fn find(id: &str) -> Result<&'static dyn Figure> {
-    figs::all().into_iter().find(|f| f.id() == id).ok_or_else(|| {
-        let ids: Vec<&str> = figs::all().iter().map(|f| f.id()).collect();
-        err(format!("unknown figure `{id}`: expected one of {}", ids.join(", ")))
-    })
+    figs::all()
+        .into_iter()
+        .find(|f| f.id() == id)
+        .ok_or_else(|| {
+            let ids: Vec<&str> = figs::all().iter().map(|f| f.id()).collect();
+            err(format!(
+                "unknown figure `{id}`: expected one of {}",
+                ids.join(", ")
+            ))
+        })
 }
 
 /// Build the context of a run: reads `papers/<id>.toml`.
-pub fn context(root: &Path, fig: &dyn Figure, mode: Mode, threads: usize, progress: bool, cache: bool) -> Result<Ctx> {
+pub fn context(
+    root: &Path,
+    fig: &dyn Figure,
+    mode: Mode,
+    threads: usize,
+    progress: bool,
+    cache: bool,
+) -> Result<Ctx> {
     let spec_path = root.join("papers").join(format!("{}.toml", fig.id()));
-    let spec_text = std::fs::read_to_string(&spec_path).map_err(|e| err(format!("{}: {e}", spec_path.display())))?;
+    let spec_text = std::fs::read_to_string(&spec_path)
+        .map_err(|e| err(format!("{}: {e}", spec_path.display())))?;
     Ok(Ctx {
         mode,
         threads,
         progress,
         spec_path,
         spec_text,
-        cache_dir: cache.then(|| root.join("data").join(".cache").join(format!("{}-{}", fig.id(), mode.name()))),
+        cache_dir: cache.then(|| {
+            root.join("data")
+                .join(".cache")
+                .join(format!("{}-{}", fig.id(), mode.name()))
+        }),
     })
 }
 
 /// Compute a figure in memory (used by `reproduce` and by the snapshot tests); `cache`
 /// enables the resumable per-task cache under `data/.cache/`.
-pub fn compute(root: &Path, id: &str, mode: Mode, threads: usize, progress: bool, cache: bool) -> Result<(Ctx, Output, f64)> {
+pub fn compute(
+    root: &Path,
+    id: &str,
+    mode: Mode,
+    threads: usize,
+    progress: bool,
+    cache: bool,
+) -> Result<(Ctx, Output, f64)> {
     let fig = find(id)?;
     let ctx = context(root, fig, mode, threads, progress, cache)?;
     let t0 = Instant::now();
@@ -54,7 +82,14 @@ pub fn compute(root: &Path, id: &str, mode: Mode, threads: usize, progress: bool
 
 /// `reproduce`: compute, then write the three files atomically or (`check`) compare.
 /// Returns a human-readable report of what was written or checked.
-pub fn reproduce(root: &Path, id: &str, mode: Mode, check: bool, threads: usize, progress: bool) -> Result<String> {
+pub fn reproduce(
+    root: &Path,
+    id: &str,
+    mode: Mode,
+    check: bool,
+    threads: usize,
+    progress: bool,
+) -> Result<String> {
     let fig = find(id)?;
     // --check recomputes everything: no cached task may stand in for a regenerated one.
     let (ctx, out, secs) = compute(root, id, mode, threads, progress, !check)?;
@@ -64,8 +99,12 @@ pub fn reproduce(root: &Path, id: &str, mode: Mode, check: bool, threads: usize,
     let svg = plot::svg(&out.plot)?;
     let csv_path = dir.join(format!("{id}.csv"));
     if check {
-        let committed = std::fs::read_to_string(&csv_path)
-            .map_err(|e| err(format!("--check needs the committed {}: {e}", csv_path.display())))?;
+        let committed = std::fs::read_to_string(&csv_path).map_err(|e| {
+            err(format!(
+                "--check needs the committed {}: {e}",
+                csv_path.display()
+            ))
+        })?;
         let diffs = output::compare(&out.table, &committed, out.check_rel_tol)?;
         let scratch = root.join("target").join("xtask-check").join(mode.name());
         output::write_atomically(&[
@@ -89,7 +128,12 @@ pub fn reproduce(root: &Path, id: &str, mode: Mode, check: bool, threads: usize,
         (dir.join(format!("{id}.svg")), svg),
     ];
     output::write_atomically(&files)?;
-    let bad = out.table.rows.iter().filter(|r| r.last().is_some_and(|c| c.to_string() != "ok")).count();
+    let bad = out
+        .table
+        .rows
+        .iter()
+        .filter(|r| r.last().is_some_and(|c| c.to_string() != "ok"))
+        .count();
     Ok(format!(
         "{id}: wrote {}, .toml, .svg ({} rows, {bad} with status != ok) in {secs:.1} s",
         csv_path.display(),

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use xtask::figure::Mode;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Reproduce the figures of the talk: theory vs simulation")]
+#[command(
+    name = "cargo xtask",
+    about = "Reproduce the figures of the talk: theory vs simulation"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -51,8 +54,21 @@ fn main() -> ExitCode {
             }
             Ok(String::new())
         }
-        Cmd::Reproduce { fig, quick, full, check, threads, no_progress } => {
-            let mode = if quick { Mode::Quick } else if full { Mode::Full } else { Mode::Default };
+        Cmd::Reproduce {
+            fig,
+            quick,
+            full,
+            check,
+            threads,
+            no_progress,
+        } => {
+            let mode = if quick {
+                Mode::Quick
+            } else if full {
+                Mode::Full
+            } else {
+                Mode::Default
+            };
             xtask::reproduce(&root, &fig, mode, check, threads as usize, !no_progress)
         }
     };

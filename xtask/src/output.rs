@@ -19,12 +19,15 @@ pub fn csv_text(table: &Table) -> Result<String> {
     for row in &table.rows {
         w.write_record(row.iter().map(|c| c.to_string()))?;
     }
-    String::from_utf8(w.into_inner().map_err(|e| err(e.to_string()))?).map_err(|e| err(e.to_string()))
+    String::from_utf8(w.into_inner().map_err(|e| err(e.to_string()))?)
+        .map_err(|e| err(e.to_string()))
 }
 
 /// 64-bit FNV-1a hash (spec provenance).
 pub fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn git_commit(root: &Path) -> String {
@@ -39,15 +42,32 @@ fn git_commit(root: &Path) -> String {
 }
 
 /// Summary TOML: `[provenance]` followed by the figure's own tables.
-pub fn summary_text(fig: &dyn Figure, ctx: &Ctx, out: &Output, root: &Path, seconds: f64) -> Result<String> {
+pub fn summary_text(
+    fig: &dyn Figure,
+    ctx: &Ctx,
+    out: &Output,
+    root: &Path,
+    seconds: f64,
+) -> Result<String> {
     let mut prov = toml::Table::new();
     prov.insert("figure".into(), fig.id().into());
     prov.insert("title".into(), fig.title().into());
     prov.insert("paper".into(), fig.paper().into());
     prov.insert("mode".into(), ctx.mode.name().into());
     prov.insert("git_commit".into(), git_commit(root).into());
-    prov.insert("spec".into(), ctx.spec_path.strip_prefix(root).unwrap_or(&ctx.spec_path).display().to_string().into());
-    prov.insert("spec_fnv1a".into(), format!("{:016x}", fnv1a(&ctx.spec_text)).into());
+    prov.insert(
+        "spec".into(),
+        ctx.spec_path
+            .strip_prefix(root)
+            .unwrap_or(&ctx.spec_path)
+            .display()
+            .to_string()
+            .into(),
+    );
+    prov.insert(
+        "spec_fnv1a".into(),
+        format!("{:016x}", fnv1a(&ctx.spec_text)).into(),
+    );
     prov.insert("gardner_version".into(), env!("CARGO_PKG_VERSION").into());
     prov.insert("threads".into(), (ctx.threads as i64).into());
     prov.insert("seconds".into(), ((seconds * 10.0).round() / 10.0).into());
@@ -86,12 +106,19 @@ pub fn compare(new: &Table, committed_csv: &str, rel_tol: f64) -> Result<Vec<Str
     let header: Vec<String> = rd.headers()?.iter().map(String::from).collect();
     let mut diffs = Vec::new();
     if header != new.columns {
-        diffs.push(format!("columns differ: committed {header:?}, new {:?}", new.columns));
+        diffs.push(format!(
+            "columns differ: committed {header:?}, new {:?}",
+            new.columns
+        ));
         return Ok(diffs);
     }
     let old: Vec<csv::StringRecord> = rd.records().collect::<std::result::Result<_, _>>()?;
     if old.len() != new.rows.len() {
-        diffs.push(format!("row count differs: committed {}, new {}", old.len(), new.rows.len()));
+        diffs.push(format!(
+            "row count differs: committed {}, new {}",
+            old.len(),
+            new.rows.len()
+        ));
         return Ok(diffs);
     }
     for (i, (o, n)) in old.iter().zip(&new.rows).enumerate() {
@@ -99,13 +126,18 @@ pub fn compare(new: &Table, committed_csv: &str, rel_tol: f64) -> Result<Vec<Str
             let col = &new.columns[j];
             let same = match nc {
                 Cell::Num(v) => match os.parse::<f64>() {
-                    Ok(ov) => (ov.is_nan() && v.is_nan()) || (v - ov).abs() <= rel_tol * ov.abs() + 1e-12,
+                    Ok(ov) => {
+                        (ov.is_nan() && v.is_nan()) || (v - ov).abs() <= rel_tol * ov.abs() + 1e-12
+                    }
                     Err(_) => false,
                 },
                 other => other.to_string() == os,
             };
             if !same {
-                diffs.push(format!("row {} column {col}: committed {os}, new {nc}", i + 1));
+                diffs.push(format!(
+                    "row {} column {col}: committed {os}, new {nc}",
+                    i + 1
+                ));
             }
         }
     }

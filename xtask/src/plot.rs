@@ -28,7 +28,9 @@ fn finite_points(plot: &Plot) -> impl Iterator<Item = (f64, f64, f64, f64)> + '_
                 (x, y, lo, hi)
             })
         })
-        .filter(|&(x, y, lo, hi)| x.is_finite() && y.is_finite() && lo.is_finite() && hi.is_finite())
+        .filter(|&(x, y, lo, hi)| {
+            x.is_finite() && y.is_finite() && lo.is_finite() && hi.is_finite()
+        })
 }
 
 /// Data range padded by 3 % (multiplicatively on log axes).
@@ -54,7 +56,11 @@ fn tick(v: f64) -> String {
     }
     let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
     let s = format!("{v:.decimals$}");
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// Render the plot to an SVG string.
@@ -67,7 +73,10 @@ pub fn svg(plot: &Plot) -> Result<String> {
     }
     let xl = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
     let xh = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
-    let yl = pts.iter().map(|p| if plot.log_y && p.2 <= 0.0 { p.1 } else { p.2 }).fold(f64::INFINITY, f64::min);
+    let yl = pts
+        .iter()
+        .map(|p| if plot.log_y && p.2 <= 0.0 { p.1 } else { p.2 })
+        .fold(f64::INFINITY, f64::min);
     let yh = pts.iter().map(|p| p.3).fold(f64::NEG_INFINITY, f64::max);
     let (x0, x1) = range(xl, xh, plot.log_x);
     let (y0, y1) = range(yl, yh, plot.log_y);
@@ -86,7 +95,12 @@ pub fn svg(plot: &Plot) -> Result<String> {
     Ok(text)
 }
 
-fn draw<XR, YR>(root: &DrawingArea<SVGBackend, plotters::coord::Shift>, plot: &Plot, xr: XR, yr: YR) -> Result<()>
+fn draw<XR, YR>(
+    root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    plot: &Plot,
+    xr: XR,
+    yr: YR,
+) -> Result<()>
 where
     XR: AsRangedCoord<Value = f64>,
     YR: AsRangedCoord<Value = f64>,
@@ -113,30 +127,40 @@ where
         (r.start, r.end)
     };
     for (x, label) in &plot.vlines {
-        ch.draw_series(LineSeries::new(vec![(*x, ylo), (*x, yhi)], BLACK.mix(0.4).stroke_width(1)))
-            .map_err(e)?
-            .label(label.clone())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
+        ch.draw_series(LineSeries::new(
+            vec![(*x, ylo), (*x, yhi)],
+            BLACK.mix(0.4).stroke_width(1),
+        ))
+        .map_err(e)?
+        .label(label.clone())
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
     }
     for (k, s) in plot.series.iter().enumerate() {
         let c = COLORS[k % COLORS.len()];
-        let ok = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && (!plot.log_x || x > 0.0) && (!plot.log_y || y > 0.0);
+        let ok = |&(x, y): &(f64, f64)| {
+            x.is_finite() && y.is_finite() && (!plot.log_x || x > 0.0) && (!plot.log_y || y > 0.0)
+        };
         match s.style {
             Style::Line => {
                 // break the line at missing points
                 let mut seg: Vec<(f64, f64)> = Vec::new();
                 let mut first = true;
-                let mut flush = |seg: &mut Vec<(f64, f64)>, ch: &mut ChartContext<_, _>| -> Result<()> {
-                    if seg.len() > 1 {
-                        let a = ch.draw_series(LineSeries::new(seg.clone(), c.stroke_width(2))).map_err(e)?;
-                        if first {
-                            a.label(s.label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-                            first = false;
+                let mut flush =
+                    |seg: &mut Vec<(f64, f64)>, ch: &mut ChartContext<_, _>| -> Result<()> {
+                        if seg.len() > 1 {
+                            let a = ch
+                                .draw_series(LineSeries::new(seg.clone(), c.stroke_width(2)))
+                                .map_err(e)?;
+                            if first {
+                                a.label(s.label.clone()).legend(move |(x, y)| {
+                                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                                });
+                                first = false;
+                            }
                         }
-                    }
-                    seg.clear();
-                    Ok(())
-                };
+                        seg.clear();
+                        Ok(())
+                    };
                 for p in &s.points {
                     if ok(p) {
                         seg.push(*p);
@@ -147,7 +171,10 @@ where
                 flush(&mut seg, &mut ch)?;
             }
             Style::Points => {
-                let errs = s.err.clone().unwrap_or_else(|| s.points.iter().map(|&(_, y)| (y, y)).collect());
+                let errs = s
+                    .err
+                    .clone()
+                    .unwrap_or_else(|| s.points.iter().map(|&(_, y)| (y, y)).collect());
                 let items: Vec<((f64, f64), (f64, f64))> = s
                     .points
                     .iter()
@@ -156,22 +183,28 @@ where
                     .filter(|&(p, (lo, hi))| ok(&p) && lo.is_finite() && hi.is_finite())
                     .collect();
                 if s.joined && items.len() > 1 {
-                    ch.draw_series(LineSeries::new(items.iter().map(|&(p, _)| p), c.mix(0.6).stroke_width(1)))
-                        .map_err(e)?;
+                    ch.draw_series(LineSeries::new(
+                        items.iter().map(|&(p, _)| p),
+                        c.mix(0.6).stroke_width(1),
+                    ))
+                    .map_err(e)?;
                 }
-                ch.draw_series(items.iter().filter(|(_, (lo, hi))| hi > lo).map(|&((x, y), (lo, hi))| {
-                    let lo = if plot.log_y { lo.max(y * 1e-3) } else { lo };
-                    ErrorBar::new_vertical(x, lo, y, hi, c.filled(), 6)
-                }))
+                ch.draw_series(items.iter().filter(|(_, (lo, hi))| hi > lo).map(
+                    |&((x, y), (lo, hi))| {
+                        let lo = if plot.log_y { lo.max(y * 1e-3) } else { lo };
+                        ErrorBar::new_vertical(x, lo, y, hi, c.filled(), 6)
+                    },
+                ))
                 .map_err(e)?;
                 let triangle = (k / COLORS.len()) % 2 == 1;
-                let marker = move |(x, y): (f64, f64)| -> DynElement<'static, SVGBackend, (f64, f64)> {
-                    if triangle {
-                        TriangleMarker::new((x, y), 5, c.filled()).into_dyn()
-                    } else {
-                        Circle::new((x, y), 3, c.filled()).into_dyn()
-                    }
-                };
+                let marker =
+                    move |(x, y): (f64, f64)| -> DynElement<'static, SVGBackend, (f64, f64)> {
+                        if triangle {
+                            TriangleMarker::new((x, y), 5, c.filled()).into_dyn()
+                        } else {
+                            Circle::new((x, y), 3, c.filled()).into_dyn()
+                        }
+                    };
                 ch.draw_series(items.iter().map(|&(p, _)| marker(p)))
                     .map_err(e)?
                     .label(s.label.clone())
@@ -185,6 +218,10 @@ where
             }
         }
     }
-    ch.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.85)).draw().map_err(e)?;
+    ch.configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.85))
+        .draw()
+        .map_err(e)?;
     Ok(())
 }

@@ -20,7 +20,9 @@ impl Termination {
         match self {
             Termination::Converged => "ok".into(),
             Termination::MaxIterations => "not_converged".into(),
-            Termination::Diverged { iteration } => format!("failed: diverged at iteration {iteration}"),
+            Termination::Diverged { iteration } => {
+                format!("failed: diverged at iteration {iteration}")
+            }
         }
     }
 }

@@ -77,7 +77,9 @@ pub struct Probit {
 impl Probit {
     /// Noise variance Δ ≥ 0.
     pub fn new(delta: f64) -> Result<Self, Error> {
-        Ok(Self { delta: error::non_negative("delta", delta)? })
+        Ok(Self {
+            delta: error::non_negative("delta", delta)?,
+        })
     }
     /// The noiseless sign channel y = sign(z).
     pub fn sign() -> Self {
@@ -91,7 +93,11 @@ impl Probit {
 
 impl Channel for Probit {
     fn sample(&self, z: f64, rng: &mut Xoshiro256PlusPlus) -> f64 {
-        let noise = if self.delta > 0.0 { self.delta.sqrt() * rng.sample::<f64, _>(StandardNormal) } else { 0.0 };
+        let noise = if self.delta > 0.0 {
+            self.delta.sqrt() * rng.sample::<f64, _>(StandardNormal)
+        } else {
+            0.0
+        };
         if z + noise >= 0.0 { 1.0 } else { -1.0 }
     }
     /// Z_out = H(−y ω/√(V+Δ)).
@@ -106,7 +112,9 @@ impl Channel for Probit {
         (g, -g * (g + omega / s2))
     }
     fn label_law(&self, omega: f64, v: f64) -> LabelLaw {
-        LabelLaw::Binary { p_plus: h(-omega / (v + self.delta).sqrt()) }
+        LabelLaw::Binary {
+            p_plus: h(-omega / (v + self.delta).sqrt()),
+        }
     }
 }
 
@@ -121,7 +129,9 @@ impl Channel for Abs {
     }
     /// Z_out = N(y; ω, V) + N(−y; ω, V) = (2πV)^{-1/2} e^{−(y²+ω²)/2V} 2 cosh(yω/V), y ≥ 0.
     fn log_z(&self, y: f64, omega: f64, v: f64) -> f64 {
-        -0.5 * v.ln() - LN_SQRT_2PI - (y * y + omega * omega) / (2.0 * v) + log_cosh(y * omega / v) + LN_2
+        -0.5 * v.ln() - LN_SQRT_2PI - (y * y + omega * omega) / (2.0 * v)
+            + log_cosh(y * omega / v)
+            + LN_2
     }
     /// g = (−ω + y tanh(yω/V))/V; ∂_ω g = (−1 + (y²/V)(1 − tanh²(yω/V)))/V.
     fn g_out(&self, y: f64, omega: f64, v: f64) -> (f64, f64) {
@@ -129,7 +139,10 @@ impl Channel for Abs {
         ((-omega + y * t) / v, (-1.0 + y * y / v * (1.0 - t * t)) / v)
     }
     fn label_law(&self, omega: f64, v: f64) -> LabelLaw {
-        LabelLaw::Folded { mean: omega, var: v }
+        LabelLaw::Folded {
+            mean: omega,
+            var: v,
+        }
     }
 }
 
@@ -143,7 +156,9 @@ pub struct Linear {
 impl Linear {
     /// Noise variance Δ ≥ 0.
     pub fn new(delta: f64) -> Result<Self, Error> {
-        Ok(Self { delta: error::non_negative("delta", delta)? })
+        Ok(Self {
+            delta: error::non_negative("delta", delta)?,
+        })
     }
     /// Δ.
     pub fn delta(&self) -> f64 {
@@ -153,7 +168,11 @@ impl Linear {
 
 impl Channel for Linear {
     fn sample(&self, z: f64, rng: &mut Xoshiro256PlusPlus) -> f64 {
-        if self.delta > 0.0 { z + self.delta.sqrt() * rng.sample::<f64, _>(StandardNormal) } else { z }
+        if self.delta > 0.0 {
+            z + self.delta.sqrt() * rng.sample::<f64, _>(StandardNormal)
+        } else {
+            z
+        }
     }
     /// Z_out = N(y; ω, V + Δ).
     fn log_z(&self, y: f64, omega: f64, v: f64) -> f64 {
@@ -166,7 +185,10 @@ impl Channel for Linear {
         ((y - omega) / s2, -1.0 / s2)
     }
     fn label_law(&self, omega: f64, v: f64) -> LabelLaw {
-        LabelLaw::Gaussian { mean: omega, var: v + self.delta }
+        LabelLaw::Gaussian {
+            mean: omega,
+            var: v + self.delta,
+        }
     }
 }
 
@@ -264,8 +286,14 @@ mod tests {
                     let (g, dg) = c.g_out(y, w, v);
                     let d1 = fd1(|x| c.log_z(y, x, v), w);
                     let d2 = fd1(|x| c.g_out(y, x, v).0, w);
-                    assert!((g - d1).abs() < 1e-6 * (1.0 + g.abs()), "{c:?} y={y} ω={w} V={v}: {g} vs {d1}");
-                    assert!((dg - d2).abs() < 1e-5 * (1.0 + dg.abs()), "{c:?} y={y} ω={w} V={v}: {dg} vs {d2}");
+                    assert!(
+                        (g - d1).abs() < 1e-6 * (1.0 + g.abs()),
+                        "{c:?} y={y} ω={w} V={v}: {g} vs {d1}"
+                    );
+                    assert!(
+                        (dg - d2).abs() < 1e-5 * (1.0 + dg.abs()),
+                        "{c:?} y={y} ω={w} V={v}: {dg} vs {d2}"
+                    );
                 }
             }
         }
@@ -284,7 +312,8 @@ mod tests {
                             AnyChannel::Probit(p) => crate::special::h(-y * z / p.delta().sqrt()),
                             AnyChannel::Linear(l) => {
                                 let s2 = l.delta().max(1e-300);
-                                (-(y - z).powi(2) / (2.0 * s2)).exp() / (2.0 * std::f64::consts::PI * s2).sqrt()
+                                (-(y - z).powi(2) / (2.0 * s2)).exp()
+                                    / (2.0 * std::f64::consts::PI * s2).sqrt()
                             }
                             AnyChannel::Abs(_) => unreachable!(),
                         }
@@ -293,26 +322,53 @@ mod tests {
                         // deterministic channels: Z is the density of y / probability of the sign
                         AnyChannel::Probit(p) if p.delta() == 0.0 => {
                             let k = [-w / s];
-                            let z0 = expect_normal_split(|u| if y * (w + s * u) > 0.0 { 1.0 } else { 0.0 }, &k, 1e-12).unwrap();
-                            let z1 = expect_normal_split(|u| if y * (w + s * u) > 0.0 { s * u } else { 0.0 }, &k, 1e-12).unwrap();
+                            let z0 = expect_normal_split(
+                                |u| if y * (w + s * u) > 0.0 { 1.0 } else { 0.0 },
+                                &k,
+                                1e-12,
+                            )
+                            .unwrap();
+                            let z1 = expect_normal_split(
+                                |u| if y * (w + s * u) > 0.0 { s * u } else { 0.0 },
+                                &k,
+                                1e-12,
+                            )
+                            .unwrap();
                             (z0, z1)
                         }
                         AnyChannel::Linear(l) if l.delta() == 0.0 => {
-                            let dens = |z: f64| (-(z - w).powi(2) / (2.0 * v)).exp() / (2.0 * std::f64::consts::PI * v).sqrt();
+                            let dens = |z: f64| {
+                                (-(z - w).powi(2) / (2.0 * v)).exp()
+                                    / (2.0 * std::f64::consts::PI * v).sqrt()
+                            };
                             (dens(y), dens(y) * (y - w))
                         }
                         AnyChannel::Abs(_) => {
-                            let dens = |z: f64| (-(z - w).powi(2) / (2.0 * v)).exp() / (2.0 * std::f64::consts::PI * v).sqrt();
+                            let dens = |z: f64| {
+                                (-(z - w).powi(2) / (2.0 * v)).exp()
+                                    / (2.0 * std::f64::consts::PI * v).sqrt()
+                            };
                             (dens(y) + dens(-y), dens(y) * (y - w) + dens(-y) * (-y - w))
                         }
-                        _ => (expect_normal_err(|u| p(w + s * u)), expect_normal_err(|u| s * u * p(w + s * u))),
+                        _ => (
+                            expect_normal_err(|u| p(w + s * u)),
+                            expect_normal_err(|u| s * u * p(w + s * u)),
+                        ),
                     };
                     let lz = c.log_z(y, w, v);
-                    assert!((lz - z0.ln()).abs() < 1e-9, "{c:?} y={y} ω={w} V={v}: {lz} vs {}", z0.ln());
+                    assert!(
+                        (lz - z0.ln()).abs() < 1e-9,
+                        "{c:?} y={y} ω={w} V={v}: {lz} vs {}",
+                        z0.ln()
+                    );
                     let g = c.g_out(y, w, v).0;
                     // the reference quadrature is accurate to 1e-10 absolute in z0 and z1
                     let ref_err = 1e-9 * (1.0 + g.abs()) / (z0 * v);
-                    assert!((g - z1 / z0 / v).abs() < ref_err.max(1e-8), "{c:?}: {g} vs {}", z1 / z0 / v);
+                    assert!(
+                        (g - z1 / z0 / v).abs() < ref_err.max(1e-8),
+                        "{c:?}: {g} vs {}",
+                        z1 / z0 / v
+                    );
                 }
             }
         }
@@ -337,17 +393,38 @@ mod tests {
             let (w, v) = (0.7, 0.4);
             let law = c.label_law(w, v);
             let n = 400_000;
-            let ys: Vec<f64> = (0..n).map(|_| c.sample(w + v.sqrt() * rng.sample::<f64, _>(StandardNormal), &mut rng)).collect();
+            let ys: Vec<f64> = (0..n)
+                .map(|_| {
+                    c.sample(
+                        w + v.sqrt() * rng.sample::<f64, _>(StandardNormal),
+                        &mut rng,
+                    )
+                })
+                .collect();
             let m1 = ys.iter().sum::<f64>() / n as f64;
             let m2 = ys.iter().map(|y| y * y).sum::<f64>() / n as f64;
-            assert!((m1 - law.mean()).abs() < 0.01, "{c:?} {m1} vs {}", law.mean());
-            assert!((m2 - law.second_moment()).abs() < 0.02, "{c:?} {m2} vs {}", law.second_moment());
+            assert!(
+                (m1 - law.mean()).abs() < 0.01,
+                "{c:?} {m1} vs {}",
+                law.mean()
+            );
+            assert!(
+                (m2 - law.second_moment()).abs() < 0.02,
+                "{c:?} {m2} vs {}",
+                law.second_moment()
+            );
         }
     }
 
     #[test]
     fn bad_delta_is_named() {
-        let e = ChannelSpec::Linear { delta: -0.1 }.build().unwrap_err().to_string();
-        assert!(e.contains("delta") && e.contains("-0.1") && e.contains(">= 0"), "{e}");
+        let e = ChannelSpec::Linear { delta: -0.1 }
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("delta") && e.contains("-0.1") && e.contains(">= 0"),
+            "{e}"
+        );
     }
 }

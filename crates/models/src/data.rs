@@ -44,11 +44,19 @@ impl Dataset {
 pub fn sample_count(alpha: f64, d: usize) -> Result<usize, Error> {
     error::positive("alpha", alpha)?;
     if d == 0 {
-        return Err(Error::InvalidParameter { name: "d", value: 0.0, bound: ">= 1" });
+        return Err(Error::InvalidParameter {
+            name: "d",
+            value: 0.0,
+            bound: ">= 1",
+        });
     }
     let n = (alpha * d as f64).round();
     if n < 1.0 {
-        return Err(Error::InvalidParameter { name: "alpha", value: alpha, bound: "large enough that round(alpha d) >= 1" });
+        return Err(Error::InvalidParameter {
+            name: "alpha",
+            value: alpha,
+            bound: "large enough that round(alpha d) >= 1",
+        });
     }
     Ok(n as usize)
 }
@@ -66,7 +74,13 @@ pub fn gaussian_matrix(n: usize, d: usize, rng: &mut Rng) -> Mat<f64> {
 }
 
 /// Draw w*, X and y for the model (P_w, P_out) at dimension d and sample ratio α.
-pub fn teacher_data(prior: &impl Prior, channel: &impl Channel, d: usize, alpha: f64, rng: &mut Rng) -> Result<Dataset, Error> {
+pub fn teacher_data(
+    prior: &impl Prior,
+    channel: &impl Channel,
+    d: usize,
+    alpha: f64,
+    rng: &mut Rng,
+) -> Result<Dataset, Error> {
     let n = sample_count(alpha, d)?;
     let w_star: Vec<f64> = (0..d).map(|_| prior.sample(rng)).collect();
     let x = gaussian_matrix(n, d, rng);

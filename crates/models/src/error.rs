@@ -18,7 +18,11 @@ pub fn positive(name: &'static str, value: f64) -> Result<f64, Error> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(Error::InvalidParameter { name, value, bound: "> 0 and finite" })
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            bound: "> 0 and finite",
+        })
     }
 }
 
@@ -27,7 +31,11 @@ pub fn non_negative(name: &'static str, value: f64) -> Result<f64, Error> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
-        Err(Error::InvalidParameter { name, value, bound: ">= 0 and finite" })
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            bound: ">= 0 and finite",
+        })
     }
 }
 
@@ -36,6 +44,10 @@ pub fn unit_interval(name: &'static str, value: f64) -> Result<f64, Error> {
     if value > 0.0 && value <= 1.0 {
         Ok(value)
     } else {
-        Err(Error::InvalidParameter { name, value, bound: "in (0, 1]" })
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            bound: "in (0, 1]",
+        })
     }
 }

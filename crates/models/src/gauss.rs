@@ -20,8 +20,14 @@ pub enum IntegrationError {
     #[error("integrand not finite at z = {at}")]
     NonFinite { at: f64 },
     /// The error estimate exceeded the requested tolerance.
-    #[error("quadrature error estimate {estimate:.3e} exceeds tolerance {tolerance:.3e} (value {value})")]
-    Inaccurate { value: f64, estimate: f64, tolerance: f64 },
+    #[error(
+        "quadrature error estimate {estimate:.3e} exceeds tolerance {tolerance:.3e} (value {value})"
+    )]
+    Inaccurate {
+        value: f64,
+        estimate: f64,
+        tolerance: f64,
+    },
 }
 
 /// Absolute tolerance used by default for O(1) integrands.
@@ -38,12 +44,21 @@ fn accept(value: f64, estimate: f64, tol: f64) -> Result<f64, IntegrationError> 
     if estimate.is_finite() && estimate <= tolerance {
         Ok(value)
     } else {
-        Err(IntegrationError::Inaccurate { value, estimate, tolerance })
+        Err(IntegrationError::Inaccurate {
+            value,
+            estimate,
+            tolerance,
+        })
     }
 }
 
 /// ∫_{lo}^{hi} g(t) dt on a finite interval with non-finite detection.
-fn integrate_checked(g: impl Fn(f64) -> (f64, f64), lo: f64, hi: f64, tol: f64) -> Result<f64, IntegrationError> {
+fn integrate_checked(
+    g: impl Fn(f64) -> (f64, f64),
+    lo: f64,
+    hi: f64,
+    tol: f64,
+) -> Result<f64, IntegrationError> {
     let bad = Cell::new(None::<f64>);
     let out = quadrature::integrate(
         |t| {
@@ -82,11 +97,21 @@ pub fn expect_normal(f: impl Fn(f64) -> f64, tol: f64) -> Result<f64, Integratio
 }
 
 /// ∫_{a}^{∞} φ(z) f(z) dz (upper = true) or ∫_{−∞}^{a} φ(z) f(z) dz (upper = false).
-pub fn expect_normal_half(f: impl Fn(f64) -> f64, a: f64, upper: bool, tol: f64) -> Result<f64, IntegrationError> {
+pub fn expect_normal_half(
+    f: impl Fn(f64) -> f64,
+    a: f64,
+    upper: bool,
+    tol: f64,
+) -> Result<f64, IntegrationError> {
     half_line(&f, a, upper, tol)
 }
 
-fn half_line(f: &dyn Fn(f64) -> f64, a: f64, upper: bool, tol: f64) -> Result<f64, IntegrationError> {
+fn half_line(
+    f: &dyn Fn(f64) -> f64,
+    a: f64,
+    upper: bool,
+    tol: f64,
+) -> Result<f64, IntegrationError> {
     // Keep the bulk of φ near the clustered end of the map: split at 0 when the
     // half-line contains the origin far from its end point.
     if upper && a < -1.0 {
@@ -113,16 +138,28 @@ fn half_line(f: &dyn Fn(f64) -> f64, a: f64, upper: bool, tol: f64) -> Result<f6
 }
 
 /// ∫_{lo}^{hi} φ(z) f(z) dz on a finite interval.
-pub fn expect_normal_interval(f: impl Fn(f64) -> f64, lo: f64, hi: f64, tol: f64) -> Result<f64, IntegrationError> {
+pub fn expect_normal_interval(
+    f: impl Fn(f64) -> f64,
+    lo: f64,
+    hi: f64,
+    tol: f64,
+) -> Result<f64, IntegrationError> {
     integrate_checked(|z| (z, npdf(z) * f(z)), lo, hi, tol)
 }
 
 /// E_z f(z) with f smooth on each piece between the sorted breakpoints `kinks`.
-pub fn expect_normal_split(f: impl Fn(f64) -> f64, kinks: &[f64], tol: f64) -> Result<f64, IntegrationError> {
+pub fn expect_normal_split(
+    f: impl Fn(f64) -> f64,
+    kinks: &[f64],
+    tol: f64,
+) -> Result<f64, IntegrationError> {
     if kinks.is_empty() {
         return expect_normal(f, tol);
     }
-    debug_assert!(kinks.windows(2).all(|w| w[0] <= w[1]), "kinks must be sorted");
+    debug_assert!(
+        kinks.windows(2).all(|w| w[0] <= w[1]),
+        "kinks must be sorted"
+    );
     let mut total = expect_normal_half(&f, kinks[0], false, tol)?;
     for w in kinks.windows(2) {
         if w[1] > w[0] {
@@ -141,7 +178,12 @@ mod tests {
     #[test]
     fn reference_integrals() {
         // E[log H(a z)] references from mpmath (notes/rust-stack.md §4).
-        for &(a, r) in &[(0.5, -0.771_877_623_464_393_7), (1.0, -1.0), (3.0, -3.202_049_430_114_320_8), (10.0, -26.380_328_165_808_25)] {
+        for &(a, r) in &[
+            (0.5, -0.771_877_623_464_393_7),
+            (1.0, -1.0),
+            (3.0, -3.202_049_430_114_320_8),
+            (10.0, -26.380_328_165_808_25),
+        ] {
             let v = expect_normal(|z| log_h(a * z), 1e-12).unwrap();
             assert!((v - r).abs() < 1e-12 * r.abs(), "a={a}: {v} vs {r}");
             let v = expect_normal_split(|z| log_h(a * z), &[0.0], 1e-12).unwrap();
@@ -164,6 +206,9 @@ mod tests {
     fn inaccurate_is_an_error() {
         // A discontinuity far from the mapped nodes' clustering is not resolved to 1e-15.
         let r = expect_normal(|z| if z > 0.3 { 1.0 } else { 0.0 }, 1e-15);
-        assert!(matches!(r, Err(IntegrationError::Inaccurate { .. })), "{r:?}");
+        assert!(
+            matches!(r, Err(IntegrationError::Inaccurate { .. })),
+            "{r:?}"
+        );
     }
 }

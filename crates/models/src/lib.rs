@@ -21,7 +21,7 @@ mod testing;
 
 pub use channel::{Abs, AnyChannel, Channel, ChannelSpec, LabelLaw, Linear, Probit};
 pub use data::{Dataset, teacher_data};
-pub use loss::{Loss, LossError};
 pub use error::Error;
+pub use loss::{Loss, LossError};
 pub use prior::{AnyPrior, GaussBernoulli, Gaussian, Prior, PriorSpec, Rademacher};
 pub use rng::{Rng, stream, streams};

@@ -44,7 +44,9 @@ pub struct Gaussian {
 impl Gaussian {
     /// N(0, ρ), ρ > 0.
     pub fn new(rho: f64) -> Result<Self, Error> {
-        Ok(Self { rho: error::positive("rho", rho)? })
+        Ok(Self {
+            rho: error::positive("rho", rho)?,
+        })
     }
 }
 
@@ -135,7 +137,11 @@ impl Prior for GaussBernoulli {
     fn sample(&self, rng: &mut Xoshiro256PlusPlus) -> f64 {
         let u: f64 = rng.random();
         let z: f64 = rng.sample(StandardNormal);
-        if u < self.sparsity { self.variance.sqrt() * z } else { 0.0 }
+        if u < self.sparsity {
+            self.variance.sqrt() * z
+        } else {
+            0.0
+        }
     }
     /// ln Z = ln[(1 − s) + s (1 + Aσ²)^{-1/2} exp(B²σ²/(2(1 + Aσ²)))].
     fn log_z(&self, a: f64, b: f64) -> f64 {
@@ -218,8 +224,18 @@ mod tests {
         vec![
             PriorSpec::Gaussian { rho: 1.7 }.build().unwrap(),
             PriorSpec::Rademacher.build().unwrap(),
-            PriorSpec::GaussBernoulli { sparsity: 0.3, variance: 2.0 }.build().unwrap(),
-            PriorSpec::GaussBernoulli { sparsity: 1.0, variance: 0.5 }.build().unwrap(),
+            PriorSpec::GaussBernoulli {
+                sparsity: 0.3,
+                variance: 2.0,
+            }
+            .build()
+            .unwrap(),
+            PriorSpec::GaussBernoulli {
+                sparsity: 1.0,
+                variance: 0.5,
+            }
+            .build()
+            .unwrap(),
         ]
     }
 
@@ -231,8 +247,14 @@ mod tests {
                 let (fa, fv) = p.moments(a, b);
                 let d1 = fd1(|x| p.log_z(a, x), b);
                 let d2 = fd2(|x| p.log_z(a, x), b);
-                assert!((fa - d1).abs() < 1e-7 * (1.0 + fa.abs()), "{p:?} f_a {fa} vs {d1}");
-                assert!((fv - d2).abs() < 1e-5 * (1.0 + fv.abs()), "{p:?} f_v {fv} vs {d2}");
+                assert!(
+                    (fa - d1).abs() < 1e-7 * (1.0 + fa.abs()),
+                    "{p:?} f_a {fa} vs {d1}"
+                );
+                assert!(
+                    (fv - d2).abs() < 1e-5 * (1.0 + fv.abs()),
+                    "{p:?} f_v {fv} vs {d2}"
+                );
                 assert!(fv >= 0.0);
             }
         }
@@ -246,7 +268,9 @@ mod tests {
         for &(a, b) in &[(0.5, 0.3), (3.0, -2.0), (10.0, 7.0)] {
             // Gaussian: E_w[w^k e^{Bw − Aw²/2}] with w ~ N(0, ρ)
             let s = 1.7f64.sqrt();
-            let m = |k: i32| expect_normal_err(|z| (s * z).powi(k) * (b * s * z - a * s * s * z * z / 2.0).exp());
+            let m = |k: i32| {
+                expect_normal_err(|z| (s * z).powi(k) * (b * s * z - a * s * s * z * z / 2.0).exp())
+            };
             let (z0, z1, z2) = (m(0), m(1), m(2));
             let (fa, fv) = gauss.moments(a, b);
             assert!((fa - z1 / z0).abs() < 1e-9 * (1.0 + fa.abs()));
@@ -254,7 +278,11 @@ mod tests {
             assert!((gauss.log_z(a, b) - z0.ln()).abs() < 1e-10);
             // Gauss–Bernoulli: spike contributes (1−s)·[k = 0]
             let sv = 2.0f64.sqrt();
-            let g = |k: i32| 0.3 * expect_normal_err(|z| (sv * z).powi(k) * (b * sv * z - a * 2.0 * z * z / 2.0).exp());
+            let g = |k: i32| {
+                0.3 * expect_normal_err(|z| {
+                    (sv * z).powi(k) * (b * sv * z - a * 2.0 * z * z / 2.0).exp()
+                })
+            };
             let (z0, z1, z2) = (0.7 + g(0), g(1), g(2));
             let (fa, fv) = gb.moments(a, b);
             assert!((fa - z1 / z0).abs() < 1e-9 * (1.0 + fa.abs()));
@@ -280,7 +308,10 @@ mod tests {
         for p in all() {
             let n = 200_000;
             let m2 = (0..n).map(|_| p.sample(&mut rng).powi(2)).sum::<f64>() / n as f64;
-            assert!((m2 - p.rho()).abs() < 5.0 * p.rho() * (2.0f64 / n as f64).sqrt() * 2.0, "{p:?} {m2}");
+            assert!(
+                (m2 - p.rho()).abs() < 5.0 * p.rho() * (2.0f64 / n as f64).sqrt() * 2.0,
+                "{p:?} {m2}"
+            );
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::figure::{Cell, Ctx, Mode, Result, err};
 use gardner_algorithms::gamp;
-use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec, Prior, data::teacher_data};
+use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, Prior, PriorSpec, data::teacher_data};
 use gardner_sim::{Grid, Options, Record, SweepResult, run_sweep};
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +48,9 @@ pub fn pick<'a, T>(ctx: &Ctx, quick: &'a T, default: &'a T, full: &'a T) -> &'a 
 pub fn check_alphas(section: &str, alphas: &[f64]) -> Result<()> {
     for &a in alphas {
         if !(a > 0.0 && a.is_finite()) {
-            return Err(err(format!("invalid parameter `{section}.alphas` = {a}: must be > 0 and finite")));
+            return Err(err(format!(
+                "invalid parameter `{section}.alphas` = {a}: must be > 0 and finite"
+            )));
         }
     }
     Ok(())
@@ -95,11 +97,17 @@ pub fn gamp_sweep<S: Serialize>(
     base_seed: u64,
 ) -> Result<SweepResult> {
     config.validate()?;
-    let grid = Grid::new(&sim.alphas, &[sim.d], sim.seeds, base_seed).map_err(|e| err(e.to_string()))?;
-    let options = Options { threads: ctx.threads, cache_dir: ctx.cache_dir.clone(), progress: ctx.progress };
+    let grid =
+        Grid::new(&sim.alphas, &[sim.d], sim.seeds, base_seed).map_err(|e| err(e.to_string()))?;
+    let options = Options {
+        threads: ctx.threads,
+        cache_dir: ctx.cache_dir.clone(),
+        progress: ctx.progress,
+    };
     let rho = prior.rho();
     run_sweep(name, spec, &grid, &options, |task, rng| {
-        let data = teacher_data(prior, channel, task.point.d, task.point.alpha, rng).map_err(|e| e.to_string())?;
+        let data = teacher_data(prior, channel, task.point.d, task.point.alpha, rng)
+            .map_err(|e| e.to_string())?;
         let trace = gamp::run(&data, prior, channel, config, rng).map_err(|e| e.to_string())?;
         let last = trace.last().ok_or("GAMP recorded no iteration")?;
         let rec = match trace.termination {

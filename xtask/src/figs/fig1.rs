@@ -2,7 +2,9 @@
 //! Bayes-optimal classification error vs α from state evolution, and GAMP at finite d.
 //! Teacher: w* ~ N(0, ρ I), y = sign(X w*).
 
-use super::common::{ModelSpec, SimSpec, check_alphas, contains, gamp_sweep, merge_status, opt, pick, theory_grid};
+use super::common::{
+    ModelSpec, SimSpec, check_alphas, contains, gamp_sweep, merge_status, opt, pick, theory_grid,
+};
 use crate::figure::{Cell, Ctx, Figure, Output, Plot, Result, Series, Table, agreement, err};
 use gardner_algorithms::gamp;
 use gardner_theory::{SeConfig, SeStatus, bayes_curve, bayes_point};
@@ -54,12 +56,27 @@ impl Figure for Fig1 {
             eprintln!("fig1: state evolution on {} alphas…", grid.len());
         }
         let theory = bayes_curve(&prior, &channel, &grid, &spec.se);
-        let large = bayes_point(&prior, &channel, spec.large_alpha, &spec.se).map_err(|e| err(format!("alpha = {}: {e}", spec.large_alpha)))?;
+        let large = bayes_point(&prior, &channel, spec.large_alpha, &spec.se)
+            .map_err(|e| err(format!("alpha = {}: {e}", spec.large_alpha)))?;
 
         if ctx.progress {
-            eprintln!("fig1: GAMP at d = {}, {} seeds, {} alphas…", sim.d, sim.seeds, sim.alphas.len());
+            eprintln!(
+                "fig1: GAMP at d = {}, {} seeds, {} alphas…",
+                sim.d,
+                sim.seeds,
+                sim.alphas.len()
+            );
         }
-        let sweep = gamp_sweep(ctx, "fig1", &(&spec.model, &spec.gamp, sim), &prior, &channel, sim, &spec.gamp, spec.seed)?;
+        let sweep = gamp_sweep(
+            ctx,
+            "fig1",
+            &(&spec.model, &spec.gamp, sim),
+            &prior,
+            &channel,
+            sim,
+            &spec.gamp,
+            spec.seed,
+        )?;
 
         let mut table = Table::new(&[
             "alpha",
@@ -79,7 +96,11 @@ impl Figure for Fig1 {
                     p.m_mmse,
                     p.class_error_bayes,
                     p.gen_error_sq_bayes,
-                    if p.status == SeStatus::Converged { "ok".to_string() } else { "not_converged".to_string() },
+                    if p.status == SeStatus::Converged {
+                        "ok".to_string()
+                    } else {
+                        "not_converged".to_string()
+                    },
                 ),
                 Err(e) => (f64::NAN, f64::NAN, f64::NAN, format!("failed: {e}")),
             };
@@ -107,20 +128,32 @@ impl Figure for Fig1 {
         let mut l = toml::Table::new();
         l.insert("alpha".into(), spec.large_alpha.into());
         l.insert("gen_error_bayes".into(), large.class_error_bayes.into());
-        l.insert("alpha_times_gen_error_bayes".into(), (spec.large_alpha * large.class_error_bayes).into());
-        l.insert("literature_asymptote".into(), "alpha * error -> 0.4417 as alpha -> infinity".into());
+        l.insert(
+            "alpha_times_gen_error_bayes".into(),
+            (spec.large_alpha * large.class_error_bayes).into(),
+        );
+        l.insert(
+            "literature_asymptote".into(),
+            "alpha * error -> 0.4417 as alpha -> infinity".into(),
+        );
         summary.insert("large_alpha".into(), l.into());
         let mut s = toml::Table::new();
         s.insert("d".into(), (sim.d as i64).into());
         s.insert("seeds".into(), (sim.seeds as i64).into());
         s.insert("base_seed".into(), (spec.seed as i64).into());
         s.insert("alphas".into(), sim.alphas.clone().into());
-        s.insert("gamp".into(), toml::Value::try_from(spec.gamp).map_err(|e| err(e.to_string()))?);
+        s.insert(
+            "gamp".into(),
+            toml::Value::try_from(spec.gamp).map_err(|e| err(e.to_string()))?,
+        );
         s.insert("tasks_computed".into(), (sweep.computed as i64).into());
         s.insert("tasks_cached".into(), (sweep.cached as i64).into());
         summary.insert("simulation".into(), s.into());
         let mut a = agreement(pairs, SIM_RESOLUTION);
-        a.insert("compared".into(), "gen_error_bayes (SE) vs GAMP test error arccos(m/sqrt(rho q))/pi".into());
+        a.insert(
+            "compared".into(),
+            "gen_error_bayes (SE) vs GAMP test error arccos(m/sqrt(rho q))/pi".into(),
+        );
         summary.insert("agreement".into(), a.into());
 
         let plot = Plot {
@@ -130,10 +163,19 @@ impl Figure for Fig1 {
             log_y: true,
             series: vec![
                 Series::line("Bayes-optimal (SE)", line),
-                Series::points(&format!("GAMP, d = {}, {} seeds", sim.d, sim.seeds), pts, errs),
+                Series::points(
+                    &format!("GAMP, d = {}, {} seeds", sim.d, sim.seeds),
+                    pts,
+                    errs,
+                ),
             ],
             ..Plot::default()
         };
-        Ok(Output { table, summary, plot, check_rel_tol: 1e-6 })
+        Ok(Output {
+            table,
+            summary,
+            plot,
+            check_rel_tol: 1e-6,
+        })
     }
 }

@@ -2,7 +2,9 @@
 //! MMSE and AMP error vs α from the replica free entropy and state evolution, the thresholds
 //! α_IT and α_AMP, and GAMP from a random start at finite d.
 
-use super::common::{ModelSpec, SimSpec, check_alphas, contains, gamp_sweep, merge_status, opt, pick, theory_grid};
+use super::common::{
+    ModelSpec, SimSpec, check_alphas, contains, gamp_sweep, merge_status, opt, pick, theory_grid,
+};
 use crate::figure::{Cell, Ctx, Figure, Output, Plot, Result, Series, Table, agreement, err};
 use gardner_algorithms::gamp;
 use gardner_theory::{SeConfig, ThresholdConfig, bayes_curve, thresholds};
@@ -52,7 +54,8 @@ impl Figure for Fig3 {
         if ctx.progress {
             eprintln!("fig3: thresholds and state evolution…");
         }
-        let th = thresholds(&prior, &channel, &spec.thresholds).map_err(|e| err(format!("thresholds: {e}")))?;
+        let th = thresholds(&prior, &channel, &spec.thresholds)
+            .map_err(|e| err(format!("thresholds: {e}")))?;
         let alpha_amp = th.alpha_amp.unwrap_or(f64::NAN);
         let alpha_it = th.alpha_it.unwrap_or(f64::NAN);
         // Points just either side of each threshold, so the table and the plot show the jumps.
@@ -64,9 +67,23 @@ impl Figure for Fig3 {
         let theory = bayes_curve(&prior, &channel, &grid, &spec.se);
 
         if ctx.progress {
-            eprintln!("fig3: GAMP at d = {}, {} seeds, {} alphas…", sim.d, sim.seeds, sim.alphas.len());
+            eprintln!(
+                "fig3: GAMP at d = {}, {} seeds, {} alphas…",
+                sim.d,
+                sim.seeds,
+                sim.alphas.len()
+            );
         }
-        let sweep = gamp_sweep(ctx, "fig3", &(&spec.model, &spec.gamp, sim), &prior, &channel, sim, &spec.gamp, spec.seed)?;
+        let sweep = gamp_sweep(
+            ctx,
+            "fig3",
+            &(&spec.model, &spec.gamp, sim),
+            &prior,
+            &channel,
+            sim,
+            &spec.gamp,
+            spec.seed,
+        )?;
 
         let mut table = Table::new(&[
             "alpha",
@@ -80,11 +97,21 @@ impl Figure for Fig3 {
             "gamp_iterations_mean",
             "status",
         ]);
-        let (mut mmse_line, mut amp_line, mut gamp_pts, mut gamp_err) = (vec![], vec![], vec![], vec![]);
+        let (mut mmse_line, mut amp_line, mut gamp_pts, mut gamp_err) =
+            (vec![], vec![], vec![], vec![]);
         let (mut all, mut away) = (vec![], vec![]);
         for (k, &alpha) in grid.iter().enumerate() {
             let (mmse, mse_amp, m_amp, tstatus) = match &theory[k] {
-                Ok(p) => (p.mmse, p.mse_amp, p.m_amp, if p.status == gardner_theory::SeStatus::Converged { "ok".to_string() } else { "not_converged".to_string() }),
+                Ok(p) => (
+                    p.mmse,
+                    p.mse_amp,
+                    p.m_amp,
+                    if p.status == gardner_theory::SeStatus::Converged {
+                        "ok".to_string()
+                    } else {
+                        "not_converged".to_string()
+                    },
+                ),
                 Err(e) => (f64::NAN, f64::NAN, f64::NAN, format!("failed: {e}")),
             };
             mmse_line.push((alpha, mmse));
@@ -119,36 +146,60 @@ impl Figure for Fig3 {
         t.insert("alpha_amp".into(), alpha_amp.into());
         t.insert("it_kind".into(), format!("{:?}", th.it_kind).into());
         t.insert("literature_alpha_it".into(), 1.0.into());
-        t.insert("literature_alpha_amp".into(), "1.128 (SE data: jump between 1.1270 and 1.1285)".into());
+        t.insert(
+            "literature_alpha_amp".into(),
+            "1.128 (SE data: jump between 1.1270 and 1.1285)".into(),
+        );
         summary.insert("thresholds".into(), t.into());
         let mut s = toml::Table::new();
         s.insert("d".into(), (sim.d as i64).into());
         s.insert("seeds".into(), (sim.seeds as i64).into());
         s.insert("base_seed".into(), (spec.seed as i64).into());
         s.insert("alphas".into(), sim.alphas.clone().into());
-        s.insert("gamp".into(), toml::Value::try_from(spec.gamp).map_err(|e| err(e.to_string()))?);
+        s.insert(
+            "gamp".into(),
+            toml::Value::try_from(spec.gamp).map_err(|e| err(e.to_string()))?,
+        );
         s.insert("tasks_computed".into(), (sweep.computed as i64).into());
         s.insert("tasks_cached".into(), (sweep.cached as i64).into());
         summary.insert("simulation".into(), s.into());
         let mut a = agreement(all, SIM_RESOLUTION);
-        a.insert("compared".into(), "mse_amp (SE from a small overlap) vs GAMP mean MSE".into());
+        a.insert(
+            "compared".into(),
+            "mse_amp (SE from a small overlap) vs GAMP mean MSE".into(),
+        );
         summary.insert("agreement".into(), a.into());
         let mut a = agreement(away, SIM_RESOLUTION);
-        a.insert("window".into(), format!("|alpha - alpha_amp| > {}", spec.transition_window).into());
+        a.insert(
+            "window".into(),
+            format!("|alpha - alpha_amp| > {}", spec.transition_window).into(),
+        );
         summary.insert("agreement_away_from_transition".into(), a.into());
 
         let plot = Plot {
             title: "Phase retrieval, Gaussian prior: Bayes-optimal and AMP error".into(),
             x_label: "alpha = n/d".into(),
             y_label: "mean squared error".into(),
-            vlines: vec![(alpha_it, format!("alpha_IT = {alpha_it:.4}")), (alpha_amp, format!("alpha_AMP = {alpha_amp:.4}"))],
+            vlines: vec![
+                (alpha_it, format!("alpha_IT = {alpha_it:.4}")),
+                (alpha_amp, format!("alpha_AMP = {alpha_amp:.4}")),
+            ],
             series: vec![
                 Series::line("MMSE (global max of f_RS)", mmse_line),
                 Series::line("AMP (SE from small m)", amp_line),
-                Series::points(&format!("GAMP, d = {}, {} seeds", sim.d, sim.seeds), gamp_pts, gamp_err),
+                Series::points(
+                    &format!("GAMP, d = {}, {} seeds", sim.d, sim.seeds),
+                    gamp_pts,
+                    gamp_err,
+                ),
             ],
             ..Plot::default()
         };
-        Ok(Output { table, summary, plot, check_rel_tol: 1e-6 })
+        Ok(Output {
+            table,
+            summary,
+            plot,
+            check_rel_tol: 1e-6,
+        })
     }
 }
