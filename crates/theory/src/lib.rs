@@ -46,9 +46,9 @@ pub mod prior_side;
 mod quad;
 pub mod reference;
 pub mod se;
-pub mod thresholds;
 #[cfg(test)]
 mod tests;
+pub mod thresholds;
 
 pub use bayes::{BayesPoint, bayes_curve, bayes_point, class_error, gen_error_sq};
 pub use channel_side::ChannelSide;
