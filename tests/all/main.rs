@@ -2,5 +2,6 @@
 //! `--quick` figure tables. One binary (faer is monomorphised once).
 
 mod bayes;
+mod erm;
 mod gd;
 mod snapshots;

@@ -40,6 +40,7 @@
 
 pub mod bayes;
 pub mod channel_side;
+pub mod erm;
 pub mod error;
 pub mod free_entropy;
 pub mod prior_side;
