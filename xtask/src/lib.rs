@@ -81,6 +81,8 @@ pub fn compute(
 }
 
 /// `reproduce`: compute, then write the three files atomically or (`check`) compare.
+/// `cache`: reuse finished tasks from `data/.cache/` (keyed by the spec, not by the code:
+/// after changing an algorithm, pass `cache = false`, i.e. `--no-cache`).
 /// Returns a human-readable report of what was written or checked.
 pub fn reproduce(
     root: &Path,
@@ -89,10 +91,11 @@ pub fn reproduce(
     check: bool,
     threads: usize,
     progress: bool,
+    cache: bool,
 ) -> Result<String> {
     let fig = find(id)?;
     // --check recomputes everything: no cached task may stand in for a regenerated one.
-    let (ctx, out, secs) = compute(root, id, mode, threads, progress, !check)?;
+    let (ctx, out, secs) = compute(root, id, mode, threads, progress, cache && !check)?;
     let dir = output::data_dir(root, mode);
     let csv = output::csv_text(&out.table)?;
     let summary = output::summary_text(fig, &ctx, &out, root, secs)?;

@@ -37,6 +37,10 @@ enum Cmd {
         /// Hide progress bars.
         #[arg(long)]
         no_progress: bool,
+        /// Recompute every task instead of resuming from data/.cache/ (the cache is keyed by
+        /// the spec, not by the code: use this after changing an algorithm).
+        #[arg(long)]
+        no_cache: bool,
     },
 }
 
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
             check,
             threads,
             no_progress,
+            no_cache,
         } => {
             let mode = if quick {
                 Mode::Quick
@@ -69,7 +74,15 @@ fn main() -> ExitCode {
             } else {
                 Mode::Default
             };
-            xtask::reproduce(&root, &fig, mode, check, threads as usize, !no_progress)
+            xtask::reproduce(
+                &root,
+                &fig,
+                mode,
+                check,
+                threads as usize,
+                !no_progress,
+                !no_cache,
+            )
         }
     };
     match result {

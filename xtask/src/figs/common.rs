@@ -145,3 +145,32 @@ pub fn opt(v: Option<f64>) -> Cell {
         None => Cell::Text(String::new()),
     }
 }
+
+/// `[simulation]` table of a GAMP sweep: sizes, seeds, GAMP settings, cached vs computed tasks.
+pub fn gamp_summary(
+    sim: &SimSpec,
+    seed: u64,
+    config: &gamp::Config,
+    sweep: &SweepResult,
+) -> Result<toml::Table> {
+    let mut s = toml::Table::new();
+    s.insert("d".into(), (sim.d as i64).into());
+    s.insert("seeds".into(), (sim.seeds as i64).into());
+    s.insert("base_seed".into(), (seed as i64).into());
+    s.insert("alphas".into(), sim.alphas.clone().into());
+    s.insert(
+        "gamp".into(),
+        toml::Value::try_from(config).map_err(|e| err(e.to_string()))?,
+    );
+    s.insert("tasks_computed".into(), (sweep.computed as i64).into());
+    s.insert("tasks_cached".into(), (sweep.cached as i64).into());
+    Ok(s)
+}
+
+/// `ok` or `not_converged` for a state-evolution status.
+pub fn se_status(status: gardner_theory::SeStatus) -> String {
+    match status {
+        gardner_theory::SeStatus::Converged => "ok".into(),
+        gardner_theory::SeStatus::MaxIterations => "not_converged".into(),
+    }
+}

@@ -3,11 +3,12 @@
 //! Teacher: w* ~ N(0, ρ I), y = sign(X w*).
 
 use super::common::{
-    ModelSpec, SimSpec, check_alphas, contains, gamp_sweep, merge_status, opt, pick, theory_grid,
+    ModelSpec, SimSpec, check_alphas, contains, gamp_summary, gamp_sweep, merge_status, opt, pick,
+    se_status, theory_grid,
 };
 use crate::figure::{Cell, Ctx, Figure, Output, Plot, Result, Series, Table, agreement, err};
 use gardner_algorithms::gamp;
-use gardner_theory::{SeConfig, SeStatus, bayes_curve, bayes_point};
+use gardner_theory::{SeConfig, bayes_curve, bayes_point};
 use serde::{Deserialize, Serialize};
 
 /// `papers/fig1.toml`.
@@ -96,11 +97,7 @@ impl Figure for Fig1 {
                     p.m_mmse,
                     p.class_error_bayes,
                     p.gen_error_sq_bayes,
-                    if p.status == SeStatus::Converged {
-                        "ok".to_string()
-                    } else {
-                        "not_converged".to_string()
-                    },
+                    se_status(p.status),
                 ),
                 Err(e) => (f64::NAN, f64::NAN, f64::NAN, format!("failed: {e}")),
             };
@@ -137,18 +134,10 @@ impl Figure for Fig1 {
             "alpha * error -> 0.4417 as alpha -> infinity".into(),
         );
         summary.insert("large_alpha".into(), l.into());
-        let mut s = toml::Table::new();
-        s.insert("d".into(), (sim.d as i64).into());
-        s.insert("seeds".into(), (sim.seeds as i64).into());
-        s.insert("base_seed".into(), (spec.seed as i64).into());
-        s.insert("alphas".into(), sim.alphas.clone().into());
-        s.insert(
-            "gamp".into(),
-            toml::Value::try_from(spec.gamp).map_err(|e| err(e.to_string()))?,
+        summary.insert(
+            "simulation".into(),
+            gamp_summary(sim, spec.seed, &spec.gamp, &sweep)?.into(),
         );
-        s.insert("tasks_computed".into(), (sweep.computed as i64).into());
-        s.insert("tasks_cached".into(), (sweep.cached as i64).into());
-        summary.insert("simulation".into(), s.into());
         let mut a = agreement(pairs, SIM_RESOLUTION);
         a.insert(
             "compared".into(),

@@ -3,7 +3,8 @@
 //! α_IT and α_AMP, and GAMP from a random start at finite d.
 
 use super::common::{
-    ModelSpec, SimSpec, check_alphas, contains, gamp_sweep, merge_status, opt, pick, theory_grid,
+    ModelSpec, SimSpec, check_alphas, contains, gamp_summary, gamp_sweep, merge_status, opt, pick,
+    se_status, theory_grid,
 };
 use crate::figure::{Cell, Ctx, Figure, Output, Plot, Result, Series, Table, agreement, err};
 use gardner_algorithms::gamp;
@@ -102,16 +103,7 @@ impl Figure for Fig3 {
         let (mut all, mut away) = (vec![], vec![]);
         for (k, &alpha) in grid.iter().enumerate() {
             let (mmse, mse_amp, m_amp, tstatus) = match &theory[k] {
-                Ok(p) => (
-                    p.mmse,
-                    p.mse_amp,
-                    p.m_amp,
-                    if p.status == gardner_theory::SeStatus::Converged {
-                        "ok".to_string()
-                    } else {
-                        "not_converged".to_string()
-                    },
-                ),
+                Ok(p) => (p.mmse, p.mse_amp, p.m_amp, se_status(p.status)),
                 Err(e) => (f64::NAN, f64::NAN, f64::NAN, format!("failed: {e}")),
             };
             mmse_line.push((alpha, mmse));
@@ -151,18 +143,10 @@ impl Figure for Fig3 {
             "1.128 (SE data: jump between 1.1270 and 1.1285)".into(),
         );
         summary.insert("thresholds".into(), t.into());
-        let mut s = toml::Table::new();
-        s.insert("d".into(), (sim.d as i64).into());
-        s.insert("seeds".into(), (sim.seeds as i64).into());
-        s.insert("base_seed".into(), (spec.seed as i64).into());
-        s.insert("alphas".into(), sim.alphas.clone().into());
-        s.insert(
-            "gamp".into(),
-            toml::Value::try_from(spec.gamp).map_err(|e| err(e.to_string()))?,
+        summary.insert(
+            "simulation".into(),
+            gamp_summary(sim, spec.seed, &spec.gamp, &sweep)?.into(),
         );
-        s.insert("tasks_computed".into(), (sweep.computed as i64).into());
-        s.insert("tasks_cached".into(), (sweep.cached as i64).into());
-        summary.insert("simulation".into(), s.into());
         let mut a = agreement(all, SIM_RESOLUTION);
         a.insert(
             "compared".into(),
