@@ -4,7 +4,7 @@
 //! generalised linear model y_μ ~ P_out(· | X_μ·w*), w*_i ~ P_w, X_{μi} ~ N(0, 1/d),
 //! n = round(α d) (Barbier, Krzakala, Macris, Miolane, Zdeborová, PNAS 2019; talk slides
 //! "Bayes-optimal performance", "State evolution", "Corollary", "Optimal phase retrieval"),
-//! and (separately) the ERM fixed points.
+//! and the ERM fixed points ([`erm`]).
 //!
 //! One concept per module:
 //! - [`prior_side`]: Φ_w(m̂) and the prior map m(m̂) ([`PriorSide`], closed forms and reductions);

@@ -11,5 +11,11 @@ use crate::figure::Figure;
 
 /// Every reproducible figure, in talk order.
 pub fn all() -> Vec<&'static dyn Figure> {
-    vec![&fig1::Fig1, &fig2::Fig2, &fig3::Fig3, &fig4::Fig4, &fig5::Fig5]
+    vec![
+        &fig1::Fig1,
+        &fig2::Fig2,
+        &fig3::Fig3,
+        &fig4::Fig4,
+        &fig5::Fig5,
+    ]
 }
