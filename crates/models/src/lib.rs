@@ -8,6 +8,7 @@
 //! Conventions (shared by every crate): X_{μi} ~ N(0, 1/d), n = round(α d), z = X w* has
 //! variance ρ = E w²; overlaps m = ŵ·w*/d, q = ŵ·ŵ/d.
 
+pub mod brent;
 pub mod channel;
 pub mod data;
 pub mod error;

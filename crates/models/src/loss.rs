@@ -32,8 +32,9 @@
 //! (`roots::find_root_brent`) polished by safeguarded Newton steps, and a failure to bracket
 //! or converge is a [`LossError`], never a silent fallback.
 
+use crate::brent::XTol;
 use crate::special::{log1pexp, sigmoid};
-use roots::{Convergency, SearchError, find_root_brent};
+use roots::{SearchError, find_root_brent};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -84,24 +85,6 @@ impl FromStr for Loss {
 impl std::fmt::Display for Loss {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// Brent stopping rule scaled to the problem: x converged to `xtol` (absolute), f exactly 0.
-struct BrentTol {
-    xtol: f64,
-    max_iter: usize,
-}
-
-impl Convergency<f64> for BrentTol {
-    fn is_root_found(&mut self, y: f64) -> bool {
-        y == 0.0
-    }
-    fn is_converged(&mut self, x1: f64, x2: f64) -> bool {
-        (x1 - x2).abs() <= self.xtol
-    }
-    fn is_iteration_limit_reached(&mut self, iter: usize) -> bool {
-        iter >= self.max_iter
     }
 }
 
@@ -226,7 +209,7 @@ impl Loss {
                         "no bracketing: g({lo}) = {glo}, g({hi}) = {ghi}"
                     )));
                 }
-                let mut conv = BrentTol {
+                let mut conv = XTol {
                     xtol: 1e-9 * scale,
                     max_iter: 200,
                 };

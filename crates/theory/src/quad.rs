@@ -8,8 +8,9 @@
 //! gross misuse cannot return a silent wrong number.
 
 use crate::error::Error;
+use gardner_models::brent::XTol;
 use gardner_models::gauss::IntegrationError;
-use roots::{Convergency, find_root_brent};
+use roots::find_root_brent;
 use std::cell::Cell;
 
 /// Relative bound on |T_h − T_2h| accepted by [`trapezoid_even`] / [`trapezoid_line`].
@@ -113,24 +114,6 @@ pub(crate) fn integrate(
         });
     }
     Ok(out.integral)
-}
-
-/// Convergence in x only (absolute `xtol`), exact zeros accepted, at most `max_iter` steps.
-struct XTol {
-    xtol: f64,
-    max_iter: usize,
-}
-
-impl Convergency<f64> for XTol {
-    fn is_root_found(&mut self, y: f64) -> bool {
-        y == 0.0
-    }
-    fn is_converged(&mut self, x1: f64, x2: f64) -> bool {
-        (x1 - x2).abs() <= self.xtol
-    }
-    fn is_iteration_limit_reached(&mut self, iter: usize) -> bool {
-        iter >= self.max_iter
-    }
 }
 
 /// Root of f in \[a, b\] (f(a), f(b) of opposite signs) by Brent's method, to `xtol` in x.
