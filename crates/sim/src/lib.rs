@@ -292,7 +292,7 @@ impl PointSummary {
 }
 
 /// One task's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TaskResult {
     /// Stable task index.
     pub task: u64,
@@ -302,6 +302,9 @@ pub struct TaskResult {
     pub seed: usize,
     /// Its outcome.
     pub outcome: Outcome,
+    /// Wall time of the task in seconds (0 in caches written before it was recorded).
+    #[serde(default)]
+    pub seconds: f64,
 }
 
 /// The result of a sweep.
@@ -317,6 +320,23 @@ pub struct SweepResult {
     pub cached: usize,
     /// The cache file, if any.
     pub cache_file: Option<PathBuf>,
+}
+
+/// Equality of results: the wall time is a measurement of the run, not part of the result
+/// (the same seed gives equal results whatever the timing).
+impl PartialEq for TaskResult {
+    fn eq(&self, other: &Self) -> bool {
+        (self.task, self.point, self.seed, &self.outcome)
+            == (other.task, other.point, other.seed, &other.outcome)
+    }
+}
+
+impl SweepResult {
+    /// Sum of the tasks' wall times, cached ones included: the compute cost of the table,
+    /// whatever share of it this run recomputed.
+    pub fn task_seconds(&self) -> f64 {
+        self.tasks.iter().map(|t| t.seconds).sum()
+    }
 }
 
 /// How to run a sweep.
@@ -402,6 +422,7 @@ where
     }
     let total = grid.tasks();
     let mut results: Vec<Option<Outcome>> = vec![None; total];
+    let mut seconds = vec![0.0; total];
 
     // Cache: read finished tasks, then open for appending.
     let mut writer = None;
@@ -428,6 +449,7 @@ where
                             && results[k].is_none()
                         {
                             results[k] = Some(t.outcome);
+                            seconds[k] = t.seconds;
                         }
                     }
                 }
@@ -483,7 +505,7 @@ where
             reason: e.to_string(),
         })?;
     let write_error: Mutex<Option<Error>> = Mutex::new(None);
-    let fresh: Vec<(usize, Outcome)> = pool.install(|| {
+    let fresh: Vec<(usize, Outcome, f64)> = pool.install(|| {
         pending
             .par_iter()
             .map(|&k| {
@@ -495,6 +517,7 @@ where
                     task_index: k as u64,
                 };
                 let mut rng = rngs[k].clone();
+                let start = std::time::Instant::now();
                 let (outcome, cache) = match catch_unwind(AssertUnwindSafe(|| f(&task, &mut rng))) {
                     Ok(Ok(record)) => (Outcome::Done(record), true),
                     Ok(Err(reason)) => (Outcome::Failed(reason), true),
@@ -503,12 +526,14 @@ where
                         false,
                     ),
                 };
+                let elapsed = start.elapsed().as_secs_f64();
                 if let (Some(w), true) = (&writer, cache) {
                     let line = TaskResult {
                         task: k as u64,
                         point: p,
                         seed: s,
                         outcome: outcome.clone(),
+                        seconds: elapsed,
                     };
                     let mut text = serde_json::to_string(&line).expect("task results serialise");
                     text.push('\n');
@@ -523,7 +548,7 @@ where
                     }
                 }
                 bar.inc(1);
-                (k, outcome)
+                (k, outcome, elapsed)
             })
             .collect()
     });
@@ -532,8 +557,9 @@ where
         return Err(e);
     }
     let computed = fresh.len();
-    for (k, outcome) in fresh {
+    for (k, outcome, secs) in fresh {
         results[k] = Some(outcome);
+        seconds[k] = secs;
     }
 
     let tasks: Vec<TaskResult> = results
@@ -544,6 +570,7 @@ where
             point: k / grid.seeds,
             seed: k % grid.seeds,
             outcome: o.expect("every task has run"),
+            seconds: seconds[k],
         })
         .collect();
     let points = grid

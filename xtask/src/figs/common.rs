@@ -164,6 +164,10 @@ pub fn gamp_summary(
     );
     s.insert("tasks_computed".into(), (sweep.computed as i64).into());
     s.insert("tasks_cached".into(), (sweep.cached as i64).into());
+    s.insert(
+        "task_seconds".into(),
+        ((sweep.task_seconds() * 10.0).round() / 10.0).into(),
+    );
     Ok(s)
 }
 

@@ -374,6 +374,14 @@ impl Figure for Fig2 {
             "lambda_convention".into(),
             "J = sum loss + (lambda/2)|w|^2, natural-log logistic loss".into(),
         );
+        params.insert(
+            "tasks_cached".into(),
+            (sims.iter().map(|s| s.cached).sum::<usize>() as i64).into(),
+        );
+        params.insert(
+            "task_seconds".into(),
+            ((sims.iter().map(|s| s.task_seconds()).sum::<f64>() * 10.0).round() / 10.0).into(),
+        );
         summary.insert("parameters".into(), params.into());
 
         let a = th.large_alpha;

@@ -382,6 +382,10 @@ impl Figure for Fig4 {
         );
         sim.insert("tasks_computed".into(), (sweep.computed as i64).into());
         sim.insert("tasks_cached".into(), (sweep.cached as i64).into());
+        sim.insert(
+            "task_seconds".into(),
+            ((sweep.task_seconds() * 10.0).round() / 10.0).into(),
+        );
         summary.insert("simulation".into(), sim.into());
         summary.insert("alpha_half".into(), toml::Value::Array(per_d));
         summary.insert(
