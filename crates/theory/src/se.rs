@@ -309,7 +309,13 @@ impl<'a, P: PriorSide, C: ChannelSide> SeMap<'a, P, C> {
         let mut change = f64::INFINITY;
         let mut m_hat = 0.0;
         for it in 1..=cfg.max_iter {
-            if v <= self.rho * 1e-300 || v.is_nan() {
+            if v.is_nan() {
+                return Err(Error::NonFinite {
+                    context: "SE iteration (V)",
+                    value: v,
+                });
+            }
+            if v <= self.rho * 1e-300 {
                 return Ok(SeResult {
                     alpha: self.alpha,
                     m: self.rho,
