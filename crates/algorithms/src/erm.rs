@@ -178,11 +178,7 @@ impl Config {
     }
     /// The faer parallelism.
     pub fn par(&self) -> Par {
-        if self.threads <= 1 {
-            Par::Seq
-        } else {
-            Par::rayon(self.threads)
-        }
+        crate::par(self.threads)
     }
 }
 

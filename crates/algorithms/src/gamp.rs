@@ -142,11 +142,7 @@ impl Config {
 
     /// The faer parallelism of the mat-vecs.
     pub fn par(&self) -> Par {
-        if self.threads <= 1 {
-            Par::Seq
-        } else {
-            Par::rayon(self.threads)
-        }
+        crate::par(self.threads)
     }
 }
 

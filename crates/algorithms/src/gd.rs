@@ -230,15 +230,7 @@ impl Config {
         Ok(())
     }
     pub(crate) fn par(&self) -> Par {
-        par(self.threads)
-    }
-}
-
-pub(crate) fn par(threads: usize) -> Par {
-    if threads <= 1 {
-        Par::Seq
-    } else {
-        Par::rayon(threads)
+        crate::par(self.threads)
     }
 }
 

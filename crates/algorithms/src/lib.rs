@@ -14,3 +14,12 @@ pub mod trace;
 pub use error::Error;
 pub use gamp::{Gamp, GampStep};
 pub use trace::{Termination, Trace};
+
+/// faer parallelism for `threads` worker threads: `Par::Seq` for 0 or 1, rayon otherwise.
+pub fn par(threads: usize) -> faer::Par {
+    if threads <= 1 {
+        faer::Par::Seq
+    } else {
+        faer::Par::rayon(threads)
+    }
+}

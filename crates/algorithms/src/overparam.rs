@@ -56,7 +56,8 @@
 //! anything becomes non-finite ([`Stop::NonFinite`]).
 
 use crate::error::Error;
-use crate::gd::{Problem, par};
+use crate::gd::Problem;
+use crate::par;
 use crate::trace::{Termination, Trace};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};

@@ -78,6 +78,17 @@ fn integrate_checked(
     accept(out.integral, out.error_estimate, tol)
 }
 
+/// ∫_a^b g(t) dt on a finite interval, with the same NaN detection and error check
+/// (absolute `tol · max(1, |value|)`) as the Gaussian expectations.
+pub fn integrate_interval(
+    g: impl Fn(f64) -> f64,
+    a: f64,
+    b: f64,
+    tol: f64,
+) -> Result<f64, IntegrationError> {
+    integrate_checked(|t| (t, g(t)), a, b, tol)
+}
+
 /// E_{z~N(0,1)} f(z) over the whole line (f smooth).
 pub fn expect_normal(f: impl Fn(f64) -> f64, tol: f64) -> Result<f64, IntegrationError> {
     integrate_checked(

@@ -9,9 +9,8 @@
 
 use crate::error::Error;
 use gardner_models::brent::XTol;
-use gardner_models::gauss::IntegrationError;
+use gardner_models::gauss::integrate_interval;
 use roots::find_root_brent;
-use std::cell::Cell;
 
 /// Relative bound on |T_h − T_2h| accepted by [`trapezoid_even`] / [`trapezoid_line`].
 pub(crate) const TRAPEZOID_CHECK: f64 = 1e-6;
@@ -74,8 +73,8 @@ fn check(context: &'static str, fine: f64, coarse: f64) -> Result<f64, Error> {
     Ok(fine)
 }
 
-/// ∫_a^b g(t) dt by tanh–sinh with NaN detection and a checked error estimate
-/// (absolute `tol · max(1, |value|)`), like `gardner_models::gauss` but on a plain interval.
+/// ∫_a^b g(t) dt by the checked tanh–sinh rule of `gardner_models::gauss`, errors tagged
+/// with `context`.
 pub(crate) fn integrate(
     context: &'static str,
     g: impl Fn(f64) -> f64,
@@ -83,37 +82,7 @@ pub(crate) fn integrate(
     b: f64,
     tol: f64,
 ) -> Result<f64, Error> {
-    let bad = Cell::new(None::<f64>);
-    let out = quadrature::integrate(
-        |t| {
-            let v = g(t);
-            if !v.is_finite() && bad.get().is_none() {
-                bad.set(Some(t));
-            }
-            v
-        },
-        a,
-        b,
-        1e-300,
-    );
-    if let Some(at) = bad.get() {
-        return Err(Error::Integration {
-            context,
-            source: IntegrationError::NonFinite { at },
-        });
-    }
-    let tolerance = tol * out.integral.abs().max(1.0);
-    if out.error_estimate.is_nan() || out.error_estimate > tolerance {
-        return Err(Error::Integration {
-            context,
-            source: IntegrationError::Inaccurate {
-                value: out.integral,
-                estimate: out.error_estimate,
-                tolerance,
-            },
-        });
-    }
-    Ok(out.integral)
+    integrate_interval(g, a, b, tol).map_err(Error::integration(context))
 }
 
 /// Root of f in \[a, b\] (f(a), f(b) of opposite signs) by Brent's method, to `xtol` in x.
