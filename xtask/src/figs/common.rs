@@ -178,3 +178,67 @@ pub fn se_status(status: gardner_theory::SeStatus) -> String {
         gardner_theory::SeStatus::MaxIterations => "not_converged".into(),
     }
 }
+
+/// Bayes-optimal theory on a section's grid and GAMP at its simulated α.
+pub struct BayesVsGamp {
+    /// Theory α: the section's segments, its simulated α and the caller's extra points.
+    pub grid: Vec<f64>,
+    /// State evolution at every grid point (failures kept per point).
+    pub theory: Vec<std::result::Result<gardner_theory::BayesPoint, gardner_theory::Error>>,
+    /// GAMP sweep over `sim.alphas` × seeds.
+    pub sweep: SweepResult,
+}
+
+impl BayesVsGamp {
+    /// Run both, with progress messages. `model` enters the cache key of the sweep.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        ctx: &Ctx,
+        id: &str,
+        model: &ModelSpec,
+        sim: &SimSpec,
+        extra: &[f64],
+        se: &gardner_theory::SeConfig,
+        config: &gamp::Config,
+        seed: u64,
+    ) -> Result<Self> {
+        let (prior, channel) = model.build()?;
+        let section = ctx.mode.name();
+        check_alphas(section, &sim.alphas)?;
+        let mut points = sim.alphas.clone();
+        points.extend_from_slice(extra);
+        let grid = theory_grid(section, &sim.theory_segments, &points)?;
+        if ctx.progress {
+            eprintln!("{id}: state evolution on {} alphas…", grid.len());
+        }
+        let theory = gardner_theory::bayes_curve(&prior, &channel, &grid, se);
+        if ctx.progress {
+            eprintln!(
+                "{id}: GAMP at d = {}, {} seeds, {} alphas…",
+                sim.d,
+                sim.seeds,
+                sim.alphas.len()
+            );
+        }
+        let sweep = gamp_sweep(
+            ctx,
+            id,
+            &(model, config, sim),
+            &prior,
+            &channel,
+            sim,
+            config,
+            seed,
+        )?;
+        Ok(Self {
+            grid,
+            theory,
+            sweep,
+        })
+    }
+
+    /// The simulation summary at grid point `k`, if α_k was simulated.
+    pub fn sim_at(&self, sim: &SimSpec, k: usize) -> Option<&gardner_sim::PointSummary> {
+        contains(&sim.alphas, self.grid[k]).map(|i| &self.sweep.points[i])
+    }
+}

@@ -3,12 +3,11 @@
 //! Teacher: w* ~ N(0, ρ I), y = sign(X w*).
 
 use super::common::{
-    ModelSpec, SimSpec, check_alphas, contains, gamp_summary, gamp_sweep, merge_status, opt, pick,
-    se_status, theory_grid,
+    BayesVsGamp, ModelSpec, SimSpec, check_alphas, gamp_summary, merge_status, opt, pick, se_status,
 };
 use crate::figure::{Cell, Ctx, Figure, Output, Plot, Result, Series, Table, agreement, err};
 use gardner_algorithms::gamp;
-use gardner_theory::{SeConfig, bayes_curve, bayes_point};
+use gardner_theory::{SeConfig, bayes_point};
 use serde::{Deserialize, Serialize};
 
 /// `papers/fig1.toml`.
@@ -47,37 +46,21 @@ impl Figure for Fig1 {
     fn run(&self, ctx: &Ctx) -> Result<Output> {
         let spec: Spec = ctx.spec()?;
         let (prior, channel) = spec.model.build()?;
-        let section = ctx.mode.name();
         let sim: &SimSpec = pick(ctx, &spec.quick, &spec.default, &spec.full);
-        check_alphas(section, &sim.alphas)?;
         check_alphas("large_alpha", &[spec.large_alpha])?;
-        let grid = theory_grid(section, &sim.theory_segments, &sim.alphas)?;
-
-        if ctx.progress {
-            eprintln!("fig1: state evolution on {} alphas…", grid.len());
-        }
-        let theory = bayes_curve(&prior, &channel, &grid, &spec.se);
         let large = bayes_point(&prior, &channel, spec.large_alpha, &spec.se)
             .map_err(|e| err(format!("alpha = {}: {e}", spec.large_alpha)))?;
-
-        if ctx.progress {
-            eprintln!(
-                "fig1: GAMP at d = {}, {} seeds, {} alphas…",
-                sim.d,
-                sim.seeds,
-                sim.alphas.len()
-            );
-        }
-        let sweep = gamp_sweep(
+        let run = BayesVsGamp::run(
             ctx,
             "fig1",
-            &(&spec.model, &spec.gamp, sim),
-            &prior,
-            &channel,
+            &spec.model,
             sim,
+            &[],
+            &spec.se,
             &spec.gamp,
             spec.seed,
         )?;
+        let (grid, theory, sweep) = (&run.grid, &run.theory, &run.sweep);
 
         let mut table = Table::new(&[
             "alpha",
@@ -102,7 +85,7 @@ impl Figure for Fig1 {
                 Err(e) => (f64::NAN, f64::NAN, f64::NAN, format!("failed: {e}")),
             };
             line.push((alpha, eps));
-            let s = contains(&sim.alphas, alpha).map(|i| &sweep.points[i]);
+            let s = run.sim_at(sim, k);
             if let Some(p) = s {
                 pts.push((alpha, p.mean("test_error")));
                 errs.push(p.stderr("test_error"));
@@ -136,7 +119,7 @@ impl Figure for Fig1 {
         summary.insert("large_alpha".into(), l.into());
         summary.insert(
             "simulation".into(),
-            gamp_summary(sim, spec.seed, &spec.gamp, &sweep)?.into(),
+            gamp_summary(sim, spec.seed, &spec.gamp, sweep)?.into(),
         );
         let mut a = agreement(pairs, SIM_RESOLUTION);
         a.insert(

@@ -3,12 +3,11 @@
 //! α_IT and α_AMP, and GAMP from a random start at finite d.
 
 use super::common::{
-    ModelSpec, SimSpec, check_alphas, contains, gamp_summary, gamp_sweep, merge_status, opt, pick,
-    se_status, theory_grid,
+    BayesVsGamp, ModelSpec, SimSpec, gamp_summary, merge_status, opt, pick, se_status,
 };
 use crate::figure::{Cell, Ctx, Figure, Output, Plot, Result, Series, Table, agreement, err};
 use gardner_algorithms::gamp;
-use gardner_theory::{SeConfig, ThresholdConfig, bayes_curve, thresholds};
+use gardner_theory::{SeConfig, ThresholdConfig, thresholds};
 use serde::{Deserialize, Serialize};
 
 /// `papers/fig3.toml`.
@@ -49,42 +48,31 @@ impl Figure for Fig3 {
     fn run(&self, ctx: &Ctx) -> Result<Output> {
         let spec: Spec = ctx.spec()?;
         let (prior, channel) = spec.model.build()?;
-        let section = ctx.mode.name();
         let sim: &SimSpec = pick(ctx, &spec.quick, &spec.default, &spec.full);
-        check_alphas(section, &sim.alphas)?;
         if ctx.progress {
-            eprintln!("fig3: thresholds and state evolution…");
+            eprintln!("fig3: thresholds…");
         }
         let th = thresholds(&prior, &channel, &spec.thresholds)
             .map_err(|e| err(format!("thresholds: {e}")))?;
         let alpha_amp = th.alpha_amp.unwrap_or(f64::NAN);
         let alpha_it = th.alpha_it.unwrap_or(f64::NAN);
         // Points just either side of each threshold, so the table and the plot show the jumps.
-        let mut extra = sim.alphas.clone();
-        for a in [th.alpha_it, th.alpha_amp].into_iter().flatten() {
-            extra.extend([a * (1.0 - 1e-6), a * (1.0 + 1e-6)]);
-        }
-        let grid = theory_grid(section, &sim.theory_segments, &extra)?;
-        let theory = bayes_curve(&prior, &channel, &grid, &spec.se);
-
-        if ctx.progress {
-            eprintln!(
-                "fig3: GAMP at d = {}, {} seeds, {} alphas…",
-                sim.d,
-                sim.seeds,
-                sim.alphas.len()
-            );
-        }
-        let sweep = gamp_sweep(
+        let extra: Vec<f64> = [th.alpha_it, th.alpha_amp]
+            .into_iter()
+            .flatten()
+            .flat_map(|a| [a * (1.0 - 1e-6), a * (1.0 + 1e-6)])
+            .collect();
+        let run = BayesVsGamp::run(
             ctx,
             "fig3",
-            &(&spec.model, &spec.gamp, sim),
-            &prior,
-            &channel,
+            &spec.model,
             sim,
+            &extra,
+            &spec.se,
             &spec.gamp,
             spec.seed,
         )?;
+        let (grid, theory, sweep) = (&run.grid, &run.theory, &run.sweep);
 
         let mut table = Table::new(&[
             "alpha",
@@ -108,7 +96,7 @@ impl Figure for Fig3 {
             };
             mmse_line.push((alpha, mmse));
             amp_line.push((alpha, mse_amp));
-            let s = contains(&sim.alphas, alpha).map(|i| &sweep.points[i]);
+            let s = run.sim_at(sim, k);
             if let Some(p) = s {
                 let (mean, se) = (p.mean("mse"), p.stderr("mse"));
                 gamp_pts.push((alpha, mean));
@@ -145,7 +133,7 @@ impl Figure for Fig3 {
         summary.insert("thresholds".into(), t.into());
         summary.insert(
             "simulation".into(),
-            gamp_summary(sim, spec.seed, &spec.gamp, &sweep)?.into(),
+            gamp_summary(sim, spec.seed, &spec.gamp, sweep)?.into(),
         );
         let mut a = agreement(all, SIM_RESOLUTION);
         a.insert(

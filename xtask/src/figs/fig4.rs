@@ -62,26 +62,31 @@ pub(crate) fn pick<'a, T>(ctx: &Ctx, quick: &'a T, default: &'a T, full: &'a T) 
     }
 }
 
-pub(crate) fn check_size(section: &str, s: &SizeSpec) -> Result<()> {
-    if s.dims.is_empty() || s.dims.contains(&0) {
+pub(crate) fn check_size(
+    section: &str,
+    dims: &[usize],
+    alphas: &[f64],
+    seeds: usize,
+) -> Result<()> {
+    if dims.is_empty() || dims.contains(&0) {
         return Err(err(format!(
             "invalid parameter `{section}.dims` = {:?}: must be non-empty, each >= 1",
-            s.dims
+            dims
         )));
     }
-    if s.alphas.len() < 2 || s.alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
+    if alphas.len() < 2 || alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
         return Err(err(format!(
             "invalid parameter `{section}.alphas` = {:?}: need >= 2 values, each > 0",
-            s.alphas
+            alphas
         )));
     }
-    if s.alphas.windows(2).any(|w| w[1] <= w[0]) {
+    if alphas.windows(2).any(|w| w[1] <= w[0]) {
         return Err(err(format!(
             "invalid parameter `{section}.alphas` = {:?}: must be increasing",
-            s.alphas
+            alphas
         )));
     }
-    if s.seeds == 0 {
+    if seeds == 0 {
         return Err(err(format!(
             "invalid parameter `{section}.seeds` = 0: must be >= 1"
         )));
@@ -245,7 +250,7 @@ impl Figure for Fig4 {
         let spec: Spec = ctx.spec()?;
         let section = ctx.mode.name();
         let size: &SizeSpec = pick(ctx, &spec.quick, &spec.default, &spec.full);
-        check_size(section, size)?;
+        check_size(section, &size.dims, &size.alphas, size.seeds)?;
         check_bootstrap(&spec.bootstrap)?;
         spec.gd.validate()?;
         let cfg = gd::Config {

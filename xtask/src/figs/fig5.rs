@@ -103,14 +103,7 @@ impl Figure for Fig5 {
         let spec: Spec = ctx.spec()?;
         let section = ctx.mode.name();
         let size: &SizeSpec = pick(ctx, &spec.quick, &spec.default, &spec.full);
-        super::fig4::check_size(
-            section,
-            &super::fig4::SizeSpec {
-                dims: size.dims.clone(),
-                alphas: size.alphas.clone(),
-                seeds: size.seeds,
-            },
-        )?;
+        super::fig4::check_size(section, &size.dims, &size.alphas, size.seeds)?;
         check_bootstrap(&spec.bootstrap)?;
         if size.widths.is_empty() {
             return Err(err(format!(
