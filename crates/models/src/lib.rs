@@ -1,7 +1,7 @@
 //! # gardner-models: the teacher–student setting
 //!
 //! Priors P_w ([`prior`]), output channels P_out ([`channel`]), teacher data ([`data`]),
-//! seeded random streams ([`rng`]), stable special functions ([`special`]) and checked
+//! seeded random streams ([`rng`]), the run loop of every iterative computation ([`run`]), stable special functions ([`special`]) and checked
 //! Gaussian quadrature ([`gauss`]). Each prior and channel is written once, as scalar
 //! functions that GAMP applies elementwise and the theory integrates.
 //!
@@ -14,8 +14,10 @@ pub mod data;
 pub mod error;
 pub mod gauss;
 pub mod loss;
+pub mod overlap;
 pub mod prior;
 pub mod rng;
+pub mod run;
 pub mod special;
 #[cfg(test)]
 mod testing;
@@ -23,6 +25,8 @@ mod testing;
 pub use channel::{Abs, AnyChannel, Channel, ChannelSpec, LabelLaw, Linear, Probit};
 pub use data::{Dataset, teacher_data};
 pub use error::Error;
-pub use loss::{Loss, LossError};
+pub use loss::{Loss, LossError, PhaseRetrieval, SampleLoss};
+pub use overlap::class_error;
 pub use prior::{AnyPrior, GaussBernoulli, Gaussian, Prior, PriorSpec, Rademacher};
 pub use rng::{Rng, stream, streams};
+pub use run::{Driver, Step, Termination, Trace};

@@ -311,6 +311,53 @@ impl Loss {
     }
 }
 
+/// A per-sample loss ℓ(y, h) of a label y and a student field h, with ℓ' = ∂_h ℓ and
+/// ℓ'' = ∂²_h ℓ: what gradient methods (GD, SGD, p-SGD) and the DMFT need. The objective is
+/// the plain **sum** Σ_μ ℓ(y_μ, X_μ·w) (+ a regulariser), never the mean.
+pub trait SampleLoss: Copy + Send + Sync + std::fmt::Debug {
+    /// ℓ(y, h).
+    fn value(&self, y: f64, h: f64) -> f64;
+    /// ℓ'(y, h) = ∂_h ℓ.
+    fn derivative(&self, y: f64, h: f64) -> f64;
+    /// ℓ''(y, h) = ∂²_h ℓ.
+    fn second_derivative(&self, y: f64, h: f64) -> f64;
+}
+
+impl SampleLoss for Loss {
+    fn value(&self, y: f64, h: f64) -> f64 {
+        Loss::value(self, y, h)
+    }
+    fn derivative(&self, y: f64, h: f64) -> f64 {
+        Loss::derivative(self, y, h)
+    }
+    fn second_derivative(&self, y: f64, h: f64) -> f64 {
+        Loss::second_derivative(self, y, h)
+    }
+}
+
+/// The real phase-retrieval loss ℓ(y, h) = (h² − y²)²/4 (labels y = |z|):
+/// ℓ' = h (h² − y²), ℓ'' = 3h² − y². Non-convex (ℓ'' < 0 for 3h² < y²), so it has no prox.
+/// The talk's L = Σ_μ (y_μ² − h_μ²)² is 4 Σ_μ ℓ: gradient flow of L is the flow of Σ ℓ at
+/// time 4t.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct PhaseRetrieval;
+
+impl SampleLoss for PhaseRetrieval {
+    #[inline]
+    fn value(&self, y: f64, h: f64) -> f64 {
+        let r = h * h - y * y;
+        0.25 * r * r
+    }
+    #[inline]
+    fn derivative(&self, y: f64, h: f64) -> f64 {
+        h * (h * h - y * y)
+    }
+    #[inline]
+    fn second_derivative(&self, y: f64, h: f64) -> f64 {
+        3.0 * h * h - y * y
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,5 +497,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn sample_loss_derivatives_match_finite_differences() {
+        fn check(l: impl SampleLoss, y: f64, h: f64) {
+            let d1 = fd1(|x| l.value(y, x), h);
+            let d2 = fd1(|x| l.derivative(y, x), h);
+            assert!(
+                (d1 - l.derivative(y, h)).abs() < 1e-6 * (1.0 + d1.abs()),
+                "{l:?} {y} {h}"
+            );
+            assert!(
+                (d2 - l.second_derivative(y, h)).abs() < 1e-6 * (1.0 + d2.abs()),
+                "{l:?}"
+            );
+        }
+        for (y, h) in [(0.3, 1.2), (1.5, -0.4), (0.0, 2.0), (2.0, 2.0)] {
+            check(PhaseRetrieval, y, h);
+            check(Loss::Square, y, h);
+            check(Loss::Logistic, y.signum(), h);
+        }
+        assert_eq!(PhaseRetrieval.value(2.0, -2.0), 0.0);
     }
 }
