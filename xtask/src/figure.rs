@@ -1,8 +1,12 @@
-//! What a figure is: a spec file in `papers/`, a computation, and its outputs
-//! (a table, a summary and a plot), written by [`crate::output`].
+//! The figure registry: every [`Experiment`] of `gardner_sim::figs` behind one object-safe
+//! trait, and the type-erased output the front end writes.
 
+use gardner_sim::experiment::Headline;
+use gardner_sim::figs::{fig1::Fig1, fig3::Fig3};
+use gardner_sim::{CacheOptions, Experiment, Local, Mode, Plot};
 use serde::de::DeserializeOwned;
 use std::fmt;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 /// One-line error of the xtask (printed as `error: …`, exit code 1).
@@ -33,58 +37,104 @@ from_display!(
     std::io::Error,
     csv::Error,
     toml::ser::Error,
-    gardner_models::Error,
-    gardner_algorithms::Error,
+    gardner_sim::Error,
     String
 );
 
 /// Result of the xtask.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Size of a run. `Quick` (~1 min, CI and snapshots), `Default` (paper quality in minutes),
-/// `Full` (the papers' sizes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Quick,
-    Default,
-    Full,
-}
-
-impl Mode {
-    /// The spec section name and output sub-directory (`""` for the default run).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Mode::Quick => "quick",
-            Mode::Default => "default",
-            Mode::Full => "full",
-        }
-    }
-}
-
-/// Everything a figure's computation may use.
+/// Everything a run may use.
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    /// Run size.
     pub mode: Mode,
-    /// Worker threads for simulations (results do not depend on it).
+    /// Worker threads (results do not depend on it).
     pub threads: usize,
-    /// Show progress bars.
+    /// Show progress.
     pub progress: bool,
-    /// Path of `papers/<id>.toml`.
+    /// `papers/<id>.toml` and its text.
     pub spec_path: PathBuf,
-    /// Text of `papers/<id>.toml`.
     pub spec_text: String,
-    /// Directory for resumable per-task results (`data/.cache/<id>-<mode>`); `None` under
-    /// `--check` and in tests, which must recompute everything.
+    /// Result cache directory (`data/.cache/<id>-<mode>`); `None`: recompute everything.
     pub cache_dir: Option<PathBuf>,
 }
 
-impl Ctx {
-    /// Parse the spec file into the figure's spec struct (use `#[serde(deny_unknown_fields)]`).
-    /// A malformed or misspelt key gives a one-line error naming the file, line and key.
-    pub fn spec<T: DeserializeOwned>(&self) -> Result<T> {
-        parse_toml(&self.spec_path, &self.spec_text)
+/// A table as text cells (what the CSV holds).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// What a figure's run returns, type-erased.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub table: Table,
+    /// The figure's summary tables (TOML body without provenance).
+    pub summary: toml::Table,
+    pub headline: Vec<Headline>,
+    pub plot: Plot,
+    pub check_rel_tol: f64,
+    /// Tasks planned / computed now / read from the cache / failed.
+    pub tasks: usize,
+    pub computed: usize,
+    pub cached: usize,
+    pub failed: usize,
+    /// Sum of the tasks' wall times, cached ones included.
+    pub task_seconds: f64,
+}
+
+/// A reproducible figure.
+pub trait Figure: Sync {
+    fn id(&self) -> &'static str;
+    fn title(&self) -> &'static str;
+    fn paper(&self) -> &'static str;
+    /// Parse the spec, run, and erase the types.
+    fn compute(&self, ctx: &Ctx) -> Result<Output>;
+}
+
+struct Fig<E>(PhantomData<fn() -> E>);
+
+impl<E: Experiment> Figure for Fig<E> {
+    fn id(&self) -> &'static str {
+        E::ID
     }
+    fn title(&self) -> &'static str {
+        E::TITLE
+    }
+    fn paper(&self) -> &'static str {
+        E::PAPER
+    }
+    fn compute(&self, ctx: &Ctx) -> Result<Output> {
+        let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
+        gardner_sim::figs::set_verbose(ctx.progress);
+        let exec = Local {
+            threads: ctx.threads,
+            progress: ctx.progress,
+        };
+        let cache = CacheOptions {
+            dir: ctx.cache_dir.clone(),
+        };
+        let run = gardner_sim::run(&exp, ctx.mode, &exec, &cache)?;
+        let r = run.report;
+        Ok(Output {
+            table: crate::output::table(&r.rows)?,
+            summary: toml::Table::try_from(&r.summary)?,
+            headline: r.headline,
+            plot: r.plot,
+            check_rel_tol: r.check_rel_tol,
+            tasks: run.tasks,
+            computed: run.computed,
+            cached: run.cached,
+            failed: run.failed,
+            task_seconds: run.task_seconds,
+        })
+    }
+}
+
+/// Every figure, in talk order.
+pub fn all() -> Vec<&'static dyn Figure> {
+    vec![&Fig::<Fig1>(PhantomData), &Fig::<Fig3>(PhantomData)]
 }
 
 /// Parse TOML text with a one-line error `path:line: message`.
@@ -99,200 +149,4 @@ pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
             None => err(format!("{}: {msg}", path.display())),
         }
     })
-}
-
-/// One table cell.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Num(f64),
-    Int(i64),
-    Text(String),
-}
-
-impl From<f64> for Cell {
-    fn from(v: f64) -> Self {
-        Cell::Num(v)
-    }
-}
-impl From<usize> for Cell {
-    fn from(v: usize) -> Self {
-        Cell::Int(v as i64)
-    }
-}
-impl From<String> for Cell {
-    fn from(v: String) -> Self {
-        Cell::Text(v)
-    }
-}
-impl From<&str> for Cell {
-    fn from(v: &str) -> Self {
-        Cell::Text(v.to_string())
-    }
-}
-
-impl fmt::Display for Cell {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            // shortest representation that round-trips; NaN is written as NaN, never hidden
-            Cell::Num(v) => write!(f, "{v}"),
-            Cell::Int(v) => write!(f, "{v}"),
-            Cell::Text(s) => f.write_str(s),
-        }
-    }
-}
-
-/// A table: named columns, one row per point.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Table {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
-}
-
-impl Table {
-    /// Empty table with the given columns.
-    pub fn new(columns: &[&str]) -> Self {
-        Self {
-            columns: columns.iter().map(|s| s.to_string()).collect(),
-            rows: Vec::new(),
-        }
-    }
-    /// Append a row (panics on a length mismatch: a programming error).
-    pub fn push(&mut self, row: Vec<Cell>) {
-        assert_eq!(
-            row.len(),
-            self.columns.len(),
-            "row length vs columns {:?}",
-            self.columns
-        );
-        self.rows.push(row);
-    }
-}
-
-/// How a series is drawn.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Style {
-    /// Theory: a line.
-    Line,
-    /// Simulation: markers, with error bars when given.
-    Points,
-}
-
-/// One curve of a plot.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    pub label: String,
-    pub style: Style,
-    /// (x, y) points; non-finite points are skipped in the plot (they stay in the table).
-    pub points: Vec<(f64, f64)>,
-    /// Optional error bar per point, as absolute (lower, upper) ends.
-    pub err: Option<Vec<(f64, f64)>>,
-    /// Join the markers with a thin line (success curves).
-    pub joined: bool,
-}
-
-impl Series {
-    /// A theory line.
-    pub fn line(label: &str, points: Vec<(f64, f64)>) -> Self {
-        Self {
-            label: label.into(),
-            style: Style::Line,
-            points,
-            err: None,
-            joined: false,
-        }
-    }
-    /// Simulation markers with symmetric error bars y ± `err`.
-    pub fn points(label: &str, points: Vec<(f64, f64)>, err: Vec<f64>) -> Self {
-        let ranges = points
-            .iter()
-            .zip(&err)
-            .map(|(&(_, y), &e)| (y - e, y + e))
-            .collect();
-        Self {
-            label: label.into(),
-            style: Style::Points,
-            points,
-            err: Some(ranges),
-            joined: false,
-        }
-    }
-    /// Simulation markers joined by a thin line, with (possibly asymmetric) intervals
-    /// such as Wilson score intervals.
-    pub fn interval(label: &str, points: Vec<(f64, f64)>, ranges: Vec<(f64, f64)>) -> Self {
-        Self {
-            label: label.into(),
-            style: Style::Points,
-            points,
-            err: Some(ranges),
-            joined: true,
-        }
-    }
-}
-
-/// A 2-D plot.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Plot {
-    pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub log_x: bool,
-    pub log_y: bool,
-    /// Vertical reference lines (x, label), e.g. thresholds.
-    pub vlines: Vec<(f64, String)>,
-    pub series: Vec<Series>,
-}
-
-/// What a figure's computation returns.
-#[derive(Debug, Clone)]
-pub struct Output {
-    /// `data/<id>.csv`: one row per point, theory and simulation side by side, a `status` column.
-    pub table: Table,
-    /// `data/<id>.toml` body: parameters, headline numbers, `[agreement]`; provenance is added.
-    pub summary: toml::Table,
-    /// `data/<id>.svg`.
-    pub plot: Plot,
-    /// Relative tolerance for `--check` on numeric columns (absolute floor 1e-12).
-    pub check_rel_tol: f64,
-}
-
-/// A reproducible figure.
-pub trait Figure: Sync {
-    /// `fig1`, `fig2`, …
-    fn id(&self) -> &'static str;
-    /// One-line title.
-    fn title(&self) -> &'static str;
-    /// Source paper(s).
-    fn paper(&self) -> &'static str;
-    /// Compute the figure.
-    fn run(&self, ctx: &Ctx) -> Result<Output>;
-}
-
-/// `[agreement]` table: deviation of simulation from theory in units of
-/// σ = max(standard error, `resolution`), over points with a finite theory value and mean and
-/// a positive standard error. `resolution` is the smallest difference the simulation resolves
-/// (e.g. set by its convergence tolerance): at perfect recovery the seeds agree to 1e-10 and a
-/// residual of 1e-9 would otherwise count as "20 standard errors".
-/// Keys: `points`, `max_dev_in_stderr`, `mean_dev_in_stderr`, `max_abs_dev`, `resolution`.
-pub fn agreement(pairs: impl IntoIterator<Item = (f64, f64, f64)>, resolution: f64) -> toml::Table {
-    let mut devs = Vec::new();
-    let mut max_abs: f64 = 0.0;
-    for (theory, mean, stderr) in pairs {
-        if theory.is_finite() && mean.is_finite() && stderr.is_finite() && stderr > 0.0 {
-            devs.push((theory - mean).abs() / stderr.max(resolution));
-            max_abs = max_abs.max((theory - mean).abs());
-        }
-    }
-    let mut t = toml::Table::new();
-    t.insert("points".into(), (devs.len() as i64).into());
-    let max = devs.iter().copied().fold(0.0, f64::max);
-    let mean = if devs.is_empty() {
-        f64::NAN
-    } else {
-        devs.iter().sum::<f64>() / devs.len() as f64
-    };
-    t.insert("max_dev_in_stderr".into(), max.into());
-    t.insert("mean_dev_in_stderr".into(), mean.into());
-    t.insert("max_abs_dev".into(), max_abs.into());
-    t.insert("resolution".into(), resolution.into());
-    t
 }

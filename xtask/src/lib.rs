@@ -1,17 +1,16 @@
 //! # xtask: reproduce the talk's figures
 //!
 //! `cargo xtask list` and `cargo xtask reproduce <fig> [--quick|--full] [--check] [--threads N]`.
-//! Each figure reads `papers/<fig>.toml`, compares theory with simulation and writes
-//! `data/<fig>.csv` (table), `data/<fig>.toml` (provenance, headline numbers, agreement) and
-//! `data/<fig>.svg` (plot); `--quick` and `--full` write under `data/quick/` and `data/full/`.
-//! `--check` regenerates and compares with the committed table instead of writing.
+//! The figures are experiments of `gardner_sim::figs`; this crate holds only the command
+//! line, the files (`data/<fig>.csv`, `.toml` with provenance and headline numbers, `.svg`)
+//! and the plot rendering. `--check` regenerates and compares with the committed files.
 
-pub mod figs;
 pub mod figure;
 pub mod output;
 pub mod plot;
 
-use figure::{Ctx, Figure, Mode, Output, Result, err};
+use figure::{Ctx, Figure, Output, Result, err};
+pub use gardner_sim::Mode;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -25,28 +24,26 @@ pub fn workspace_root() -> PathBuf {
 
 /// Look a figure up by id; the error lists the valid ids.
 pub fn find(id: &str) -> Result<&'static dyn Figure> {
-    figs::all()
-        .into_iter()
-        .find(|f| f.id() == id)
-        .ok_or_else(|| {
-            let ids: Vec<&str> = figs::all().iter().map(|f| f.id()).collect();
-            err(format!(
-                "unknown figure `{id}`: expected one of {}",
-                ids.join(", ")
-            ))
-        })
+    let all = figure::all();
+    all.iter().find(|f| f.id() == id).copied().ok_or_else(|| {
+        let ids: Vec<&str> = all.iter().map(|f| f.id()).collect();
+        err(format!(
+            "unknown figure `{id}`: expected one of {}",
+            ids.join(", ")
+        ))
+    })
 }
 
-/// Build the context of a run: reads `papers/<id>.toml`.
+/// The context of a run: reads `papers/<id>.toml`; `cache` enables `data/.cache/<id>-<mode>`.
 pub fn context(
     root: &Path,
-    fig: &dyn Figure,
+    id: &str,
     mode: Mode,
     threads: usize,
     progress: bool,
     cache: bool,
 ) -> Result<Ctx> {
-    let spec_path = root.join("papers").join(format!("{}.toml", fig.id()));
+    let spec_path = root.join("papers").join(format!("{id}.toml"));
     let spec_text = std::fs::read_to_string(&spec_path)
         .map_err(|e| err(format!("{}: {e}", spec_path.display())))?;
     Ok(Ctx {
@@ -58,13 +55,12 @@ pub fn context(
         cache_dir: cache.then(|| {
             root.join("data")
                 .join(".cache")
-                .join(format!("{}-{}", fig.id(), mode.name()))
+                .join(format!("{id}-{}", mode.name()))
         }),
     })
 }
 
-/// Compute a figure in memory (used by `reproduce` and by the snapshot tests); `cache`
-/// enables the resumable per-task cache under `data/.cache/`.
+/// Compute a figure in memory (used by `reproduce` and by the snapshot tests).
 pub fn compute(
     root: &Path,
     id: &str,
@@ -74,16 +70,15 @@ pub fn compute(
     cache: bool,
 ) -> Result<(Ctx, Output, f64)> {
     let fig = find(id)?;
-    let ctx = context(root, fig, mode, threads, progress, cache)?;
+    let ctx = context(root, id, mode, threads, progress, cache)?;
     let t0 = Instant::now();
-    let out = fig.run(&ctx)?;
+    let out = fig.compute(&ctx)?;
     Ok((ctx, out, t0.elapsed().as_secs_f64()))
 }
 
-/// `reproduce`: compute, then write the three files atomically or (`check`) compare.
-/// `cache`: reuse finished tasks from `data/.cache/` (keyed by the spec, not by the code:
-/// after changing an algorithm, pass `cache = false`, i.e. `--no-cache`).
-/// Returns a human-readable report of what was written or checked.
+/// `reproduce`: compute, then write the three files atomically or (`check`) compare the table
+/// and the headline numbers with the committed ones. A run with failed tasks writes its files
+/// and then returns an error (non-zero exit).
 pub fn reproduce(
     root: &Path,
     id: &str,
@@ -101,14 +96,14 @@ pub fn reproduce(
     let summary = output::summary_text(fig, &ctx, &out, root, secs)?;
     let svg = plot::svg(&out.plot)?;
     let csv_path = dir.join(format!("{id}.csv"));
+    let toml_path = dir.join(format!("{id}.toml"));
     if check {
-        let committed = std::fs::read_to_string(&csv_path).map_err(|e| {
-            err(format!(
-                "--check needs the committed {}: {e}",
-                csv_path.display()
-            ))
-        })?;
-        let diffs = output::compare(&out.table, &committed, out.check_rel_tol)?;
+        let read = |p: &Path| {
+            std::fs::read_to_string(p)
+                .map_err(|e| err(format!("--check needs the committed {}: {e}", p.display())))
+        };
+        let mut diffs = output::compare(&out.table, &read(&csv_path)?, out.check_rel_tol)?;
+        diffs.extend(output::compare_headline(&out, &read(&toml_path)?)?);
         let scratch = root.join("target").join("xtask-check").join(mode.name());
         output::write_atomically(&[
             (scratch.join(format!("{id}.csv")), csv),
@@ -119,38 +114,49 @@ pub fn reproduce(
             return Err(output::check_error(id, &diffs));
         }
         return Ok(format!(
-            "{id}: regenerated table matches {} (relative tolerance {:e}, {} rows) in {secs:.1} s",
+            "{id}: regenerated table matches {} (relative tolerance {:e}, {} rows) and {} headline numbers, in {secs:.1} s",
             csv_path.display(),
             out.check_rel_tol,
-            out.table.rows.len()
+            out.table.rows.len(),
+            out.headline.len()
         ));
     }
-    let files = [
+    output::write_atomically(&[
         (csv_path.clone(), csv),
-        (dir.join(format!("{id}.toml")), summary),
+        (toml_path, summary),
         (dir.join(format!("{id}.svg")), svg),
-    ];
-    output::write_atomically(&files)?;
+    ])?;
+    let status = out.table.columns.iter().position(|c| c == "status");
     let bad = out
         .table
         .rows
         .iter()
-        .filter(|r| r.last().is_some_and(|c| c.to_string() != "ok"))
+        .filter(|r| status.is_some_and(|j| r[j] != "ok"))
         .count();
-    Ok(format!(
-        "{id}: wrote {}, .toml, .svg ({} rows, {bad} with status != ok) in {secs:.1} s",
+    let msg = format!(
+        "{id}: wrote {}, .toml, .svg ({} rows, {bad} with status != ok; {} tasks: {} computed, {} cached) in {secs:.1} s",
         csv_path.display(),
-        out.table.rows.len()
-    ))
+        out.table.rows.len(),
+        out.tasks,
+        out.computed,
+        out.cached
+    );
+    if out.failed > 0 {
+        return Err(err(format!(
+            "{msg}\n{id}: {} task(s) failed (see the status column)",
+            out.failed
+        )));
+    }
+    Ok(msg)
 }
 
-/// Round every numeric cell of a CSV table to `sig` significant digits (snapshot tests).
+/// Round every numeric cell to `sig` significant digits (snapshot tests).
 pub fn rounded_csv(table: &figure::Table, sig: usize) -> Result<String> {
     let mut t = table.clone();
     for row in &mut t.rows {
         for c in row.iter_mut() {
-            if let figure::Cell::Num(v) = c {
-                *c = figure::Cell::Text(round_sig(*v, sig));
+            if let Ok(v) = c.parse::<f64>() {
+                *c = round_sig(v, sig);
             }
         }
     }

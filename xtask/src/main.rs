@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use xtask::figure::Mode;
+use xtask::Mode;
 
 #[derive(Parser)]
 #[command(
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
     let root = xtask::workspace_root();
     let result = match cli.cmd {
         Cmd::List => {
-            for f in xtask::figs::all() {
+            for f in xtask::figure::all() {
                 println!("{:<6} {}\n       {}", f.id(), f.title(), f.paper());
             }
             Ok(String::new())

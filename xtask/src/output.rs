@@ -1,6 +1,8 @@
 //! Writing `data/<id>.{csv,toml,svg}` atomically, with provenance, and `--check`.
 
-use crate::figure::{Cell, Ctx, Error, Figure, Mode, Output, Result, Table, err};
+use crate::figure::{Ctx, Error, Figure, Output, Result, Table, err};
+use gardner_sim::{CODE_FINGERPRINT, Mode};
+use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -12,22 +14,32 @@ pub fn data_dir(root: &Path, mode: Mode) -> PathBuf {
     }
 }
 
+/// The table of typed rows: the header from the row's field names (serde), `None` as an
+/// empty cell, NaN as `NaN`.
+pub fn table<R: Serialize>(rows: &[R]) -> Result<Table> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    let bytes = w.into_inner().map_err(|e| err(e.to_string()))?;
+    let mut rd = csv::Reader::from_reader(bytes.as_slice());
+    let columns = rd.headers()?.iter().map(String::from).collect();
+    let rows = rd
+        .records()
+        .map(|r| r.map(|r| r.iter().map(String::from).collect()))
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(Table { columns, rows })
+}
+
 /// CSV text of a table.
 pub fn csv_text(table: &Table) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&table.columns)?;
     for row in &table.rows {
-        w.write_record(row.iter().map(|c| c.to_string()))?;
+        w.write_record(row)?;
     }
     String::from_utf8(w.into_inner().map_err(|e| err(e.to_string()))?)
         .map_err(|e| err(e.to_string()))
-}
-
-/// 64-bit FNV-1a hash (spec provenance).
-pub fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn git_commit(root: &Path) -> String {
@@ -41,7 +53,7 @@ fn git_commit(root: &Path) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Summary TOML: `[provenance]` followed by the figure's own tables.
+/// Summary TOML: `[provenance]`, `[headline]`, then the figure's own tables.
 pub fn summary_text(
     fig: &dyn Figure,
     ctx: &Ctx,
@@ -50,29 +62,37 @@ pub fn summary_text(
     seconds: f64,
 ) -> Result<String> {
     let mut prov = toml::Table::new();
-    prov.insert("figure".into(), fig.id().into());
-    prov.insert("title".into(), fig.title().into());
-    prov.insert("paper".into(), fig.paper().into());
-    prov.insert("mode".into(), ctx.mode.name().into());
-    prov.insert("git_commit".into(), git_commit(root).into());
-    prov.insert(
-        "spec".into(),
-        ctx.spec_path
-            .strip_prefix(root)
-            .unwrap_or(&ctx.spec_path)
-            .display()
-            .to_string()
-            .into(),
+    let mut put = |k: &str, v: toml::Value| {
+        prov.insert(k.into(), v);
+    };
+    put("figure", fig.id().into());
+    put("title", fig.title().into());
+    put("paper", fig.paper().into());
+    put("mode", ctx.mode.name().into());
+    put("git_commit", git_commit(root).into());
+    let spec = ctx.spec_path.strip_prefix(root).unwrap_or(&ctx.spec_path);
+    put("spec", spec.display().to_string().into());
+    put(
+        "spec_fnv1a",
+        format!("{:016x}", gardner_sim::key::fnv1a(ctx.spec_text.as_bytes())).into(),
     );
-    prov.insert(
-        "spec_fnv1a".into(),
-        format!("{:016x}", fnv1a(&ctx.spec_text)).into(),
+    put("code_fingerprint", CODE_FINGERPRINT.into());
+    put("gardner_version", env!("CARGO_PKG_VERSION").into());
+    put("threads", (ctx.threads as i64).into());
+    put("seconds", ((seconds * 10.0).round() / 10.0).into());
+    put("tasks", (out.tasks as i64).into());
+    put("tasks_failed", (out.failed as i64).into());
+    put(
+        "task_seconds",
+        ((out.task_seconds * 10.0).round() / 10.0).into(),
     );
-    prov.insert("gardner_version".into(), env!("CARGO_PKG_VERSION").into());
-    prov.insert("threads".into(), (ctx.threads as i64).into());
-    prov.insert("seconds".into(), ((seconds * 10.0).round() / 10.0).into());
     let mut doc = toml::Table::new();
     doc.insert("provenance".into(), prov.into());
+    let mut head = toml::Table::new();
+    for h in &out.headline {
+        head.insert(h.name.clone(), h.value.into());
+    }
+    doc.insert("headline".into(), head.into());
     for (k, v) in &out.summary {
         doc.insert(k.clone(), v.clone());
     }
@@ -99,45 +119,71 @@ fn tmp_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Whether two cells agree: equal text, or both numbers within `rel_tol·|old| + 1e-12`
+/// (NaN equals NaN).
+fn same_cell(old: &str, new: &str, rel_tol: f64) -> bool {
+    if old == new {
+        return true;
+    }
+    match (old.parse::<f64>(), new.parse::<f64>()) {
+        (Ok(o), Ok(n)) => (o.is_nan() && n.is_nan()) || (n - o).abs() <= rel_tol * o.abs() + 1e-12,
+        _ => false,
+    }
+}
+
 /// Compare a regenerated table with the committed CSV: same columns and rows, text cells
-/// equal, numeric cells within `rel_tol·|old| + 1e-12`. Returns the list of differences.
+/// equal, numeric cells within `rel_tol`. Returns the list of differences.
 pub fn compare(new: &Table, committed_csv: &str, rel_tol: f64) -> Result<Vec<String>> {
     let mut rd = csv::Reader::from_reader(committed_csv.as_bytes());
     let header: Vec<String> = rd.headers()?.iter().map(String::from).collect();
-    let mut diffs = Vec::new();
     if header != new.columns {
-        diffs.push(format!(
+        return Ok(vec![format!(
             "columns differ: committed {header:?}, new {:?}",
             new.columns
-        ));
-        return Ok(diffs);
+        )]);
     }
     let old: Vec<csv::StringRecord> = rd.records().collect::<std::result::Result<_, _>>()?;
     if old.len() != new.rows.len() {
-        diffs.push(format!(
+        return Ok(vec![format!(
             "row count differs: committed {}, new {}",
             old.len(),
             new.rows.len()
-        ));
-        return Ok(diffs);
+        )]);
     }
+    let mut diffs = Vec::new();
     for (i, (o, n)) in old.iter().zip(&new.rows).enumerate() {
-        for (j, (os, nc)) in o.iter().zip(n).enumerate() {
-            let col = &new.columns[j];
-            let same = match nc {
-                Cell::Num(v) => match os.parse::<f64>() {
-                    Ok(ov) => {
-                        (ov.is_nan() && v.is_nan()) || (v - ov).abs() <= rel_tol * ov.abs() + 1e-12
-                    }
-                    Err(_) => false,
-                },
-                other => other.to_string() == os,
-            };
-            if !same {
+        for (j, (os, ns)) in o.iter().zip(n).enumerate() {
+            if !same_cell(os, ns, rel_tol) {
                 diffs.push(format!(
-                    "row {} column {col}: committed {os}, new {nc}",
-                    i + 1
+                    "row {} column {}: committed {os}, new {ns}",
+                    i + 1,
+                    new.columns[j]
                 ));
+            }
+        }
+    }
+    Ok(diffs)
+}
+
+/// Compare the headline numbers with the committed summary's `[headline]` table.
+pub fn compare_headline(out: &Output, committed_toml: &str) -> Result<Vec<String>> {
+    let doc: toml::Table = toml::from_str(committed_toml).map_err(|e| err(e.to_string()))?;
+    let old = doc.get("headline").and_then(|v| v.as_table());
+    let mut diffs = Vec::new();
+    for h in &out.headline {
+        match old.and_then(|t| t.get(&h.name)).and_then(|v| v.as_float()) {
+            None => diffs.push(format!(
+                "headline {}: missing in the committed summary",
+                h.name
+            )),
+            Some(o) => {
+                let same = (o.is_nan() && h.value.is_nan()) || (h.value - o).abs() <= h.abs_tol;
+                if !same {
+                    diffs.push(format!(
+                        "headline {}: committed {o}, new {} (tolerance {:e})",
+                        h.name, h.value, h.abs_tol
+                    ));
+                }
             }
         }
     }
@@ -148,7 +194,7 @@ pub fn compare(new: &Table, committed_csv: &str, rel_tol: f64) -> Result<Vec<Str
 pub fn check_error(fig: &str, diffs: &[String]) -> Error {
     let shown: Vec<&str> = diffs.iter().take(20).map(String::as_str).collect();
     err(format!(
-        "{fig}: regenerated table differs from the committed one in {} cell(s):\n  {}",
+        "{fig}: regenerated results differ from the committed ones in {} place(s):\n  {}",
         diffs.len(),
         shown.join("\n  ")
     ))

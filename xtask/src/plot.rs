@@ -1,6 +1,7 @@
 //! SVG rendering of a [`Plot`]: theory as lines, simulation as markers with error bars.
 
-use crate::figure::{Plot, Result, Style, err};
+use crate::figure::{Result, err};
+use gardner_sim::{Plot, Style};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 

@@ -1,0 +1,104 @@
+//! The figures of the talk as experiments (one module each; the catalogue is in the
+//! README). Shared pieces: the teacher model section, α grids, GAMP tasks.
+
+pub mod bayes;
+pub mod fig1;
+pub mod fig3;
+
+use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// Print progress notes of the theory side on stderr (front ends turn this on).
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, Ordering::Relaxed);
+}
+
+/// A progress note on stderr, when verbose.
+pub fn note(msg: impl std::fmt::Display) {
+    if VERBOSE.load(Ordering::Relaxed) {
+        eprintln!("{msg}");
+    }
+}
+
+/// `[model]`: the teacher's prior and channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub prior: PriorSpec,
+    pub channel: ChannelSpec,
+}
+
+impl ModelSpec {
+    /// Validated prior and channel.
+    pub fn build(&self) -> Result<(AnyPrior, AnyChannel), String> {
+        Ok((
+            self.prior.build().map_err(|e| e.to_string())?,
+            self.channel.build().map_err(|e| e.to_string())?,
+        ))
+    }
+}
+
+/// Check a list of α: each > 0 and finite; the error names `<section>.alphas`.
+pub fn check_alphas(section: &str, alphas: &[f64]) -> Result<(), String> {
+    for &a in alphas {
+        if !(a > 0.0 && a.is_finite()) {
+            return Err(format!(
+                "invalid parameter `{section}.alphas` = {a}: must be > 0 and finite"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Points of `[from, to, step]` segments plus `extra`, sorted, duplicates (to 1e-9) removed.
+pub fn theory_grid(section: &str, segments: &[[f64; 3]], extra: &[f64]) -> Result<Vec<f64>, String> {
+    let mut v = Vec::new();
+    for &[from, to, step] in segments {
+        if !(from > 0.0 && to >= from && step > 0.0 && from.is_finite() && to.is_finite()) {
+            return Err(format!(
+                "invalid parameter `{section}.theory_segments` = [{from}, {to}, {step}]: need 0 < from <= to and step > 0"
+            ));
+        }
+        let k = ((to - from) / step + 1e-9).floor() as usize;
+        v.extend((0..=k).map(|i| ((from + i as f64 * step) * 1e12).round() / 1e12));
+    }
+    check_alphas(section, extra)?;
+    v.extend(extra.iter().copied());
+    v.sort_by(f64::total_cmp);
+    v.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+    Ok(v)
+}
+
+/// Whether `a` and `b` are the same α (to 1e-9).
+pub fn same(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// The `status` cell of a theory result.
+pub fn theory_status<T>(r: &Result<T, impl std::fmt::Display>, ok: impl Fn(&T) -> String) -> String {
+    match r {
+        Ok(v) => ok(v),
+        Err(e) => format!("failed: {e}"),
+    }
+}
+
+/// An algorithm's termination as the shared [`gardner_models::run::Termination`].
+pub fn termination(t: &gardner_algorithms::Termination) -> gardner_models::run::Termination {
+    use gardner_models::run::Termination as T;
+    match t {
+        gardner_algorithms::Termination::Converged => T::Converged,
+        gardner_algorithms::Termination::MaxIterations => T::MaxIterations,
+        gardner_algorithms::Termination::Diverged { iteration } => T::diverged(*iteration, "iterate"),
+    }
+}
+
+/// `ok` or `not_converged` for a state-evolution status.
+pub fn se_status(status: gardner_theory::SeStatus) -> String {
+    match status {
+        gardner_theory::SeStatus::Converged => "ok".into(),
+        gardner_theory::SeStatus::MaxIterations => "not_converged".into(),
+    }
+}
