@@ -92,10 +92,17 @@ impl Executor for Local {
             todo.par_iter().for_each(|t| {
                 let record = work(t);
                 if let Outcome::Failed(reason) = &record.outcome {
-                    bar.println(format!("{label}: task {} ({}) failed: {reason}", t.key, t.describe()));
+                    bar.println(format!(
+                        "{label}: task {} ({}) failed: {reason}",
+                        t.key,
+                        t.describe()
+                    ));
                 }
                 if let Err(e) = sink(&record) {
-                    first_error.lock().expect("no panic holds it").get_or_insert(e);
+                    first_error
+                        .lock()
+                        .expect("no panic holds it")
+                        .get_or_insert(e);
                 }
                 bar.inc(1);
             })
@@ -115,9 +122,11 @@ pub fn progress_bar(label: &str, len: u64, show: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} tasks, {elapsed} elapsed, eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} tasks, {elapsed} elapsed, eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(label.to_string());
     bar

@@ -111,7 +111,9 @@ pub struct PointSims<E: Experiment + ?Sized> {
 impl<E: Experiment + ?Sized> PointSims<E> {
     /// Observations of the tasks that did not fail, with their termination.
     pub fn done(&self) -> impl Iterator<Item = (&E::Obs, &Termination)> {
-        self.tasks.iter().filter_map(|t| t.as_ref().ok().map(|(o, s)| (o, s)))
+        self.tasks
+            .iter()
+            .filter_map(|t| t.as_ref().ok().map(|(o, s)| (o, s)))
     }
     /// Mean and standard error of `f` over the seeds that did not fail.
     pub fn stat(&self, f: impl Fn(&E::Obs) -> f64) -> Stat {
@@ -215,8 +217,7 @@ impl Agreement {
     ) -> Self {
         let (mut devs, mut max_abs) = (Vec::new(), 0.0f64);
         for (theory, s) in pairs {
-            if theory.is_finite() && s.mean.is_finite() && s.stderr.is_finite() && s.stderr > 0.0
-            {
+            if theory.is_finite() && s.mean.is_finite() && s.stderr.is_finite() && s.stderr > 0.0 {
                 devs.push((theory - s.mean).abs() / s.stderr.max(resolution));
                 max_abs = max_abs.max((theory - s.mean).abs());
             }
@@ -270,6 +271,8 @@ pub fn check_positive(name: &str, v: f64) -> Result<(), String> {
     if v > 0.0 && v.is_finite() {
         Ok(())
     } else {
-        Err(format!("invalid parameter `{name}` = {v}: must be > 0 and finite"))
+        Err(format!(
+            "invalid parameter `{name}` = {v}: must be > 0 and finite"
+        ))
     }
 }

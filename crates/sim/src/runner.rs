@@ -100,7 +100,9 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 pub fn compute_task<E: Experiment>(exp: &E, points: &[E::Point], t: &TaskSpec) -> TaskRecord {
     let start = Instant::now();
     let mut rng = t.key.stream();
-    let result = catch_unwind(AssertUnwindSafe(|| exp.run(&points[t.point_index], &mut rng)));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        exp.run(&points[t.point_index], &mut rng)
+    }));
     let outcome = match result {
         Ok(Ok((obs, termination))) => match serde_json::to_value(&obs) {
             Ok(obs) => Outcome::Done { obs, termination },
@@ -147,9 +149,11 @@ pub fn run<E: Experiment>(
     let cached = specs.len() - todo.len();
     if !todo.is_empty() {
         let appender = match &cache.dir {
-            Some(d) => Some(Appender::open(
-                &d.join(format!("{}-{}.jsonl", E::ID, std::process::id())),
-            )?),
+            Some(d) => Some(Appender::open(&d.join(format!(
+                "{}-{}.jsonl",
+                E::ID,
+                std::process::id()
+            )))?),
             None => None,
         };
         let appender = Mutex::new(appender);

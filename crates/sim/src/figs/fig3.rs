@@ -180,8 +180,12 @@ impl Experiment for Fig3 {
                 (alpha_amp, format!("alpha_AMP = {alpha_amp:.4}")),
             ],
             series: vec![
-                Series::line("MMSE (global max of f_RS)", &rows, |r| Some((r.alpha, r.mmse))),
-                Series::line("AMP (SE from small m)", &rows, |r| Some((r.alpha, r.mse_amp))),
+                Series::line("MMSE (global max of f_RS)", &rows, |r| {
+                    Some((r.alpha, r.mmse))
+                }),
+                Series::line("AMP (SE from small m)", &rows, |r| {
+                    Some((r.alpha, r.mse_amp))
+                }),
                 Series::points(
                     &format!("GAMP, d = {}, {} seeds", sim.d, sim.seeds),
                     &rows,

@@ -54,7 +54,11 @@ pub fn check_alphas(section: &str, alphas: &[f64]) -> Result<(), String> {
 }
 
 /// Points of `[from, to, step]` segments plus `extra`, sorted, duplicates (to 1e-9) removed.
-pub fn theory_grid(section: &str, segments: &[[f64; 3]], extra: &[f64]) -> Result<Vec<f64>, String> {
+pub fn theory_grid(
+    section: &str,
+    segments: &[[f64; 3]],
+    extra: &[f64],
+) -> Result<Vec<f64>, String> {
     let mut v = Vec::new();
     for &[from, to, step] in segments {
         if !(from > 0.0 && to >= from && step > 0.0 && from.is_finite() && to.is_finite()) {
@@ -78,7 +82,10 @@ pub fn same(a: f64, b: f64) -> bool {
 }
 
 /// The `status` cell of a theory result.
-pub fn theory_status<T>(r: &Result<T, impl std::fmt::Display>, ok: impl Fn(&T) -> String) -> String {
+pub fn theory_status<T>(
+    r: &Result<T, impl std::fmt::Display>,
+    ok: impl Fn(&T) -> String,
+) -> String {
     match r {
         Ok(v) => ok(v),
         Err(e) => format!("failed: {e}"),
@@ -91,7 +98,9 @@ pub fn termination(t: &gardner_algorithms::Termination) -> gardner_models::run::
     match t {
         gardner_algorithms::Termination::Converged => T::Converged,
         gardner_algorithms::Termination::MaxIterations => T::MaxIterations,
-        gardner_algorithms::Termination::Diverged { iteration } => T::diverged(*iteration, "iterate"),
+        gardner_algorithms::Termination::Diverged { iteration } => {
+            T::diverged(*iteration, "iterate")
+        }
     }
 }
 
