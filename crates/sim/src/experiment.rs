@@ -103,12 +103,12 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
 }
 
 /// The simulations of one point: one result per seed, in seed order.
-pub struct PointSims<E: Experiment + ?Sized> {
+pub struct PointSims<E: Experiment> {
     pub point: E::Point,
     pub tasks: Vec<Result<(E::Obs, Termination), String>>,
 }
 
-impl<E: Experiment + ?Sized> PointSims<E> {
+impl<E: Experiment> PointSims<E> {
     /// Observations of the tasks that did not fail, with their termination.
     pub fn done(&self) -> impl Iterator<Item = (&E::Obs, &Termination)> {
         self.tasks
@@ -136,7 +136,7 @@ impl<E: Experiment + ?Sized> PointSims<E> {
 }
 
 /// Every point's simulations, in plan order, and what the run cost.
-pub struct Sims<E: Experiment + ?Sized> {
+pub struct Sims<E: Experiment> {
     pub points: Vec<PointSims<E>>,
     /// Tasks computed in this run / read from the cache.
     pub computed: usize,
@@ -145,7 +145,7 @@ pub struct Sims<E: Experiment + ?Sized> {
     pub task_seconds: f64,
 }
 
-impl<E: Experiment + ?Sized> Sims<E> {
+impl<E: Experiment> Sims<E> {
     /// The first point satisfying `pred`.
     pub fn find(&self, pred: impl Fn(&E::Point) -> bool) -> Option<&PointSims<E>> {
         self.points.iter().find(|p| pred(&p.point))
@@ -180,7 +180,7 @@ impl Headline {
 }
 
 /// What an experiment's report returns.
-pub struct Report<E: Experiment + ?Sized> {
+pub struct Report<E: Experiment> {
     /// `data/<id>.csv`, one row per point, theory and simulation side by side.
     pub rows: Vec<E::Row>,
     /// Figure-specific tables of `data/<id>.toml`.
@@ -257,7 +257,7 @@ pub struct SimulationSummary {
 
 impl SimulationSummary {
     /// From a run's simulations.
-    pub fn of<E: Experiment + ?Sized>(sims: &Sims<E>) -> Self {
+    pub fn of<E: Experiment>(sims: &Sims<E>) -> Self {
         Self {
             tasks_computed: sims.computed,
             tasks_cached: sims.cached,

@@ -230,7 +230,9 @@ pub fn assemble<E: Experiment>(
 
 /// Replaces the panic hook by a silent one while alive (failed tasks print one line each
 /// through the executor instead of a backtrace per task).
-struct QuietPanics(Option<Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>>);
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+struct QuietPanics(Option<PanicHook>);
 
 impl QuietPanics {
     fn install() -> Self {

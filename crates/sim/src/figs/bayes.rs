@@ -94,6 +94,9 @@ pub fn run(
     Ok((obs, crate::figs::termination(&trace.termination)))
 }
 
+/// State evolution at one α (a failure is kept per point).
+pub type TheoryPoint = (f64, Result<BayesPoint, gardner_theory::Error>);
+
 /// State evolution on the section's grid (its segments, its simulated α and `extra`).
 pub fn theory(
     id: &str,
@@ -102,7 +105,7 @@ pub fn theory(
     mode: Mode,
     sim: &SimSpec,
     extra: &[f64],
-) -> Result<Vec<(f64, Result<BayesPoint, gardner_theory::Error>)>, String> {
+) -> Result<Vec<TheoryPoint>, String> {
     let (prior, channel) = model.build()?;
     let mut points = sim.alphas.clone();
     points.extend_from_slice(extra);

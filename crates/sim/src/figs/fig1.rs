@@ -140,7 +140,7 @@ impl Experiment for Fig1 {
                 seeds: sim.seeds,
                 base_seed: self.seed,
                 alphas: sim.alphas.clone(),
-                gamp: self.gamp.clone(),
+                gamp: self.gamp,
                 cost: SimulationSummary::of(sims),
             },
             agreement: Agreement::of(

@@ -157,7 +157,7 @@ impl Experiment for Fig3 {
                 seeds: sim.seeds,
                 base_seed: self.seed,
                 alphas: sim.alphas.clone(),
-                gamp: self.gamp.clone(),
+                gamp: self.gamp,
                 cost: SimulationSummary::of(sims),
             },
             agreement: Agreement::of(
