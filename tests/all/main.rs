@@ -5,3 +5,4 @@ mod bayes;
 mod erm;
 mod gd;
 mod snapshots;
+mod tidy;
