@@ -3,7 +3,7 @@
 
 use gardner_sim::experiment::Headline;
 use gardner_sim::figs::{fig1::Fig1, fig3::Fig3};
-use gardner_sim::{CacheOptions, Experiment, Local, Mode, Plot};
+use gardner_sim::{CacheOptions, Experiment, Local, Mode, Plot, Run, Shard, ShardRun};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::marker::PhantomData;
@@ -91,6 +91,37 @@ pub trait Figure: Sync {
     fn paper(&self) -> &'static str;
     /// Parse the spec, run, and erase the types.
     fn compute(&self, ctx: &Ctx) -> Result<Output>;
+    /// Run only `shard`, appending its records under `dir`.
+    fn shard(&self, ctx: &Ctx, shard: Shard, dir: &Path) -> Result<ShardRun>;
+    /// Build the output from the shard records under `dir` (nothing is computed).
+    fn merge(&self, ctx: &Ctx, dir: &Path) -> Result<Output>;
+}
+
+/// The type-erased output of a run.
+fn erase<E: Experiment>(run: Run<E>) -> Result<Output> {
+    let r = run.report;
+    Ok(Output {
+        table: crate::output::table(&r.rows)?,
+        summary: toml::Table::try_from(&r.summary)?,
+        headline: r.headline,
+        plot: r.plot,
+        check_rel_tol: r.check_rel_tol,
+        tasks: run.tasks,
+        computed: run.computed,
+        cached: run.cached,
+        failed: run.failed,
+        task_seconds: run.task_seconds,
+    })
+}
+
+impl Ctx {
+    fn executor(&self) -> Local {
+        gardner_sim::figs::set_verbose(self.progress);
+        Local {
+            threads: self.threads,
+            progress: self.progress,
+        }
+    }
 }
 
 struct Fig<E>(PhantomData<fn() -> E>);
@@ -107,28 +138,24 @@ impl<E: Experiment> Figure for Fig<E> {
     }
     fn compute(&self, ctx: &Ctx) -> Result<Output> {
         let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
-        gardner_sim::figs::set_verbose(ctx.progress);
-        let exec = Local {
-            threads: ctx.threads,
-            progress: ctx.progress,
-        };
         let cache = CacheOptions {
             dir: ctx.cache_dir.clone(),
         };
-        let run = gardner_sim::run(&exp, ctx.mode, &exec, &cache)?;
-        let r = run.report;
-        Ok(Output {
-            table: crate::output::table(&r.rows)?,
-            summary: toml::Table::try_from(&r.summary)?,
-            headline: r.headline,
-            plot: r.plot,
-            check_rel_tol: r.check_rel_tol,
-            tasks: run.tasks,
-            computed: run.computed,
-            cached: run.cached,
-            failed: run.failed,
-            task_seconds: run.task_seconds,
-        })
+        erase(gardner_sim::run(&exp, ctx.mode, &ctx.executor(), &cache)?)
+    }
+    fn shard(&self, ctx: &Ctx, shard: Shard, dir: &Path) -> Result<ShardRun> {
+        let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
+        Ok(gardner_sim::run_shard(
+            &exp,
+            ctx.mode,
+            &ctx.executor(),
+            dir,
+            shard,
+        )?)
+    }
+    fn merge(&self, ctx: &Ctx, dir: &Path) -> Result<Output> {
+        let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
+        erase(gardner_sim::merge(&exp, ctx.mode, dir)?)
     }
 }
 

@@ -8,9 +8,10 @@
 pub mod figure;
 pub mod output;
 pub mod plot;
+pub mod slurm;
 
 use figure::{Ctx, Figure, Output, Result, err};
-pub use gardner_sim::Mode;
+pub use gardner_sim::{Mode, Shard};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -76,6 +77,13 @@ pub fn compute(
     Ok((ctx, out, t0.elapsed().as_secs_f64()))
 }
 
+/// Directory of the shard records of a figure and mode: `data/.shards/<id>-<mode>/`.
+pub fn shard_dir(root: &Path, id: &str, mode: Mode) -> PathBuf {
+    root.join("data")
+        .join(".shards")
+        .join(format!("{id}-{}", mode.name()))
+}
+
 /// `reproduce`: compute, then write the three files atomically or (`check`) compare the table
 /// and the headline numbers with the committed ones. A run with failed tasks writes its files
 /// and then returns an error (non-zero exit).
@@ -88,12 +96,59 @@ pub fn reproduce(
     progress: bool,
     cache: bool,
 ) -> Result<String> {
-    let fig = find(id)?;
     // --check recomputes everything: no cached task may stand in for a regenerated one.
     let (ctx, out, secs) = compute(root, id, mode, threads, progress, cache && !check)?;
+    publish(root, id, &ctx, &out, secs, check)
+}
+
+/// `reproduce --shard K/N`: compute one shard's tasks into [`shard_dir`].
+pub fn reproduce_shard(
+    root: &Path,
+    id: &str,
+    mode: Mode,
+    shard: Shard,
+    threads: usize,
+    progress: bool,
+) -> Result<String> {
+    let ctx = context(root, id, mode, threads, progress, false)?;
+    let dir = shard_dir(root, id, mode);
+    let r = find(id)?.shard(&ctx, shard, &dir)?;
+    let msg = format!(
+        "{id}: shard {shard}: {} tasks ({} computed, {} already done) → {}",
+        r.tasks,
+        r.computed,
+        r.cached,
+        r.file.display()
+    );
+    if r.failed > 0 {
+        return Err(err(format!("{msg}\n{id}: {} task(s) failed", r.failed)));
+    }
+    Ok(msg)
+}
+
+/// `merge`: build the outputs from every shard's records (nothing computed; missing or failed
+/// tasks are an error listing them, and nothing is written).
+pub fn merge(root: &Path, id: &str, mode: Mode) -> Result<String> {
+    let ctx = context(root, id, mode, 1, false, false)?;
+    let t0 = Instant::now();
+    let out = find(id)?.merge(&ctx, &shard_dir(root, id, mode))?;
+    publish(root, id, &ctx, &out, t0.elapsed().as_secs_f64(), false)
+}
+
+/// Write (or, with `check`, compare) `data/<id>.{csv,toml,svg}`.
+fn publish(
+    root: &Path,
+    id: &str,
+    ctx: &Ctx,
+    out: &Output,
+    secs: f64,
+    check: bool,
+) -> Result<String> {
+    let fig = find(id)?;
+    let mode = ctx.mode;
     let dir = output::data_dir(root, mode);
     let csv = output::csv_text(&out.table)?;
-    let summary = output::summary_text(fig, &ctx, &out, root, secs)?;
+    let summary = output::summary_text(fig, ctx, out, root, secs)?;
     let svg = plot::svg(&out.plot)?;
     let csv_path = dir.join(format!("{id}.csv"));
     let toml_path = dir.join(format!("{id}.toml"));
@@ -103,7 +158,7 @@ pub fn reproduce(
                 .map_err(|e| err(format!("--check needs the committed {}: {e}", p.display())))
         };
         let mut diffs = output::compare(&out.table, &read(&csv_path)?, out.check_rel_tol)?;
-        diffs.extend(output::compare_headline(&out, &read(&toml_path)?)?);
+        diffs.extend(output::compare_headline(out, &read(&toml_path)?)?);
         let scratch = root.join("target").join("xtask-check").join(mode.name());
         output::write_atomically(&[
             (scratch.join(format!("{id}.csv")), csv),

@@ -1,8 +1,8 @@
 //! `cargo xtask`: see the crate documentation of `xtask` (lib.rs).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
-use xtask::Mode;
+use xtask::{Mode, Shard};
 
 #[derive(Parser)]
 #[command(
@@ -14,6 +14,29 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// `--quick` / `--full` (default: the paper-quality default run).
+#[derive(Args)]
+struct Size {
+    /// Small run (~1 min, what CI and the snapshot tests use); writes under data/quick/.
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// The papers' sizes; writes under data/full/.
+    #[arg(long)]
+    full: bool,
+}
+
+impl Size {
+    fn mode(&self) -> Mode {
+        if self.quick {
+            Mode::Quick
+        } else if self.full {
+            Mode::Full
+        } else {
+            Mode::Default
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// List every figure with its title and source paper.
@@ -22,25 +45,53 @@ enum Cmd {
     Reproduce {
         /// Figure id (`cargo xtask list`).
         fig: String,
-        /// Small run (~1 min, what CI and the snapshot tests use); writes under data/quick/.
-        #[arg(long, conflicts_with = "full")]
-        quick: bool,
-        /// The papers' sizes; writes under data/full/.
-        #[arg(long)]
-        full: bool,
-        /// Regenerate and compare with the committed table instead of writing it.
-        #[arg(long)]
+        #[command(flatten)]
+        size: Size,
+        /// Regenerate and compare with the committed table and headline numbers instead of
+        /// writing them.
+        #[arg(long, conflicts_with = "shard")]
         check: bool,
+        /// Run only shard K of N (1 <= K <= N) into data/.shards/; then `merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
         /// Worker threads (results do not depend on it).
         #[arg(long, default_value_t = default_threads(), value_parser = clap::value_parser!(u32).range(1..))]
         threads: u32,
         /// Hide progress bars.
         #[arg(long)]
         no_progress: bool,
-        /// Recompute every task instead of resuming from data/.cache/ (the cache is keyed by
-        /// the spec, not by the code: use this after changing an algorithm).
+        /// Recompute every task instead of reusing data/.cache/ (results of other code or
+        /// another spec are never reused anyway).
         #[arg(long)]
         no_cache: bool,
+    },
+    /// Build data/<fig>.{csv,toml,svg} from the shards' results (nothing is computed).
+    Merge {
+        fig: String,
+        #[command(flatten)]
+        size: Size,
+    },
+    /// Write an sbatch job array over N shards and a dependent merge job (target/slurm/).
+    Slurm {
+        fig: String,
+        #[command(flatten)]
+        size: Size,
+        /// Number of shards (array tasks).
+        #[arg(long)]
+        array: usize,
+        #[arg(long)]
+        partition: Option<String>,
+        /// Wall-time limit per array task, e.g. 02:00:00.
+        #[arg(long)]
+        time: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
+        /// Memory per array task, e.g. 4G.
+        #[arg(long)]
+        mem: Option<String>,
+        /// Submit both jobs with sbatch.
+        #[arg(long)]
+        submit: bool,
     },
 }
 
@@ -48,44 +99,76 @@ fn default_threads() -> u32 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
+fn run(cmd: Cmd) -> xtask::figure::Result<String> {
     let root = xtask::workspace_root();
-    let result = match cli.cmd {
-        Cmd::List => {
-            for f in xtask::figure::all() {
-                println!("{:<6} {}\n       {}", f.id(), f.title(), f.paper());
-            }
-            Ok(String::new())
-        }
+    match cmd {
+        Cmd::List => Ok(xtask::figure::all()
+            .iter()
+            .map(|f| format!("{:<6} {}\n       {}", f.id(), f.title(), f.paper()))
+            .collect::<Vec<_>>()
+            .join("\n")),
         Cmd::Reproduce {
             fig,
-            quick,
-            full,
+            size,
             check,
+            shard,
             threads,
             no_progress,
             no_cache,
-        } => {
-            let mode = if quick {
-                Mode::Quick
-            } else if full {
-                Mode::Full
-            } else {
-                Mode::Default
-            };
-            xtask::reproduce(
+        } => match shard {
+            Some(s) => {
+                xtask::reproduce_shard(&root, &fig, size.mode(), s, threads as usize, !no_progress)
+            }
+            None => xtask::reproduce(
                 &root,
                 &fig,
-                mode,
+                size.mode(),
                 check,
                 threads as usize,
                 !no_progress,
                 !no_cache,
-            )
+            ),
+        },
+        Cmd::Merge { fig, size } => xtask::merge(&root, &fig, size.mode()),
+        Cmd::Slurm {
+            fig,
+            size,
+            array,
+            partition,
+            time,
+            cpus_per_task,
+            mem,
+            submit,
+        } => {
+            xtask::find(&fig)?;
+            let o = xtask::slurm::Options {
+                array,
+                partition,
+                time,
+                cpus_per_task,
+                mem,
+            };
+            let (a, m) = xtask::slurm::write(&root, &fig, size.mode(), &o)?;
+            if submit {
+                let (ja, jm) = xtask::slurm::submit(&a, &m)?;
+                Ok(format!(
+                    "submitted array job {ja} and merge job {jm} (afterok:{ja})"
+                ))
+            } else {
+                Ok(format!(
+                    "wrote {} and {}\nsubmit with:\n  jid=$(sbatch --parsable {})\n  sbatch --dependency=afterok:$jid {}",
+                    a.display(),
+                    m.display(),
+                    a.display(),
+                    m.display()
+                ))
+            }
         }
-    };
-    match result {
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().cmd) {
         Ok(msg) => {
             if !msg.is_empty() {
                 println!("{msg}");

@@ -96,6 +96,10 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     fn plan(&self, mode: Mode) -> Result<Plan<Self::Point>, String>;
     /// Peak memory of one task at `point`, in bytes (an estimate, checked before running).
     fn task_bytes(&self, point: &Self::Point) -> u64;
+    /// Relative cost of a task at `point`, to balance shards (default: its memory, ∝ n·d).
+    fn task_cost(&self, point: &Self::Point) -> f64 {
+        self.task_bytes(point) as f64
+    }
     /// Run one task on its stream.
     fn run(&self, point: &Self::Point, rng: &mut Rng) -> Result<(Self::Obs, Termination), String>;
     /// Theory and aggregated simulations → rows, summary, headline numbers, plot.

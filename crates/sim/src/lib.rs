@@ -16,6 +16,9 @@
 //! - **Executors** ([`executor`]): [`Local`] runs tasks on a rayon pool with a progress bar;
 //!   every finished task is appended and flushed at once, so an interrupted run (Ctrl-C)
 //!   loses only the tasks in flight and resumes where it stopped.
+//! - **Shards** ([`shard`]): `run_shard` computes one part of a deterministic, cost-balanced
+//!   partition of the tasks; `merge` reads any number of shard files and builds exactly the
+//!   report of a single-machine run (missing or failed tasks are listed by key).
 //! - **Failures** ([`runner`]): a run that does not fit in memory is refused before it
 //!   starts; a task that errors or panics is a `failed: …` status with a one-line message.
 //!
@@ -28,6 +31,7 @@ pub mod figs;
 pub mod key;
 pub mod plot;
 pub mod runner;
+pub mod shard;
 pub mod stats;
 pub mod store;
 pub mod success;
@@ -41,7 +45,8 @@ pub use experiment::{
 };
 pub use key::{CODE_FINGERPRINT, TaskKey};
 pub use plot::{Plot, Series, Style};
-pub use runner::{CacheOptions, Run, run};
+pub use runner::{CacheOptions, Run, ShardRun, merge, run, run_shard};
+pub use shard::Shard;
 pub use stats::Stat;
 pub use store::{Outcome, Store, TaskRecord};
 
@@ -81,6 +86,14 @@ pub enum Error {
         task_bytes: u64,
         threads: usize,
         available: u64,
+    },
+    /// `merge` found tasks without a result, or failed ones.
+    #[error("{figure}: {count} of {total} tasks missing or failed; nothing written:\n  {list}")]
+    Incomplete {
+        figure: &'static str,
+        count: usize,
+        total: usize,
+        list: String,
     },
     /// A planned task has no result.
     #[error("task {key} ({task}) has no result")]

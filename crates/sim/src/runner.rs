@@ -5,9 +5,10 @@ use crate::Error;
 use crate::executor::{Executor, TaskSpec, describe_point};
 use crate::experiment::{Experiment, Mode, PointSims, Report, Sims};
 use crate::key::{CODE_FINGERPRINT, TaskKey};
+use crate::shard::Shard;
 use crate::store::{Appender, Outcome, Store, TaskRecord};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -122,10 +123,50 @@ pub fn compute_task<E: Experiment>(exp: &E, points: &[E::Point], t: &TaskSpec) -
     }
 }
 
+/// Compute `todo` with `exec`, appending each record to `file` (if any) as it finishes;
+/// panics become failed records with one line each, no backtrace.
+fn execute<E: Experiment>(
+    exp: &E,
+    points: &[E::Point],
+    todo: &[TaskSpec],
+    exec: &dyn Executor,
+    file: Option<&Path>,
+) -> Result<Vec<TaskRecord>, Error> {
+    if let Some(avail) = available_memory() {
+        check_memory(exp, points, todo, exec.threads(), avail)?;
+    }
+    if todo.is_empty() {
+        return Ok(Vec::new());
+    }
+    let appender = Mutex::new(file.map(Appender::open).transpose()?);
+    let done = Mutex::new(Vec::with_capacity(todo.len()));
+    let sink = |r: &TaskRecord| -> Result<(), Error> {
+        done.lock().expect("no panic holds it").push(r.clone());
+        match appender.lock().expect("no panic holds it").as_mut() {
+            Some(a) => a.append(r),
+            None => Ok(()),
+        }
+    };
+    let work = |t: &TaskSpec| compute_task(exp, points, t);
+    let quiet = QuietPanics::install();
+    let result = exec.execute(E::ID, todo, &work, &sink);
+    drop(quiet);
+    result?;
+    Ok(done.into_inner().expect("no panic holds it"))
+}
+
+/// The tasks of `specs` without a record in `store`.
+fn missing(specs: &[TaskSpec], store: &Store) -> Vec<TaskSpec> {
+    specs
+        .iter()
+        .filter(|t| store.get(&t.key).is_none())
+        .cloned()
+        .collect()
+}
+
 /// Run `exp` in `mode`: reuse cached records of the same key and code, refuse a run that
-/// does not fit in memory, execute the rest (panics become failed tasks with one line each,
-/// no backtrace), then build the report. Failed tasks are in the report's status column and
-/// counted in [`Run::failed`]; the caller decides the exit code.
+/// does not fit in memory, execute the rest, then build the report. Failed tasks are in the
+/// report's status column and counted in [`Run::failed`]; the caller decides the exit code.
 pub fn run<E: Experiment>(
     exp: &E,
     mode: Mode,
@@ -138,55 +179,112 @@ pub fn run<E: Experiment>(
         Some(d) => Store::load_dir(d)?,
         None => Store::new(),
     };
-    let todo: Vec<TaskSpec> = specs
-        .iter()
-        .filter(|t| store.get(&t.key).is_none())
-        .cloned()
-        .collect();
-    if let Some(avail) = available_memory() {
-        check_memory(exp, &points, &todo, exec.threads(), avail)?;
+    let todo = missing(&specs, &store);
+    let file = cache
+        .dir
+        .as_ref()
+        .map(|d| d.join(format!("{}-{}.jsonl", E::ID, std::process::id())));
+    for r in execute(exp, &points, &todo, exec, file.as_deref())? {
+        store.insert(r);
     }
-    let cached = specs.len() - todo.len();
-    if !todo.is_empty() {
-        let appender = match &cache.dir {
-            Some(d) => Some(Appender::open(&d.join(format!(
-                "{}-{}.jsonl",
-                E::ID,
-                std::process::id()
-            )))?),
-            None => None,
-        };
-        let appender = Mutex::new(appender);
-        let done = Mutex::new(Vec::with_capacity(todo.len()));
-        let sink = |r: &TaskRecord| -> Result<(), Error> {
-            done.lock().expect("no panic holds it").push(r.clone());
-            match appender.lock().expect("no panic holds it").as_mut() {
-                Some(a) => a.append(r),
-                None => Ok(()),
-            }
-        };
-        let work = |t: &TaskSpec| compute_task(exp, &points, t);
-        let quiet = QuietPanics::install();
-        let result = exec.execute(E::ID, &todo, &work, &sink);
-        drop(quiet);
-        result?;
-        for r in done.into_inner().expect("no panic holds it") {
-            // insert ignores nothing here: fresh records carry the current fingerprint
-            store.insert(r);
-        }
-    }
-    let sims = assemble::<E>(&points, &specs, &store, todo.len(), cached)?;
+    finish(exp, mode, &points, &specs, &store, todo.len(), start)
+}
+
+/// Build the report from a complete store.
+fn finish<E: Experiment>(
+    exp: &E,
+    mode: Mode,
+    points: &[E::Point],
+    specs: &[TaskSpec],
+    store: &Store,
+    computed: usize,
+    start: Instant,
+) -> Result<Run<E>, Error> {
+    let cached = specs.len() - computed;
+    let sims = assemble::<E>(points, specs, store, computed, cached)?;
     let (failed, task_seconds) = (sims.failed(), sims.task_seconds);
     let report = exp.report(mode, &sims).map_err(Error::Spec)?;
     Ok(Run {
         report,
         tasks: specs.len(),
-        computed: todo.len(),
+        computed,
         cached,
         failed,
         seconds: start.elapsed().as_secs_f64(),
         task_seconds,
     })
+}
+
+/// What a shard run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardRun {
+    /// Tasks of the shard, computed now, already in the shard directory, failed now.
+    pub tasks: usize,
+    pub computed: usize,
+    pub cached: usize,
+    pub failed: usize,
+    /// The file the shard appended to.
+    pub file: PathBuf,
+}
+
+/// Run only shard `shard` of `exp` in `mode`, appending its records to
+/// `<dir>/shard-K-of-N.jsonl` (tasks already recorded anywhere in `dir` are skipped).
+pub fn run_shard<E: Experiment>(
+    exp: &E,
+    mode: Mode,
+    exec: &dyn Executor,
+    dir: &Path,
+    shard: Shard,
+) -> Result<ShardRun, Error> {
+    let (points, specs) = tasks(exp, mode)?;
+    let mine = shard.select(&specs, |t| exp.task_cost(&points[t.point_index]));
+    let store = Store::load_dir(dir)?;
+    let todo = missing(&mine, &store);
+    let file = dir.join(format!(
+        "shard-{}-of-{}.jsonl",
+        shard.index(),
+        shard.count()
+    ));
+    let records = execute(exp, &points, &todo, exec, Some(&file))?;
+    let failed = records
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .count();
+    Ok(ShardRun {
+        tasks: mine.len(),
+        computed: todo.len(),
+        cached: mine.len() - todo.len(),
+        failed,
+        file,
+    })
+}
+
+/// Merge the records under `dir` (any number of shard files) into the report of a
+/// single-machine run. Missing or failed tasks are an error listing them by key; nothing
+/// is computed.
+pub fn merge<E: Experiment>(exp: &E, mode: Mode, dir: &Path) -> Result<Run<E>, Error> {
+    let start = Instant::now();
+    let (points, specs) = tasks(exp, mode)?;
+    let store = Store::load_dir(dir)?;
+    let mut problems = Vec::new();
+    for t in &specs {
+        match store.get(&t.key).map(|r| &r.outcome) {
+            None => problems.push(format!("missing {} ({})", t.key, t.describe())),
+            Some(Outcome::Failed(e)) => {
+                problems.push(format!("failed {} ({}): {e}", t.key, t.describe()))
+            }
+            Some(Outcome::Done { .. }) => {}
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Incomplete {
+            figure: E::ID,
+            count: problems.len(),
+            total: specs.len(),
+            list: problems.join("\n  "),
+        });
+    }
+    finish(exp, mode, &points, &specs, &store, 0, start)
 }
 
 /// Typed simulations from the store, in plan order. A task missing from the store is an error

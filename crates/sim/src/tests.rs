@@ -261,3 +261,36 @@ fn a_run_that_does_not_fit_in_memory_is_refused_with_one_line() {
     );
     assert!(check_memory(&t, &points, &specs[1..], 2, 16_000_000_000).is_ok());
 }
+
+#[test]
+fn shards_partition_the_tasks_and_merge_to_the_single_machine_report() {
+    use crate::shard::Shard;
+    use crate::{merge, run_shard};
+    let t = toy(&[1.0, 2.0, 3.0, 5.0], 3);
+    let (_, specs) = tasks(&t, Mode::Quick).unwrap();
+    let mut seen: Vec<_> = (1..=3)
+        .flat_map(|k| {
+            Shard::new(k, 3)
+                .unwrap()
+                .select(&specs, |s| s.point["alpha"].as_f64().unwrap())
+        })
+        .map(|s| s.key)
+        .collect();
+    seen.sort();
+    let mut all: Vec<_> = specs.iter().map(|s| s.key).collect();
+    all.sort();
+    assert_eq!(seen, all, "every task in exactly one shard");
+    let dir = tmp("shards");
+    for k in [2, 1] {
+        run_shard(&t, Mode::Quick, &local(1), &dir, Shard::new(k, 3).unwrap()).unwrap();
+    }
+    let e = merge(&t, Mode::Quick, &dir).err().unwrap().to_string();
+    assert!(e.starts_with("toy: ") && e.contains("missing "), "{e}");
+    let r = run_shard(&t, Mode::Quick, &local(2), &dir, "3/3".parse().unwrap()).unwrap();
+    assert_eq!(r.failed, 0);
+    let merged = merge(&t, Mode::Quick, &dir).unwrap();
+    let single = run(&t, Mode::Quick, &local(2), &CacheOptions::default()).unwrap();
+    assert_eq!(merged.report.rows, single.report.rows);
+    assert!("0/3".parse::<Shard>().is_err() && "4/3".parse::<Shard>().is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
