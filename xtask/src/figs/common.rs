@@ -171,12 +171,9 @@ pub fn gamp_summary(
     Ok(s)
 }
 
-/// `ok` or `not_converged` for a state-evolution status.
-pub fn se_status(status: gardner_theory::SeStatus) -> String {
-    match status {
-        gardner_theory::SeStatus::Converged => "ok".into(),
-        gardner_theory::SeStatus::MaxIterations => "not_converged".into(),
-    }
+/// The `status` cell of a state-evolution termination (`ok`, `not_converged`, `failed: …`).
+pub fn se_status(status: &gardner_models::run::Termination) -> String {
+    status.status()
 }
 
 /// Bayes-optimal theory on a section's grid and GAMP at its simulated α.

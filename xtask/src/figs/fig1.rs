@@ -80,7 +80,7 @@ impl Figure for Fig1 {
                     p.m_mmse,
                     p.class_error_bayes,
                     p.gen_error_sq_bayes,
-                    se_status(p.status),
+                    se_status(&p.status),
                 ),
                 Err(e) => (f64::NAN, f64::NAN, f64::NAN, format!("failed: {e}")),
             };

@@ -19,13 +19,13 @@
 
 use crate::figure::{Cell, Ctx, Figure, Mode, Output, Plot, Result, Series, Table, agreement, err};
 use gardner_algorithms::erm::{Config as SolverConfig, Problem, metrics, run};
+use gardner_models::run::Termination;
 use gardner_models::{Gaussian, Loss, Probit, teacher_data};
 use gardner_sim::{Grid, Options, Point, Record, SweepResult, run_sweep};
 use gardner_theory::erm::{
-    ErmConfig, ErmProblem, FixedPointStatus, LambdaSearch, OptimalLambda, max_margin,
-    optimal_lambda,
+    ErmConfig, ErmProblem, LambdaSearch, OptimalLambda, max_margin, optimal_lambda,
 };
-use gardner_theory::{SeConfig, SeStatus, bayes_point};
+use gardner_theory::{SeConfig, bayes_point};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +86,7 @@ struct TheoryRow {
     bayes_ok: bool,
     /// per loss in LOSSES order
     opt: Vec<std::result::Result<OptimalLambda, String>>,
-    max_margin: std::result::Result<(f64, FixedPointStatus), String>,
+    max_margin: std::result::Result<(f64, Termination), String>,
 }
 
 fn theory_at(alpha: f64, model: &Model, th: &TheorySpec) -> Result<TheoryRow> {
@@ -115,7 +115,7 @@ fn theory_at(alpha: f64, model: &Model, th: &TheorySpec) -> Result<TheoryRow> {
         .map_err(|e| e.to_string());
     Ok(TheoryRow {
         bayes: bp.class_error_bayes,
-        bayes_ok: bp.status == SeStatus::Converged,
+        bayes_ok: bp.status.converged(),
         opt,
         max_margin: mm,
     })
@@ -139,7 +139,7 @@ fn theory_notes(row: &TheoryRow) -> Vec<String> {
         match o {
             Err(e) => notes.push(format!("failed: {loss} theory: {e}")),
             Ok(o) => {
-                if o.status != FixedPointStatus::Converged {
+                if !o.status.converged() {
                     notes.push(format!("{loss} theory: {}", o.status.status()));
                 }
                 if o.at_bound {
@@ -150,9 +150,7 @@ fn theory_notes(row: &TheoryRow) -> Vec<String> {
     }
     match &row.max_margin {
         Err(e) => notes.push(format!("failed: max_margin: {e}")),
-        Ok((_, s)) if *s != FixedPointStatus::Converged => {
-            notes.push(format!("max_margin: {}", s.status()))
-        }
+        Ok((_, s)) if !s.converged() => notes.push(format!("max_margin: {}", s.status())),
         _ => {}
     }
     notes

@@ -91,7 +91,7 @@ impl Figure for Fig3 {
         let (mut all, mut away) = (vec![], vec![]);
         for (k, &alpha) in grid.iter().enumerate() {
             let (mmse, mse_amp, m_amp, tstatus) = match &theory[k] {
-                Ok(p) => (p.mmse, p.mse_amp, p.m_amp, se_status(p.status)),
+                Ok(p) => (p.mmse, p.mse_amp, p.m_amp, se_status(&p.status)),
                 Err(e) => (f64::NAN, f64::NAN, f64::NAN, format!("failed: {e}")),
             };
             mmse_line.push((alpha, mmse));
