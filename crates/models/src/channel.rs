@@ -64,14 +64,35 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
     fn g_out(&self, y: f64, omega: f64, v: f64) -> (f64, f64);
     /// Law of y when z ~ N(ω, V).
     fn label_law(&self, omega: f64, v: f64) -> LabelLaw;
+    /// Whether P_out(y | z) = P_out(y | −z), i.e. ln Z_out(y, ω, V) = ln Z_out(y, −ω, V) (e.g.
+    /// y = |z|). Declared by the model (default `false`, the safe answer); with a sign-invariant
+    /// prior the global sign of w* cannot be learnt.
+    fn sign_invariant(&self) -> bool {
+        false
+    }
+}
+
+/// Unvalidated fields of [`Probit`] and [`Linear`]: deserialisation goes through their
+/// validating constructors (`delta = -1` is an error naming `delta`, its value and the bound).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeltaSpec {
+    delta: f64,
 }
 
 /// Sign channel with Gaussian pre-activation noise (probit): y = sign(z + √Δ ξ).
 /// Δ = 0 is the noiseless perceptron teacher.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "DeltaSpec")]
 pub struct Probit {
     delta: f64,
+}
+
+impl TryFrom<DeltaSpec> for Probit {
+    type Error = Error;
+    fn try_from(s: DeltaSpec) -> Result<Self, Error> {
+        Self::new(s.delta)
+    }
 }
 
 impl Probit {
@@ -124,6 +145,9 @@ impl Channel for Probit {
 pub struct Abs;
 
 impl Channel for Abs {
+    fn sign_invariant(&self) -> bool {
+        true
+    }
     fn sample(&self, z: f64, _rng: &mut Xoshiro256PlusPlus) -> f64 {
         z.abs()
     }
@@ -148,9 +172,16 @@ impl Channel for Abs {
 
 /// Linear channel with additive Gaussian noise: y = z + √Δ ξ.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "DeltaSpec")]
 pub struct Linear {
     delta: f64,
+}
+
+impl TryFrom<DeltaSpec> for Linear {
+    type Error = Error;
+    fn try_from(s: DeltaSpec) -> Result<Self, Error> {
+        Self::new(s.delta)
+    }
 }
 
 impl Linear {
@@ -245,6 +276,9 @@ impl Channel for AnyChannel {
     }
     fn label_law(&self, omega: f64, v: f64) -> LabelLaw {
         delegate_channel!(self, c => c.label_law(omega, v))
+    }
+    fn sign_invariant(&self) -> bool {
+        delegate_channel!(self, c => c.sign_invariant())
     }
 }
 
@@ -414,6 +448,42 @@ mod tests {
                 law.second_moment()
             );
         }
+    }
+
+    /// The declared sign invariance agrees with ln Z_out(y, ω, V) = ln Z_out(y, −ω, V).
+    #[test]
+    fn sign_invariance_declaration() {
+        for c in all() {
+            let even = labels(&c).iter().all(|&y| {
+                POINTS
+                    .iter()
+                    .all(|&(w, v)| (c.log_z(y, w, v) - c.log_z(y, -w, v)).abs() <= 1e-12)
+            });
+            assert_eq!(c.sign_invariant(), even, "{c:?}");
+        }
+    }
+
+    /// Deserialisation validates: `delta = -1` in TOML is the constructor's one-line error.
+    #[test]
+    fn deserialisation_validates() {
+        let e = toml::from_str::<Linear>("delta = -1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`delta` = -1: must be >= 0 and finite"), "{e}");
+        let e = toml::from_str::<Probit>("delta = -1.0")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`delta` = -1: must be >= 0 and finite"), "{e}");
+        assert_eq!(
+            toml::from_str::<Probit>("delta = 0.5").unwrap(),
+            Probit::new(0.5).unwrap()
+        );
+        assert!(toml::from_str::<Linear>("delta = 0.5\nsigma = 1").is_err());
+        let l = Linear::new(0.25).unwrap();
+        assert_eq!(
+            toml::from_str::<Linear>(&toml::to_string(&l).unwrap()).unwrap(),
+            l
+        );
     }
 
     #[test]

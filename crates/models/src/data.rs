@@ -1,6 +1,6 @@
 //! Teacher data of the generalised linear model.
 //!
-//! Convention (DESIGN.md): X_{μi} ~ N(0, 1/d) i.i.d., n = round(α d), w*_i ~ P_w i.i.d.,
+//! Convention (shared by every crate): X_{μi} ~ N(0, 1/d) i.i.d., n = round(α d), w*_i ~ P_w i.i.d.,
 //! z = X w* (so Var z_μ = ρ), y_μ ~ P_out(· | z_μ). Draw order from the stream: w* (d draws),
 //! then X column by column, then the label noise (n draws if the channel is noisy).
 

@@ -32,13 +32,33 @@ pub trait Prior: Send + Sync + std::fmt::Debug {
     fn log_z(&self, a: f64, b: f64) -> f64;
     /// (f_a, f_v) = (∂_B, ∂²_B) ln Z_w(A, B): posterior mean and variance.
     fn moments(&self, a: f64, b: f64) -> (f64, f64);
+    /// Whether P_w(w) = P_w(−w), i.e. ln Z_w(A, B) = ln Z_w(A, −B). Declared by the model
+    /// (default `false`, the safe answer); with a sign-invariant channel the global sign of w*
+    /// cannot be learnt.
+    fn sign_invariant(&self) -> bool {
+        false
+    }
 }
 
 /// Gaussian prior N(0, ρ).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "GaussianSpec")]
 pub struct Gaussian {
     rho: f64,
+}
+
+/// Unvalidated fields of [`Gaussian`]: deserialisation goes through [`Gaussian::new`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GaussianSpec {
+    rho: f64,
+}
+
+impl TryFrom<GaussianSpec> for Gaussian {
+    type Error = Error;
+    fn try_from(s: GaussianSpec) -> Result<Self, Error> {
+        Self::new(s.rho)
+    }
 }
 
 impl Gaussian {
@@ -51,6 +71,9 @@ impl Gaussian {
 }
 
 impl Prior for Gaussian {
+    fn sign_invariant(&self) -> bool {
+        true
+    }
     fn rho(&self) -> f64 {
         self.rho
     }
@@ -78,6 +101,9 @@ impl Prior for Gaussian {
 pub struct Rademacher;
 
 impl Prior for Rademacher {
+    fn sign_invariant(&self) -> bool {
+        true
+    }
     fn rho(&self) -> f64 {
         1.0
     }
@@ -100,10 +126,26 @@ impl Prior for Rademacher {
 
 /// Gauss–Bernoulli prior: w = 0 with probability 1 − s, else N(0, σ²) (ρ = s σ²).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "GaussBernoulliSpec")]
 pub struct GaussBernoulli {
     sparsity: f64,
     variance: f64,
+}
+
+/// Unvalidated fields of [`GaussBernoulli`]: deserialisation goes through
+/// [`GaussBernoulli::new`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GaussBernoulliSpec {
+    sparsity: f64,
+    variance: f64,
+}
+
+impl TryFrom<GaussBernoulliSpec> for GaussBernoulli {
+    type Error = Error;
+    fn try_from(s: GaussBernoulliSpec) -> Result<Self, Error> {
+        Self::new(s.sparsity, s.variance)
+    }
 }
 
 impl GaussBernoulli {
@@ -128,6 +170,9 @@ impl GaussBernoulli {
 }
 
 impl Prior for GaussBernoulli {
+    fn sign_invariant(&self) -> bool {
+        true
+    }
     fn rho(&self) -> f64 {
         self.sparsity * self.variance
     }
@@ -212,6 +257,9 @@ impl Prior for AnyPrior {
     }
     fn moments(&self, a: f64, b: f64) -> (f64, f64) {
         delegate_prior!(self, p => p.moments(a, b))
+    }
+    fn sign_invariant(&self) -> bool {
+        delegate_prior!(self, p => p.sign_invariant())
     }
 }
 
@@ -299,6 +347,37 @@ mod tests {
         assert!(GaussBernoulli::new(0.0, 1.0).is_err());
         assert!(GaussBernoulli::new(0.5, -1.0).is_err());
         assert!(Gaussian::new(f64::NAN).is_err());
+    }
+
+    /// The declared sign invariance agrees with ln Z_w(A, B) = ln Z_w(A, −B).
+    #[test]
+    fn sign_invariance_declaration() {
+        for p in all() {
+            let even = [(0.5, 0.7), (2.0, -1.3), (0.1, 3.0)]
+                .iter()
+                .all(|&(a, b)| (p.log_z(a, b) - p.log_z(a, -b)).abs() <= 1e-14);
+            assert_eq!(p.sign_invariant(), even, "{p:?}");
+        }
+    }
+
+    /// Deserialisation validates: a bad field is the constructor's one-line error.
+    #[test]
+    fn deserialisation_validates() {
+        let g: Gaussian = toml::from_str("rho = 2.0").unwrap();
+        assert_eq!(g, Gaussian::new(2.0).unwrap());
+        let e = toml::from_str::<Gaussian>("rho = -1.0")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`rho` = -1: must be > 0"), "{e}");
+        let e = toml::from_str::<GaussBernoulli>("sparsity = 1.5\nvariance = 1.0")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`sparsity` = 1.5: must be in (0, 1]"), "{e}");
+        assert!(toml::from_str::<Gaussian>("rho = 1.0\nextra = 1").is_err());
+        // round trip through the validated path
+        let gb = GaussBernoulli::new(0.3, 2.0).unwrap();
+        let back: GaussBernoulli = toml::from_str(&toml::to_string(&gb).unwrap()).unwrap();
+        assert_eq!(back, gb);
     }
 
     #[test]

@@ -20,12 +20,13 @@ use crate::channel_side::ChannelSide;
 use crate::error::Error;
 use crate::free_entropy::{f_rs, f_rs_perfect};
 use crate::prior_side::PriorSide;
-use crate::se::{FixedPointKind, SeConfig, SeMap, SeResult, SeStatus, Start};
+use crate::se::{FixedPointKind, SeConfig, SeMap, SeResult, Start};
 use gardner_models::gauss::expect_normal_split;
+use gardner_models::run::Termination;
 use serde::{Deserialize, Serialize};
 
 /// Bayes-optimal quantities at one α (see module docs for definitions).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BayesPoint {
     /// Sample ratio α = n/d.
     pub alpha: f64,
@@ -61,8 +62,9 @@ pub struct BayesPoint {
     pub class_error_bayes: f64,
     /// 0–1 classification error at m_amp.
     pub class_error_amp: f64,
-    /// Status of the state evolution (Converged unless an iteration hit its limit).
-    pub status: SeStatus,
+    /// Termination of the state evolution: `Converged` unless a branch's iteration stopped
+    /// otherwise (then that branch's termination, the uninformed one first).
+    pub status: Termination,
 }
 
 /// Squared-loss generalisation error E_ω Var(y | ω, ρ − m), ω ~ N(0, m) (Theorem 2 form).
@@ -83,19 +85,11 @@ pub fn gen_error_sq<C: ChannelSide>(channel: &C, m: f64, rho: f64) -> Result<f64
     expect_normal_split(f, &[0.0], 1e-11).map_err(Error::integration("generalisation error"))
 }
 
-/// 0–1 classification error arccos(m/√(ρ q))/π of sign(x·ŵ) against sign(x·w*).
+/// 0–1 classification error ε = arccos(m/√(ρ q))/π of sign(x·ŵ) against sign(x·w*): the one
+/// definition [`gardner_models::class_error`] (½ for q = 0 or ρ = 0), with a non-finite
+/// input an error instead of NaN.
 pub fn class_error(m: f64, q: f64, rho: f64) -> Result<f64, Error> {
-    if !(q > 0.0 && rho > 0.0) {
-        return Ok(0.5);
-    }
-    let c = m / (rho * q).sqrt();
-    if !c.is_finite() {
-        return Err(Error::NonFinite {
-            context: "class_error",
-            value: c,
-        });
-    }
-    Ok(c.clamp(-1.0, 1.0).acos() / std::f64::consts::PI)
+    crate::error::finite("class_error", gardner_models::class_error(m, q, rho))
 }
 
 /// f_RS at a fixed point (its limit at perfect recovery).
@@ -138,12 +132,12 @@ pub(crate) fn assemble<P: PriorSide, C: ChannelSide>(
     } else {
         free_entropy_at(prior, channel, &inf)?
     };
-    let best = if f_inf > f_amp { inf } else { amp };
-    let status = if amp.status == SeStatus::Converged && inf.status == SeStatus::Converged {
-        SeStatus::Converged
-    } else {
-        SeStatus::MaxIterations
-    };
+    let status = [&amp.status, &inf.status]
+        .into_iter()
+        .find(|s| !s.converged())
+        .cloned()
+        .unwrap_or(Termination::Converged);
+    let best = if f_inf > f_amp { &inf } else { &amp };
     Ok(BayesPoint {
         alpha: amp.alpha,
         rho,

@@ -1,7 +1,7 @@
 //! The one error type of gardner-theory.
 //!
 //! Non-convergence of an iteration is *not* an error: it is reported as
-//! [`SeStatus::MaxIterations`](crate::se::SeStatus) in the result.
+//! [`Termination::MaxIterations`](gardner_models::run::Termination) in the result.
 
 use gardner_models::gauss::IntegrationError;
 

@@ -35,7 +35,8 @@
 //!
 //! Conventions: MSE = ρ − m; sign-teacher classification error arccos(m/√(ρq))/π; the
 //! squared-loss generalisation error is E_ω Var(y | ω, V) (Theorem 2). Non-convergence is a
-//! status ([`SeStatus`]), never an error; NaN never leaves the crate (it becomes an [`Error`]);
+//! status ([`Termination`](gardner_models::run::Termination), shared with every iterative
+//! computation), never an error; NaN never leaves the crate (it becomes an [`Error`]);
 //! the only non-finite outputs are m̂ = +∞ and f_RS = ±∞ at perfect recovery (documented).
 
 pub mod bayes;
@@ -58,7 +59,5 @@ pub use free_entropy::{
     f_rs, f_rs_perfect, f_rs_potential, m_hat_of_m, m_of_m_hat, phi_out, phi_w,
 };
 pub use prior_side::PriorSide;
-pub use se::{
-    FixedPointKind, Method, SeConfig, SeResult, SeStatus, Start, se_curve, se_fixed_point,
-};
+pub use se::{FixedPointKind, Method, SeConfig, SeResult, Start, se_curve, se_fixed_point};
 pub use thresholds::{ItKind, ThresholdConfig, Thresholds, thresholds};

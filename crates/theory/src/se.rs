@@ -6,9 +6,10 @@
 //! ```
 //!
 //! i.e. mᵗ⁺¹ = F(mᵗ). Two ways to find where it ends:
-//! - [`Method::Iterate`]: the damped iteration m ← δ m + (1 − δ) F(m) (V = ρ − m is iterated
-//!   alongside so that m → ρ keeps its accuracy) until |Δm| ≤ tol·ρ or `max_iter`
-//!   (then status [`SeStatus::MaxIterations`], not an error). Slows down critically near spinodals.
+//! - [`Method::Iterate`]: the damped iteration m ← δ m + (1 − δ) F(m) (δ the kept fraction of
+//!   the old iterate; V = ρ − m is iterated alongside so that m → ρ keeps its accuracy), run by
+//!   the shared [`Driver`] until |Δm| ≤ tol·ρ or `max_iter` (then
+//!   [`Termination::MaxIterations`], not an error). Slows down critically near spinodals.
 //! - [`Method::Bracket`] (default): F is increasing (Bayes-optimal maps are monotone), so the
 //!   iteration from m₀ converges monotonically to the first root of G(m) = F(m) − m in the
 //!   direction of sign G(m₀). We march in x = ln(m/V) (steps `x_step`, resolving m → 0 and
@@ -30,6 +31,7 @@ use crate::channel_side::ChannelSide;
 use crate::error::{Error, in_range, positive};
 use crate::prior_side::PriorSide;
 use crate::quad::{brent, golden_min};
+use gardner_models::run::{Driver, Step, Termination, stop};
 use serde::{Deserialize, Serialize};
 
 /// Largest |x| = |ln(m/V)| the march visits.
@@ -51,7 +53,8 @@ pub enum Method {
 pub struct SeConfig {
     /// Fixed-point method.
     pub method: Method,
-    /// Damping δ ∈ [0, 1) of the iteration (new = δ·old + (1 − δ)·F(old)).
+    /// Damping δ ∈ [0, 1) of the iteration, the kept fraction of the old iterate:
+    /// new = δ·old + (1 − δ)·F(old).
     pub damping: f64,
     /// Convergence tolerance of the iteration on |Δm|/ρ.
     pub tol: f64,
@@ -112,16 +115,6 @@ pub enum Start {
     Overlap(f64),
 }
 
-/// Termination of a state-evolution run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeStatus {
-    /// Converged to tolerance (always the case for [`Method::Bracket`]).
-    Converged,
-    /// The iteration limit was reached first; the last iterate is reported.
-    MaxIterations,
-}
-
 /// Kind of fixed point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -135,7 +128,7 @@ pub enum FixedPointKind {
 }
 
 /// Result of state evolution at one α.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeResult {
     /// Sample ratio α = n/d.
     pub alpha: f64,
@@ -147,8 +140,8 @@ pub struct SeResult {
     pub m_hat: f64,
     /// Iterations (Iterate) or map evaluations (Bracket).
     pub iterations: usize,
-    /// Converged or MaxIterations.
-    pub status: SeStatus,
+    /// `Converged` (always for [`Method::Bracket`]) or `MaxIterations`.
+    pub status: Termination,
     /// Kind of fixed point.
     pub kind: FixedPointKind,
     /// Last |Δm|/ρ of the iteration (0 for Bracket).
@@ -282,7 +275,7 @@ impl<'a, P: PriorSide, C: ChannelSide> SeMap<'a, P, C> {
             mse,
             m_hat,
             iterations: self.evals.get(),
-            status: SeStatus::Converged,
+            status: Termination::Converged,
             kind,
             change: 0.0,
         })
@@ -303,63 +296,49 @@ impl<'a, P: PriorSide, C: ChannelSide> SeMap<'a, P, C> {
             }
         })
     }
-    /// Damped iteration from (m, V).
-    fn iterate(&self, mut m: f64, mut v: f64, cfg: &SeConfig) -> Result<SeResult, Error> {
-        let d = cfg.damping;
-        let mut change = f64::INFINITY;
-        let mut m_hat = 0.0;
-        for it in 1..=cfg.max_iter {
-            if v.is_nan() {
-                return Err(Error::NonFinite {
-                    context: "SE iteration (V)",
-                    value: v,
-                });
-            }
-            if v <= self.rho * 1e-300 {
-                return Ok(SeResult {
-                    alpha: self.alpha,
-                    m: self.rho,
-                    mse: 0.0,
-                    m_hat: f64::INFINITY,
-                    iterations: it - 1,
-                    status: SeStatus::Converged,
-                    kind: FixedPointKind::PerfectRecovery,
-                    change,
-                });
-            }
-            let (mh, m1, v1) = self.step(m, v)?;
-            m_hat = mh;
-            let (mn, vn) = (d * m + (1.0 - d) * m1, d * v + (1.0 - d) * v1);
-            change = (mn - m).abs() / self.rho;
-            m = mn;
-            v = vn;
-            if change <= cfg.tol {
-                let kind = if v == 0.0 {
-                    FixedPointKind::PerfectRecovery
-                } else {
-                    FixedPointKind::Interior
-                };
-                return Ok(SeResult {
-                    alpha: self.alpha,
-                    m,
-                    mse: v,
-                    m_hat,
-                    iterations: it,
-                    status: SeStatus::Converged,
-                    kind,
-                    change,
-                });
-            }
-        }
+    /// Damped iteration from (m, V), driven by the shared run loop: stop when
+    /// |Δm|/ρ ≤ tol, at `max_iter` steps, or at perfect recovery V ≤ 1e-300 ρ.
+    fn iterate(&self, m: f64, v: f64, cfg: &SeConfig) -> Result<SeResult, Error> {
+        let mut it = SeIteration {
+            map: self,
+            damping: cfg.damping,
+            obs: IterateObs {
+                m,
+                v,
+                m_hat: 0.0,
+                change: f64::INFINITY,
+            },
+        };
+        let (rho, tol) = (self.rho, cfg.tol);
+        let trace = Driver::new()
+            .stop(move |_: usize, o: &IterateObs| {
+                (o.change <= tol).then_some(Termination::Converged)
+            })
+            .stop(stop::max_iterations(cfg.max_iter))
+            .stop(move |_: usize, o: &IterateObs| {
+                (o.v <= rho * 1e-300).then_some(Termination::Converged)
+            })
+            .record_every(usize::MAX)
+            .run(&mut it)?;
+        let o = *trace.last().expect("the final iterate is recorded");
+        let (iterations, status) = (trace.iterations, trace.termination);
+        let (m, mse, m_hat, kind) = if status.converged() && o.change > tol {
+            // stopped by the perfect-recovery rule
+            (rho, 0.0, f64::INFINITY, FixedPointKind::PerfectRecovery)
+        } else if status.converged() && o.v == 0.0 {
+            (o.m, o.v, o.m_hat, FixedPointKind::PerfectRecovery)
+        } else {
+            (o.m, o.v, o.m_hat, FixedPointKind::Interior)
+        };
         Ok(SeResult {
             alpha: self.alpha,
             m,
-            mse: v,
+            mse,
             m_hat,
-            iterations: cfg.max_iter,
-            status: SeStatus::MaxIterations,
-            kind: FixedPointKind::Interior,
-            change,
+            iterations,
+            status,
+            kind,
+            change: o.change,
         })
     }
     /// Fixed point from `start` by the configured method.
@@ -375,6 +354,51 @@ impl<'a, P: PriorSide, C: ChannelSide> SeMap<'a, P, C> {
                 self.iterate(m, v, cfg)
             }
         }
+    }
+}
+
+/// Observables of one iterate of the damped SE iteration.
+#[derive(Debug, Clone, Copy)]
+struct IterateObs {
+    m: f64,
+    v: f64,
+    /// m̂ of the last step (0 before the first).
+    m_hat: f64,
+    /// |Δm|/ρ of the last step (+∞ before the first).
+    change: f64,
+}
+
+/// The damped SE iteration (m, V) ← δ (m, V) + (1 − δ) (m', V') as a [`Step`].
+struct SeIteration<'s, 'a, P, C> {
+    map: &'s SeMap<'a, P, C>,
+    damping: f64,
+    obs: IterateObs,
+}
+
+impl<P: PriorSide, C: ChannelSide> Step for SeIteration<'_, '_, P, C> {
+    type Obs = IterateObs;
+    type Error = Error;
+    /// The current iterate; a NaN variance is an error (never perfect recovery).
+    fn observe(&mut self) -> Result<IterateObs, Error> {
+        if self.obs.v.is_nan() {
+            return Err(Error::NonFinite {
+                context: "SE iteration (V)",
+                value: self.obs.v,
+            });
+        }
+        Ok(self.obs)
+    }
+    fn advance(&mut self) -> Result<(), Error> {
+        let (d, o) = (self.damping, self.obs);
+        let (m_hat, m1, v1) = self.map.step(o.m, o.v)?;
+        let (m, v) = (d * o.m + (1.0 - d) * m1, d * o.v + (1.0 - d) * v1);
+        self.obs = IterateObs {
+            m,
+            v,
+            m_hat,
+            change: (m - o.m).abs() / self.map.rho,
+        };
+        Ok(())
     }
 }
 
@@ -423,7 +447,7 @@ pub fn se_curve<P: PriorSide, C: ChannelSide>(
         let res = (|| -> Result<SeResult, Error> {
             let map = SeMap::new(prior, channel, alphas[i])?;
             let rho = map.rho;
-            let warm_start = match (start, warm) {
+            let warm_start = match (start, &warm) {
                 (Start::Overlap(_), _) | (_, None) => start,
                 (_, Some(w)) => match w.kind {
                     FixedPointKind::Interior if w.m > 0.0 && w.m < rho => Start::Overlap(w.m),
@@ -434,7 +458,7 @@ pub fn se_curve<P: PriorSide, C: ChannelSide>(
                     _ => start,
                 },
             };
-            match (cfg.method, warm_start, warm) {
+            match (cfg.method, warm_start, &warm) {
                 (Method::Bracket, Start::Overlap(_), Some(w)) if start != warm_start => {
                     let x0 = (w.m / w.mse).ln();
                     let (kind, x) = map.march(x0, cfg.x_step)?;
@@ -444,7 +468,7 @@ pub fn se_curve<P: PriorSide, C: ChannelSide>(
             }
         })();
         if let Ok(r) = &res {
-            warm = Some(*r);
+            warm = Some(r.clone());
         }
         out[i] = Some(res);
     }

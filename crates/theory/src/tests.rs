@@ -368,7 +368,7 @@ fn iteration_agrees_with_bracket() {
     ] {
         let x = se_fixed_point(&p, &c, a, Start::Uninformed, &it).unwrap();
         let y = se_fixed_point(&p, &c, a, Start::Uninformed, &br).unwrap();
-        assert_eq!(x.status, crate::se::SeStatus::Converged);
+        assert_eq!(x.status, gardner_models::run::Termination::Converged);
         assert!(
             (x.m - y.m).abs() < 1e-9,
             "{p:?} {c:?} α={a}: iterate {} vs bracket {}",
@@ -384,7 +384,7 @@ fn iteration_agrees_with_bracket() {
     // a tiny iteration budget is a status, not an error
     let short = SeConfig { max_iter: 3, ..it };
     let z = se_fixed_point(&gauss(1.0), &abs(), 1.1, Start::Uninformed, &short).unwrap();
-    assert_eq!(z.status, crate::se::SeStatus::MaxIterations);
+    assert_eq!(z.status, gardner_models::run::Termination::MaxIterations);
 }
 
 /// The continuation curve equals independent points, also across the spinodal.

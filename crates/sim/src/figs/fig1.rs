@@ -121,7 +121,7 @@ impl Experiment for Fig1 {
                     m_gamp_stderr: mm.map(|e| e.stderr),
                     gen_error_sq_bayes: eps_sq,
                     status: merge_status(
-                        &theory_status(t, |p| se_status(p.status)),
+                        &theory_status(t, |p| se_status(&p.status)),
                         s.map(|s| s.status()).as_deref(),
                     ),
                 }

@@ -138,7 +138,7 @@ impl Experiment for Fig3 {
                     m_gamp_stderr: m.map(|e| e.stderr),
                     gamp_iterations_mean: s.map(|s| s.stat(|o| o.iterations).mean),
                     status: merge_status(
-                        &theory_status(t, |p| se_status(p.status)),
+                        &theory_status(t, |p| se_status(&p.status)),
                         s.map(|s| s.status()).as_deref(),
                     ),
                 }

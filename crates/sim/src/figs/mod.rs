@@ -104,10 +104,7 @@ pub fn termination(t: &gardner_algorithms::Termination) -> gardner_models::run::
     }
 }
 
-/// `ok` or `not_converged` for a state-evolution status.
-pub fn se_status(status: gardner_theory::SeStatus) -> String {
-    match status {
-        gardner_theory::SeStatus::Converged => "ok".into(),
-        gardner_theory::SeStatus::MaxIterations => "not_converged".into(),
-    }
+/// The `status` cell of a state-evolution termination.
+pub fn se_status(status: &gardner_models::run::Termination) -> String {
+    status.status()
 }
