@@ -209,7 +209,7 @@ impl<'a, S: Step> Driver<'a, S> {
                     iterations: k,
                 });
             }
-            if k % self.record_every == 0 {
+            if k.is_multiple_of(self.record_every) {
                 steps.push(o);
             }
             step.advance()?;

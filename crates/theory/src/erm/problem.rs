@@ -424,7 +424,7 @@ pub fn solve_from<C: Channel>(
         Ok([mn / (rho * qn).sqrt(), qn.ln(), vn.ln()])
     };
     let domain = |x: &[f64; 3]| {
-        if !(x[0].abs() < 1.0) {
+        if x[0].is_nan() || x[0].abs() >= 1.0 {
             Some("m")
         } else if !x[1].is_finite() {
             Some("q")
