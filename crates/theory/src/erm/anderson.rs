@@ -3,7 +3,7 @@
 //!
 //! With residual r_k = F(x_k) − x_k, kept fraction δ (the damping) and β = 1 − δ, the plain
 //! damped step is x_{k+1} = (1 − δ) F(x_k) + δ x_k = x_k + β r_k. Anderson mixing (memory
-//! [`MEMORY`]) replaces it by
+//! 3) replaces it by
 //!
 //! ```text
 //!   γ = argmin ‖r_k − ΔR γ‖²,   x_{k+1} = x_k + β r_k − Σ_u γ_u (Δx_u + β Δr_u),
