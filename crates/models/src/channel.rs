@@ -30,7 +30,7 @@ pub enum LabelLaw {
 }
 
 impl LabelLaw {
-    /// E[y].
+    /// E\[y\].
     pub fn mean(&self) -> f64 {
         match *self {
             LabelLaw::Binary { p_plus } => 2.0 * p_plus - 1.0,
@@ -45,7 +45,7 @@ impl LabelLaw {
             }
         }
     }
-    /// E[y²].
+    /// E\[y²\].
     pub fn second_moment(&self) -> f64 {
         match *self {
             LabelLaw::Binary { .. } => 1.0,

@@ -32,6 +32,12 @@ pub trait Prior: Send + Sync + std::fmt::Debug {
     fn log_z(&self, a: f64, b: f64) -> f64;
     /// (f_a, f_v) = (∂_B, ∂²_B) ln Z_w(A, B): posterior mean and variance.
     fn moments(&self, a: f64, b: f64) -> (f64, f64);
+    /// Rényi information dimension d_w of P_w: 1 for a density, s for a mixture of a point
+    /// mass and a density of weight s, 0 for a discrete law. (In the replica potential,
+    /// Φ_w(m̂) − m m̂/2 ≈ −(d_w/2) ln m̂ as m̂ → ∞.)
+    fn info_dimension(&self) -> f64;
+    /// Shannon entropy H(P_w) = −Σ_w P_w(w) ln P_w(w) of a discrete prior; `None` otherwise.
+    fn entropy(&self) -> Option<f64>;
     /// Whether P_w(w) = P_w(−w), i.e. ln Z_w(A, B) = ln Z_w(A, −B). Declared by the model
     /// (default `false`, the safe answer); with a sign-invariant channel the global sign of w*
     /// cannot be learnt.
@@ -71,6 +77,12 @@ impl Gaussian {
 }
 
 impl Prior for Gaussian {
+    fn info_dimension(&self) -> f64 {
+        1.0
+    }
+    fn entropy(&self) -> Option<f64> {
+        None
+    }
     fn sign_invariant(&self) -> bool {
         true
     }
@@ -101,6 +113,12 @@ impl Prior for Gaussian {
 pub struct Rademacher;
 
 impl Prior for Rademacher {
+    fn info_dimension(&self) -> f64 {
+        0.0
+    }
+    fn entropy(&self) -> Option<f64> {
+        Some(std::f64::consts::LN_2)
+    }
     fn sign_invariant(&self) -> bool {
         true
     }
@@ -156,6 +174,14 @@ impl GaussBernoulli {
             variance: error::positive("variance", variance)?,
         })
     }
+    /// Sparsity s: the fraction of non-zero weights.
+    pub fn sparsity(&self) -> f64 {
+        self.sparsity
+    }
+    /// Variance σ² of the non-zero weights.
+    pub fn variance(&self) -> f64 {
+        self.variance
+    }
     /// (ln Z, posterior probability π of the Gaussian component, Gaussian-component moments).
     fn parts(&self, a: f64, b: f64) -> (f64, f64, f64, f64) {
         let s2 = self.variance;
@@ -170,6 +196,12 @@ impl GaussBernoulli {
 }
 
 impl Prior for GaussBernoulli {
+    fn info_dimension(&self) -> f64 {
+        self.sparsity
+    }
+    fn entropy(&self) -> Option<f64> {
+        None
+    }
     fn sign_invariant(&self) -> bool {
         true
     }
@@ -260,6 +292,12 @@ impl Prior for AnyPrior {
     }
     fn sign_invariant(&self) -> bool {
         delegate_prior!(self, p => p.sign_invariant())
+    }
+    fn info_dimension(&self) -> f64 {
+        delegate_prior!(self, p => p.info_dimension())
+    }
+    fn entropy(&self) -> Option<f64> {
+        delegate_prior!(self, p => p.entropy())
     }
 }
 

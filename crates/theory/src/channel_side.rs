@@ -9,8 +9,8 @@
 //!
 //! Every method takes both m and V = ρ − m, so that V → 0 keeps its relative accuracy.
 //!
-//! Reductions (each checked against brute-force nested quadrature of the definition in the
-//! tests of [`crate::reference`]):
+//! Fast reductions, overriding the generic defaults (each checked against the default, nested
+//! quadrature of the definition, in the crate's tests):
 //! - **Probit(Δ)** (sign for Δ = 0), s² = V + Δ, κ² = m/s², β² = m/(s² + 2m):
 //!   E\[g²\] = 2 E_ω φ(ω/s)²/(s² H(−ω/s)) = ∫ φ(x)/H(−βx) dx / (π √(s²(s² + 2m))), a smooth
 //!   1-D integral for every m (trapezoid rule); Φ_out = 2 E_t\[H(−κt) ln H(−κt)\] (checked rule,
@@ -31,6 +31,7 @@
 
 use crate::error::Error;
 use crate::quad::{integrate, trapezoid_even, trapezoid_line};
+use crate::reference;
 use gardner_models::gauss::expect_normal_split;
 use gardner_models::special::{LN_SQRT_2PI, h, log_h, log_npdf, npdf};
 use gardner_models::{Abs, AnyChannel, Channel, Linear, Probit};
@@ -40,17 +41,31 @@ use std::f64::consts::{FRAC_PI_2, LN_2, PI};
 const TOL: f64 = 1e-12;
 
 /// A channel whose replica potential and SE map the theory can evaluate.
+///
+/// Every method has a generic default computed from the model's ln Z_out and label law
+/// ([`crate::reference`]), so a new channel needs only `impl ChannelSide for NewChannel {}`;
+/// the fast 1-D reductions of this module are overrides, tested against the defaults.
 pub trait ChannelSide: Channel {
     /// E_{ω,y}\[g_out²\] at overlap m and V = ρ − m (V > 0).
-    fn e_gout2(&self, m: f64, v: f64) -> Result<f64, Error>;
-    /// Φ_out(m; ρ) at overlap m and V = ρ − m (V > 0).
-    fn phi_out(&self, m: f64, v: f64) -> Result<f64, Error>;
+    fn e_gout2(&self, m: f64, v: f64) -> Result<f64, Error> {
+        check_v(m, v)?;
+        reference::e_gout2(self, m, v)
+    }
+    /// Φ_out(m; ρ) = E_{ω,y} ln Z_out(y, ω, V) at overlap m and V = ρ − m (V > 0).
+    fn phi_out(&self, m: f64, v: f64) -> Result<f64, Error> {
+        check_v(m, v)?;
+        reference::phi_out(self, m, v)
+    }
     /// κ: Φ_out(ρ − V; ρ) ≈ (κ/2) ln(1/V) as V → 0 (1 for noiseless channels with a continuous
-    /// output, 0 for discrete or noisy outputs).
-    fn output_dimension(&self) -> f64;
+    /// output, 0 for discrete or noisy outputs), read from the label law at V = 0.
+    fn output_dimension(&self) -> f64 {
+        reference::output_dimension(self)
+    }
     /// lim_{V→0} Φ_out(ρ − V; ρ) when finite and perfect recovery is possible (noiseless
     /// discrete output: −H(y|z) = 0); `None` otherwise.
-    fn noiseless_limit(&self) -> Option<f64>;
+    fn noiseless_limit(&self) -> Option<f64> {
+        reference::noiseless_limit(self)
+    }
 }
 
 fn check_v(m: f64, v: f64) -> Result<(), Error> {
@@ -114,12 +129,6 @@ impl ChannelSide for Probit {
             TOL,
         )?;
         Ok(i / kappa)
-    }
-    fn output_dimension(&self) -> f64 {
-        0.0
-    }
-    fn noiseless_limit(&self) -> Option<f64> {
-        (self.delta() == 0.0).then_some(0.0)
     }
 }
 
@@ -186,12 +195,6 @@ impl ChannelSide for Abs {
         )?;
         Ok(phi0 + 0.5 * integral)
     }
-    fn output_dimension(&self) -> f64 {
-        1.0
-    }
-    fn noiseless_limit(&self) -> Option<f64> {
-        None
-    }
 }
 
 impl ChannelSide for Linear {
@@ -202,12 +205,6 @@ impl ChannelSide for Linear {
     fn phi_out(&self, m: f64, v: f64) -> Result<f64, Error> {
         check_v(m, v)?;
         Ok(-0.5 * (v + self.delta()).ln() - LN_SQRT_2PI - 0.5)
-    }
-    fn output_dimension(&self) -> f64 {
-        if self.delta() == 0.0 { 1.0 } else { 0.0 }
-    }
-    fn noiseless_limit(&self) -> Option<f64> {
-        None
     }
 }
 

@@ -12,7 +12,7 @@
 //! fixed points, where m̂_w(m) = α E\[g²\](m) and f_RS(m) = f_RS(m, m̂).
 //!
 //! **Perfect recovery** (m = ρ, reached by noiseless channels): f_RS(ρ − V) behaves like
-//! ½(α κ − d_w) ln(1/V) + O(1), with d_w = [`PriorSide::info_dimension`] and κ =
+//! ½(α κ − d_w) ln(1/V) + O(1), with d_w = [`Prior::info_dimension`](gardner_models::Prior::info_dimension) and κ =
 //! [`ChannelSide::output_dimension`]. [`f_rs_perfect`] returns +∞ / −∞ when this coefficient is
 //! positive / negative, and the finite limit [`PriorSide::perfect_limit`] + α
 //! [`ChannelSide::noiseless_limit`] when both dimensions vanish (e.g. −ln 2 for the binary

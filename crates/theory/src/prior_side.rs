@@ -26,6 +26,7 @@
 
 use crate::error::Error;
 use crate::quad::{trapezoid_even, trapezoid_line};
+use crate::reference;
 use gardner_models::gauss::expect_normal_split;
 use gardner_models::special::{LN_SQRT_2PI, h, npdf};
 use gardner_models::{AnyPrior, GaussBernoulli, Gaussian, Prior, Rademacher};
@@ -35,16 +36,26 @@ use std::f64::consts::{FRAC_PI_2, LN_2};
 const TOL: f64 = 1e-11;
 
 /// A prior whose replica potential and SE map the theory can evaluate.
+///
+/// Every method has a generic default computed from the model's ln Z_w ([`crate::reference`])
+/// and its declarations ([`Prior::info_dimension`], [`Prior::entropy`]), so a new prior needs
+/// only `impl PriorSide for NewPrior {}`; the closed forms and reductions of this module are
+/// overrides, tested against the defaults.
 pub trait PriorSide: Prior {
     /// (m, V) = (E\[f_a w0\], E\[f_v\]) at m̂ ≥ 0: the SE prior map, m + V = ρ.
-    fn overlap(&self, m_hat: f64) -> Result<(f64, f64), Error>;
+    fn overlap(&self, m_hat: f64) -> Result<(f64, f64), Error> {
+        reference::overlap(self, m_hat)
+    }
     /// Φ_w(m̂) = E_{w0,ξ} ln Z_w(m̂, m̂ w0 + √m̂ ξ).
-    fn phi_w(&self, m_hat: f64) -> Result<f64, Error>;
-    /// Rényi information dimension d_w of P_w (1 Gaussian, s Gauss–Bernoulli, 0 discrete):
-    /// Φ_w(m̂) − m m̂/2 ≈ −(d_w/2) ln m̂ as m̂ → ∞.
-    fn info_dimension(&self) -> f64;
-    /// lim_{m̂→∞} \[Φ_w(m̂) − m(m̂) m̂/2\] when finite (= −H(P_w) for a discrete prior).
-    fn perfect_limit(&self) -> Option<f64>;
+    fn phi_w(&self, m_hat: f64) -> Result<f64, Error> {
+        reference::phi_w(self, m_hat)
+    }
+    /// lim_{m̂→∞} \[Φ_w(m̂) − m(m̂) m̂/2\] when finite: −H(P_w) for a discrete prior
+    /// ([`Prior::entropy`]), `None` otherwise. (Φ_w − m m̂/2 ≈ −(d_w/2) ln m̂ with d_w =
+    /// [`Prior::info_dimension`].)
+    fn perfect_limit(&self) -> Option<f64> {
+        self.entropy().map(|h| -h)
+    }
     /// The m̂ with V(m̂) = v (inverse prior map; m̂ = argmin of Φ_w(m̂) − m m̂/2), 0 < v ≤ ρ.
     fn m_hat_for(&self, v: f64) -> Result<f64, Error> {
         invert_overlap(self, v)
@@ -88,12 +99,6 @@ impl PriorSide for Gaussian {
     fn phi_w(&self, m_hat: f64) -> Result<f64, Error> {
         let x = self.rho() * m_hat;
         Ok(0.5 * (x - x.ln_1p()))
-    }
-    fn info_dimension(&self) -> f64 {
-        1.0
-    }
-    fn perfect_limit(&self) -> Option<f64> {
-        None
     }
     /// m̂ = m / (ρ V) (closed form).
     fn m_hat_for(&self, v: f64) -> Result<f64, Error> {
@@ -163,12 +168,6 @@ impl PriorSide for Rademacher {
             .map_err(Error::integration("Rademacher Phi_w"))?;
         Ok(abs_c - LN_2 + r - 0.5 * m_hat)
     }
-    fn info_dimension(&self) -> f64 {
-        0.0
-    }
-    fn perfect_limit(&self) -> Option<f64> {
-        Some(-LN_2)
-    }
 }
 
 /// Breakpoints of the Gauss–Bernoulli integrands in x = B/sd: 0 and ±B_t/sd, where the
@@ -190,7 +189,7 @@ impl PriorSide for GaussBernoulli {
     /// integrals are split where the slab weight crosses ½, and V is integrated as
     /// f_v (1 + m̂σ²)/σ² (an O(1) quantity) so that it keeps its relative accuracy as V → 0.
     fn overlap(&self, m_hat: f64) -> Result<(f64, f64), Error> {
-        let (s, rho) = (self_sparsity(self), self.rho());
+        let (s, rho) = (self.sparsity(), self.rho());
         let var = rho / s;
         let scale = (1.0 + m_hat * var) / var;
         let (b0, b1) = (m_hat.sqrt(), (m_hat + m_hat * m_hat * var).sqrt());
@@ -210,7 +209,7 @@ impl PriorSide for GaussBernoulli {
         Ok((m, v))
     }
     fn phi_w(&self, m_hat: f64) -> Result<f64, Error> {
-        let (s, rho) = (self_sparsity(self), self.rho());
+        let (s, rho) = (self.sparsity(), self.rho());
         let var = rho / s;
         let (b0, b1) = (m_hat.sqrt(), (m_hat + m_hat * m_hat * var).sqrt());
         let e = |sd: f64| {
@@ -223,18 +222,6 @@ impl PriorSide for GaussBernoulli {
         };
         Ok((1.0 - s) * e(b0)? + s * e(b1)?)
     }
-    fn info_dimension(&self) -> f64 {
-        self_sparsity(self)
-    }
-    fn perfect_limit(&self) -> Option<f64> {
-        None
-    }
-}
-
-/// The sparsity s of a Gauss–Bernoulli prior, read back from ln Z_w (gardner-models has no
-/// accessor): Z_w(A, 0) = (1 − s) + s (1 + Aσ²)^{−1/2} → 1 − s as A → ∞ (A = 1e200 here).
-fn self_sparsity(p: &GaussBernoulli) -> f64 {
-    -p.log_z(1e200, 0.0).exp_m1()
 }
 
 impl PriorSide for AnyPrior {
@@ -250,13 +237,6 @@ impl PriorSide for AnyPrior {
             AnyPrior::Gaussian(p) => p.phi_w(m_hat),
             AnyPrior::Rademacher(p) => p.phi_w(m_hat),
             AnyPrior::GaussBernoulli(p) => p.phi_w(m_hat),
-        }
-    }
-    fn info_dimension(&self) -> f64 {
-        match self {
-            AnyPrior::Gaussian(p) => p.info_dimension(),
-            AnyPrior::Rademacher(p) => p.info_dimension(),
-            AnyPrior::GaussBernoulli(p) => p.info_dimension(),
         }
     }
     fn perfect_limit(&self) -> Option<f64> {

@@ -58,30 +58,85 @@ fn fd(f: impl Fn(f64) -> f64, x: f64) -> f64 {
     (f(x + h) - f(x - h)) / (2.0 * h)
 }
 
-/// E\[g²\] and Φ_out of the fast reductions (closed forms, Fourier reduction of the abs channel,
-/// 1-D probit form) agree with nested quadrature of the definitions over labels and fields,
-/// at m/ρ ∈ {1e-4, 0.5, 0.99, 0.99999} and two values of ρ.
+/// Every override of [`ChannelSide`] / [`PriorSide`] (closed forms, Fourier reduction of the abs
+/// channel, 1-D probit form, Rademacher and Gauss–Bernoulli reductions) agrees with the
+/// generic default, quadrature of the definition from the model's log-partition
+/// ([`reference`]), to 1e-9 relative (absolute for |value| < 1): channels at m/ρ ∈ {1e-4, 0.5,
+/// 0.99, 0.99999} and ρ ∈ {1, 1.7}; priors at m̂ = α E\[g²\] for the sign channel at
+/// α ∈ {0.1, 1, 3, 10} and m = ρ/2, and at m̂ = 0. The declared limits are checked against the
+/// values the theory expects.
 #[test]
-fn fast_output_integrals_match_definitions() {
+fn overrides_match_generic_defaults() {
+    let close = |fast: f64, slow: f64| (fast - slow).abs() <= 1e-9 * slow.abs().max(1.0);
     for c in channels() {
         for rho in [1.0, 1.7] {
             for mr in [1e-4, 0.5, 0.99, 0.99999] {
                 let (m, v) = (mr * rho, (1.0 - mr) * rho);
-                let fast = c.e_gout2(m, v).unwrap();
-                let slow = reference::e_gout2(&c, m, v).unwrap();
+                let (fast, slow) = (
+                    c.e_gout2(m, v).unwrap(),
+                    reference::e_gout2(&c, m, v).unwrap(),
+                );
                 assert!(
                     (fast - slow).abs() <= 1e-9 * slow.abs(),
                     "{c:?} rho={rho} m/rho={mr}: E g² {fast} vs {slow}"
                 );
-                let fast = c.phi_out(m, v).unwrap();
-                let slow = reference::phi_out(&c, m, v).unwrap();
+                let (fast, slow) = (
+                    c.phi_out(m, v).unwrap(),
+                    reference::phi_out(&c, m, v).unwrap(),
+                );
                 assert!(
-                    (fast - slow).abs() <= 1e-9 * slow.abs().max(1.0),
+                    close(fast, slow),
                     "{c:?} rho={rho} m/rho={mr}: Phi_out {fast} vs {slow}"
                 );
             }
         }
     }
+    let dims: Vec<(f64, Option<f64>)> = channels()
+        .iter()
+        .map(|c| (c.output_dimension(), c.noiseless_limit()))
+        .collect();
+    // abs, sign, probit(0.3), linear(0), linear(0.5)
+    assert_eq!(
+        dims,
+        [
+            (1.0, None),
+            (0.0, Some(0.0)),
+            (0.0, None),
+            (1.0, None),
+            (0.0, None)
+        ]
+    );
+    let s = sign();
+    let mut m_hats = vec![0.0];
+    for alpha in [0.1, 1.0, 3.0, 10.0] {
+        m_hats.push(alpha * s.e_gout2(0.5, 0.5).unwrap());
+    }
+    for p in priors() {
+        for &mh in &m_hats {
+            let (m, v) = p.overlap(mh).unwrap();
+            let (m_ref, v_ref) = reference::overlap(&p, mh).unwrap();
+            assert!(
+                close(m, m_ref) && close(v, v_ref),
+                "{p:?} m̂={mh}: (m, V) = ({m}, {v}) vs ({m_ref}, {v_ref})"
+            );
+            let (fast, slow) = (p.phi_w(mh).unwrap(), reference::phi_w(&p, mh).unwrap());
+            assert!(close(fast, slow), "{p:?} m̂={mh}: Phi_w {fast} vs {slow}");
+        }
+    }
+    let limits: Vec<(f64, Option<f64>)> = priors()
+        .iter()
+        .map(|p| (p.info_dimension(), p.perfect_limit()))
+        .collect();
+    // gauss(1), gauss(1.7), rademacher, gauss-bernoulli(0.3, 2)
+    assert_eq!(
+        limits,
+        [
+            (1.0, None),
+            (1.0, None),
+            (0.0, Some(-std::f64::consts::LN_2)),
+            (0.3, None)
+        ]
+    );
 }
 
 /// Output-side Nishimori identity E\[∂_ω g_out\] = −E\[g_out²\] (by nested quadrature).

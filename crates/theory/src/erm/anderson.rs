@@ -3,7 +3,7 @@
 //!
 //! With residual r_k = F(x_k) − x_k, kept fraction δ (the damping) and β = 1 − δ, the plain
 //! damped step is x_{k+1} = (1 − δ) F(x_k) + δ x_k = x_k + β r_k. Anderson mixing (memory
-//! [`MEMORY`]) replaces it by
+//! 3) replaces it by
 //!
 //! ```text
 //!   γ = argmin ‖r_k − ΔR γ‖²,   x_{k+1} = x_k + β r_k − Σ_u γ_u (Δx_u + β Δr_u),
@@ -235,8 +235,9 @@ fn solve_small(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         b.swap(c, p);
         for r in c + 1..n {
             let f = a[r][c] / a[c][c];
-            for k in c..n {
-                a[r][k] -= f * a[c][k];
+            let (top, rest) = a.split_at_mut(r);
+            for (x, p) in rest[0][c..].iter_mut().zip(&top[c][c..]) {
+                *x -= f * p;
             }
             b[r] -= f * b[c];
         }

@@ -181,7 +181,7 @@ pub fn max_margin<C: Channel>(p: &ErmProblem<C>, config: &ErmConfig) -> Result<E
                 let w = expect_ck("W", c, kappa, &|y, z0, _, xi| {
                     if y * xi < kappa { z0 } else { 0.0 }
                 })?;
-                if !(alpha * w <= 1.0 + W_SLACK) {
+                if (alpha * w).is_nan() || alpha * w > 1.0 + W_SLACK {
                     status = Termination::diverged(0, "W");
                 }
                 (m, q, (big_m, q - rho * big_m * big_m, alpha * w))

@@ -9,7 +9,7 @@
 //!   J(w) = Σ_μ ℓ(y_μ, X_μ·w) + (λ/2) ‖w‖²,       λ ≥ 0,
 //! ```
 //!
-//! with ℓ one of the [`Loss`]es of `gardner_models::loss` (square ½(y−z)², logistic
+//! with ℓ one of the [`Loss`](gardner_models::Loss)es of `gardner_models::loss` (square ½(y−z)², logistic
 //! ln(1+e^{−yz}), hinge max(0, 1−yz)). The talk writes λ_t ‖w‖² with ℓ_t = (y−z)² or
 //! log₂(1+e^{−yz}); the same minimiser has λ = λ_t (square) and λ = 2 λ_t ln 2 (logistic).
 //!
@@ -53,7 +53,7 @@
 //! # Limits λ → 0⁺
 //! - square loss: the least-norm interpolator for α < 1 (V → ∞) and least squares for α > 1,
 //!   in closed form ([`ridge_closed_form`]);
-//! - hinge loss on separable data: the max-margin classifier ([`max_margin`]). With V = ν/λ,
+//! - hinge loss on separable data: the max-margin classifier ([`max_margin()`]). With V = ν/λ,
 //!   m̂ = M/V, q̂ = Q/V², V̂ = W/V and F = y (1 − y ω)₊ the equations become
 //!   m = ρ M, q = ρ M² + Q, with M = α E Σ_y ∂Z₀ F, Q = α E Σ_y Z₀ F², and W = α P(y ω < 1)
 //!   (the fraction of support vectors times α) must be ≤ 1 (it equals 1 − λV → 1).

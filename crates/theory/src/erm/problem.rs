@@ -381,7 +381,7 @@ pub fn solve<C: Channel>(p: &ErmProblem<C>, config: &ErmConfig) -> Result<ErmPoi
 ///
 /// λ = 0 is routed to the closed-form least-squares / least-norm solution (square loss) or
 /// to [`max_margin`] (hinge). Otherwise the map (m, q, V) ↦ (ρ m̂, ρ m̂² + q̂, 1)/(λ + V̂)
-/// (powers 1, 2, 1 of the denominator) is iterated by [`anderson`](super::anderson) in the
+/// (powers 1, 2, 1 of the denominator) is iterated by [`anderson`] in the
 /// variables (c, ln q, ln V), c = m/√(ρ q) ∈ (−1, 1); leaving that domain is
 /// `Diverged` naming `m` (|c| ≥ 1), `q` or `V` (non-finite).
 pub fn solve_from<C: Channel>(
@@ -424,7 +424,7 @@ pub fn solve_from<C: Channel>(
         Ok([mn / (rho * qn).sqrt(), qn.ln(), vn.ln()])
     };
     let domain = |x: &[f64; 3]| {
-        if !(x[0].abs() < 1.0) {
+        if x[0].is_nan() || x[0].abs() >= 1.0 {
             Some("m")
         } else if !x[1].is_finite() {
             Some("q")
