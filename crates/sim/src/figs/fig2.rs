@@ -16,7 +16,9 @@ use gardner_algorithms::erm::{self, Config as SolverConfig, Problem};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
 use gardner_models::{Gaussian, Loss, Probit, teacher_data};
-use gardner_theory::erm::{ErmConfig, ErmProblem, FixedPointStatus, LambdaSearch, OptimalLambda};
+use gardner_theory::erm::{
+    self as erm_theory, ErmConfig, ErmProblem, FixedPointStatus, LambdaSearch,
+};
 use gardner_theory::{SeConfig, SeStatus, bayes_point};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -86,70 +88,25 @@ pub struct ErmTask {
     pub lambda: f64,
 }
 
-/// The minimiser's metrics on one data set.
+/// The minimiser's metrics on its data set (test error, m, q, train error and loss), the
+/// optimality measure at stop (‖∇J‖, or the hinge's largest KKT violation), the iterations.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ErmObs {
-    pub test_error: f64,
-    pub m: f64,
-    pub q: f64,
-    pub train_error: f64,
-    pub train_loss: f64,
-    /// Optimality measure at stop (‖∇J‖, or the hinge's largest KKT violation).
+    #[serde(flatten)]
+    pub metrics: erm::Metrics,
     pub grad_norm: f64,
     pub iterations: usize,
 }
 
-/// Theory at one α.
+/// Theory at one α: per loss (in [`LOSSES`] order) the optimal λ and its error, the notes.
 #[derive(Debug, Clone)]
 struct Theory {
     bayes: f64,
-    bayes_ok: bool,
-    /// Per loss, in [`LOSSES`] order.
-    opt: [Result<OptimalLambda, String>; 3],
-    max_margin: Result<(f64, FixedPointStatus), String>,
-}
-
-impl Theory {
-    fn error(&self, k: usize) -> f64 {
-        self.opt[k]
-            .as_ref()
-            .map_or(f64::NAN, |o| o.point.test_error)
-    }
-    fn lambda(&self, k: usize) -> f64 {
-        self.opt[k].as_ref().map_or(f64::NAN, |o| o.lambda)
-    }
-    fn max_margin(&self) -> f64 {
-        self.max_margin.as_ref().map_or(f64::NAN, |m| m.0)
-    }
+    lambda: [f64; 3],
+    error: [f64; 3],
+    max_margin: f64,
     /// Problems of the theory, as status notes (empty: all fine).
-    fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if !self.bayes_ok {
-            notes.push("bayes: not_converged".to_string());
-        }
-        for (loss, o) in LOSSES.iter().zip(&self.opt) {
-            match o {
-                Err(e) => notes.push(format!("failed: {loss} theory: {e}")),
-                Ok(o) if o.status != FixedPointStatus::Converged => {
-                    notes.push(format!("{loss} theory: {}", o.status.status()))
-                }
-                Ok(_) => {}
-            }
-            if let Ok(o) = o
-                && o.at_bound
-            {
-                notes.push(format!("{loss} lambda_opt at search bound {:e}", o.lambda));
-            }
-        }
-        match &self.max_margin {
-            Err(e) => notes.push(format!("failed: max_margin: {e}")),
-            Ok((_, s)) if *s != FixedPointStatus::Converged => {
-                notes.push(format!("max_margin: {}", s.status()))
-            }
-            Ok(_) => {}
-        }
-        notes
-    }
+    notes: Vec<String>,
 }
 
 fn status(notes: Vec<String>) -> String {
@@ -184,12 +141,10 @@ pub struct Row {
 /// `[parameters]` of `data/fig2.toml`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Parameters {
-    pub rho: f64,
-    pub probit_delta: f64,
-    pub d: usize,
-    pub seeds: usize,
-    pub base_seed: u64,
-    pub alphas: Vec<f64>,
+    #[serde(flatten)]
+    pub model: Model,
+    #[serde(flatten)]
+    pub run: RunSpec,
     pub lambda_convention: &'static str,
     pub lambda_search: LambdaSearch,
     pub solver: SolverSpec,
@@ -232,11 +187,24 @@ pub struct Summary {
     pub agreement: Agreements,
 }
 
+impl TheorySpec {
+    fn search(&self) -> LambdaSearch {
+        let (lambda_min, lambda_max) = (self.lambda_min, self.lambda_max);
+        let (grid, log_tol) = (self.lambda_grid, self.log_tol);
+        LambdaSearch {
+            lambda_min,
+            lambda_max,
+            grid,
+            log_tol,
+        }
+    }
+}
+
 impl Fig2 {
     fn section(&self, mode: Mode) -> &RunSpec {
         mode.pick(&self.quick, &self.default, &self.full)
     }
-    fn channel(&self) -> Result<(Gaussian, Probit), String> {
+    fn model(&self) -> Result<(Gaussian, Probit), String> {
         let prior = Gaussian::new(self.model.rho).map_err(|e| e.to_string())?;
         Ok((
             prior,
@@ -244,64 +212,76 @@ impl Fig2 {
         ))
     }
     fn theory_at(&self, alpha: f64) -> Result<Theory, String> {
-        let (prior, channel) = self.channel()?;
+        let (prior, channel) = self.model()?;
         let bp = bayes_point(&prior, &channel, alpha, &SeConfig::default())
             .map_err(|e| format!("bayes alpha = {alpha}: {e}"))?;
-        let th = &self.theory;
-        let search = LambdaSearch {
-            lambda_min: th.lambda_min,
-            lambda_max: th.lambda_max,
-            grid: th.lambda_grid,
-            log_tol: th.log_tol,
+        let mut notes = Vec::new();
+        if bp.status != SeStatus::Converged {
+            notes.push("bayes: not_converged".to_string());
+        }
+        let (cfg, rho) = (ErmConfig::default(), self.model.rho);
+        let (mut lambda, mut error) = ([f64::NAN; 3], [f64::NAN; 3]);
+        for (k, &loss) in LOSSES.iter().enumerate() {
+            match ErmProblem::new(alpha, 1.0, rho, loss, channel)
+                .and_then(|p| erm_theory::optimal_lambda(&p, &cfg, &self.theory.search()))
+            {
+                Err(e) => notes.push(format!("failed: {loss} theory: {e}")),
+                Ok(o) => {
+                    (lambda[k], error[k]) = (o.lambda, o.point.test_error);
+                    if o.status != FixedPointStatus::Converged {
+                        notes.push(format!("{loss} theory: {}", o.status.status()));
+                    }
+                    if o.at_bound {
+                        notes.push(format!("{loss} lambda_opt at search bound {:e}", o.lambda));
+                    }
+                }
+            }
+        }
+        let max_margin = match ErmProblem::new(alpha, 0.0, rho, Loss::Hinge, channel)
+            .and_then(|p| erm_theory::max_margin(&p, &cfg))
+        {
+            Err(e) => {
+                notes.push(format!("failed: max_margin: {e}"));
+                f64::NAN
+            }
+            Ok(pt) => {
+                if pt.status != FixedPointStatus::Converged {
+                    notes.push(format!("max_margin: {}", pt.status.status()));
+                }
+                pt.test_error
+            }
         };
-        let cfg = ErmConfig::default();
-        let opt = LOSSES.map(|loss| {
-            ErmProblem::new(alpha, 1.0, self.model.rho, loss, channel)
-                .and_then(|p| gardner_theory::erm::optimal_lambda(&p, &cfg, &search))
-                .map_err(|e| e.to_string())
-        });
-        let max_margin = ErmProblem::new(alpha, 0.0, self.model.rho, Loss::Hinge, channel)
-            .and_then(|p| gardner_theory::erm::max_margin(&p, &cfg))
-            .map(|pt| (pt.test_error, pt.status))
-            .map_err(|e| e.to_string());
-        let bayes_ok = bp.status == SeStatus::Converged;
         let bayes = bp.class_error_bayes;
         Ok(Theory {
             bayes,
-            bayes_ok,
-            opt,
+            lambda,
+            error,
             max_margin,
+            notes,
         })
     }
-    /// Theory at every α (in parallel over the α not computed yet).
+    /// Theory at every α of `alphas`, computing (in parallel) only the α not seen before.
     fn theory(&self, alphas: &[f64]) -> Result<Vec<Theory>, String> {
         check_alphas("theory", alphas)?;
-        let known =
-            |m: &[(f64, Theory)], a: f64| m.iter().find(|(b, _)| *b == a).map(|p| p.1.clone());
-        let todo: Vec<f64> = {
-            let memo = self.memo.lock().map_err(|e| e.to_string())?;
-            alphas
-                .iter()
-                .copied()
-                .filter(|&a| known(&memo, a).is_none())
-                .collect()
-        };
+        let memo = || self.memo.lock().map_err(|e| e.to_string());
+        let todo: Vec<f64> = (alphas.iter().copied())
+            .filter(|&a| !memo().is_ok_and(|m| m.iter().any(|(b, _)| *b == a)))
+            .collect();
         if !todo.is_empty() {
             note(format!(
                 "fig2: Bayes and optimal-lambda ERM theory at {} alphas…",
                 todo.len()
             ));
         }
-        let new: Vec<(f64, Theory)> = todo
-            .par_iter()
+        let new: Vec<(f64, Theory)> = (todo.par_iter())
             .map(|&a| self.theory_at(a).map(|t| (a, t)))
             .collect::<Result<_, _>>()?;
-        let mut memo = self.memo.lock().map_err(|e| e.to_string())?;
+        let mut memo = memo()?;
         memo.extend(new);
-        Ok(alphas
-            .iter()
-            .map(|&a| known(&memo, a).expect("just computed"))
-            .collect())
+        let get = |a: f64| memo.iter().find(|(b, _)| *b == a).map(|p| p.1.clone());
+        (alphas.iter())
+            .map(|&a| get(a).ok_or_else(|| format!("no theory at alpha = {a}")))
+            .collect()
     }
 }
 
@@ -330,13 +310,13 @@ impl Experiment for Fig2 {
         let mut points = Vec::new();
         for (k, &loss) in LOSSES.iter().enumerate() {
             for (&alpha, t) in run.alphas.iter().zip(&theory) {
-                // no optimal λ: no simulation (the theory failure is in the status column)
-                if t.lambda(k).is_finite() {
+                // no optimal λ, no simulation (the theory's failure is in the status column)
+                if t.lambda[k].is_finite() {
                     points.push(ErmTask {
                         loss,
                         alpha,
                         d: run.d,
-                        lambda: t.lambda(k),
+                        lambda: t.lambda[k],
                     });
                 }
             }
@@ -358,7 +338,7 @@ impl Experiment for Fig2 {
     }
 
     fn run(&self, p: &ErmTask, rng: &mut Rng) -> Result<(ErmObs, Termination), String> {
-        let (prior, channel) = self.channel()?;
+        let (prior, channel) = self.model()?;
         let data = teacher_data(&prior, &channel, p.d, p.alpha, rng).map_err(|e| e.to_string())?;
         let problem = Problem::from_dataset(&data, p.loss, p.lambda).map_err(|e| e.to_string())?;
         let max_iter = match p.loss {
@@ -370,13 +350,8 @@ impl Experiment for Fig2 {
             ..SolverConfig::default()
         };
         let sol = erm::run(&problem, &config, rng).map_err(|e| e.to_string())?;
-        let m = erm::metrics(&data, p.loss, &sol.w);
         let obs = ErmObs {
-            test_error: m.test_error,
-            m: m.m,
-            q: m.q,
-            train_error: m.train_error,
-            train_loss: m.train_loss,
+            metrics: erm::metrics(&data, p.loss, &sol.w),
             grad_norm: sol.trace.last().map_or(f64::NAN, |s| s.grad_norm),
             iterations: sol.trace.iterations(),
         };
@@ -386,38 +361,32 @@ impl Experiment for Fig2 {
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
         let run = self.section(mode);
         let theory = self.theory(&run.alphas)?;
-        let large = self.theory(&[self.theory.large_alpha])?.remove(0);
         let mut pairs: [Vec<(f64, Stat)>; 3] = Default::default();
-        let rows: Vec<Row> = run
-            .alphas
-            .iter()
-            .zip(&theory)
+        let rows: Vec<Row> = (run.alphas.iter().zip(&theory))
             .map(|(&alpha, t)| {
-                let mut notes = t.notes();
-                let sim = |k: usize| {
+                let mut notes = t.notes.clone();
+                let [lo, sq, hi] = [0, 1, 2].map(|k| {
                     let s = sims.find(|p| p.loss == LOSSES[k] && same(p.alpha, alpha))?;
                     if s.status() != "ok" {
                         notes.push(format!("{} sim: {}", LOSSES[k], s.status()));
                     }
-                    let e = s.stat(|o| o.test_error);
-                    pairs[k].push((t.error(k), e));
-                    Some(e)
-                };
-                let [lo, sq, hi] = [0, 1, 2].map(sim);
+                    pairs[k].push((t.error[k], s.stat(|o| o.metrics.test_error)));
+                    Some(s.stat(|o| o.metrics.test_error))
+                });
                 Row {
                     alpha,
                     gen_error_bayes: t.bayes,
-                    lambda_opt_logistic: t.lambda(0),
-                    gen_error_logistic_opt: t.error(0),
+                    lambda_opt_logistic: t.lambda[0],
+                    gen_error_logistic_opt: t.error[0],
                     gen_error_logistic_sim_mean: lo.map(|s| s.mean),
                     gen_error_logistic_sim_stderr: lo.map(|s| s.stderr),
-                    gen_error_ridge_opt: t.error(1),
-                    gen_error_hinge_opt: t.error(2),
-                    gen_error_max_margin: t.max_margin(),
-                    lambda_opt_ridge: t.lambda(1),
+                    gen_error_ridge_opt: t.error[1],
+                    gen_error_hinge_opt: t.error[2],
+                    gen_error_max_margin: t.max_margin,
+                    lambda_opt_ridge: t.lambda[1],
                     gen_error_ridge_sim_mean: sq.map(|s| s.mean),
                     gen_error_ridge_sim_stderr: sq.map(|s| s.stderr),
-                    lambda_opt_hinge: t.lambda(2),
+                    lambda_opt_hinge: t.lambda[2],
                     gen_error_hinge_sim_mean: hi.map(|s| s.mean),
                     gen_error_hinge_sim_stderr: hi.map(|s| s.stderr),
                     status: status(notes),
@@ -425,125 +394,89 @@ impl Experiment for Fig2 {
             })
             .collect();
         let a = self.theory.large_alpha;
+        let l = self.theory(&[a])?.remove(0);
         let large_alpha = LargeAlpha {
             alpha: a,
-            alpha_eps_bayes: a * large.bayes,
-            alpha_eps_logistic_opt: a * large.error(0),
-            lambda_opt_logistic: large.lambda(0),
-            logistic_over_bayes: large.error(0) / large.bayes,
-            alpha_eps_ridge_opt: a * large.error(1),
-            lambda_opt_ridge: large.lambda(1),
-            alpha_eps_hinge_opt: a * large.error(2),
-            lambda_opt_hinge: large.lambda(2),
-            alpha_eps_max_margin: a * large.max_margin(),
-            status: status(large.notes()),
+            alpha_eps_bayes: a * l.bayes,
+            alpha_eps_logistic_opt: a * l.error[0],
+            lambda_opt_logistic: l.lambda[0],
+            logistic_over_bayes: l.error[0] / l.bayes,
+            alpha_eps_ridge_opt: a * l.error[1],
+            lambda_opt_ridge: l.lambda[1],
+            alpha_eps_hinge_opt: a * l.error[2],
+            lambda_opt_hinge: l.lambda[2],
+            alpha_eps_max_margin: a * l.max_margin,
+            status: status(l.notes),
             literature: "Bayes ~ 0.4417/alpha; max-margin ~ 0.50/alpha; optimal logistic close to Bayes (literature.md)",
         };
-        // Bayes from state evolution (tol 1e-9 as fig1); the ERM constants from fixed points
-        // at tol 1e-10, the optimal ones at a λ located to 2e-3 in ln λ (flat minimum).
-        let headline = vec![
-            Headline::new(
-                "alpha_eps_bayes_at_large_alpha",
-                large_alpha.alpha_eps_bayes,
-                1e-9,
-            ),
-            Headline::new(
-                "alpha_eps_logistic_opt_at_large_alpha",
-                large_alpha.alpha_eps_logistic_opt,
-                1e-6,
-            ),
-            Headline::new(
-                "alpha_eps_ridge_opt_at_large_alpha",
-                large_alpha.alpha_eps_ridge_opt,
-                1e-6,
-            ),
-            Headline::new(
-                "alpha_eps_hinge_opt_at_large_alpha",
-                large_alpha.alpha_eps_hinge_opt,
-                1e-6,
-            ),
-            Headline::new(
-                "alpha_eps_max_margin_at_large_alpha",
-                large_alpha.alpha_eps_max_margin,
-                1e-8,
-            ),
-        ];
+        // Theory only, deterministic: Bayes from state evolution (as fig1), max-margin from a
+        // fixed point at relative tolerance 1e-10; the optimal-λ errors at a λ located to 2e-3
+        // in ln λ (an error flat to ~1e-7 there).
+        let la = &large_alpha;
+        let headline = [
+            ("bayes", la.alpha_eps_bayes, 1e-9),
+            ("logistic_opt", la.alpha_eps_logistic_opt, 1e-6),
+            ("ridge_opt", la.alpha_eps_ridge_opt, 1e-6),
+            ("hinge_opt", la.alpha_eps_hinge_opt, 1e-6),
+            ("max_margin", la.alpha_eps_max_margin, 1e-8),
+        ]
+        .map(|(name, v, tol)| Headline::new(format!("alpha_eps_{name}_at_large_alpha"), v, tol));
         let agree = |what: &str, p: &[(f64, Stat)]| Agreement::of(what, p.iter().copied(), 0.0);
-        let [pl, ps, ph] = &pairs;
-        let all: Vec<(f64, Stat)> = pairs.iter().flatten().copied().collect();
-        let what = "gen_error_<loss>_opt (theory) vs exact ERM test error at the theory's lambda";
+        let all: Vec<(f64, Stat)> = pairs.concat();
         let summary = Summary {
             parameters: Parameters {
-                rho: self.model.rho,
-                probit_delta: self.model.probit_delta,
-                d: run.d,
-                seeds: run.seeds,
-                base_seed: run.base_seed,
-                alphas: run.alphas.clone(),
+                model: self.model,
+                run: run.clone(),
                 lambda_convention: "J = sum loss + (lambda/2)|w|^2, natural-log logistic loss",
-                lambda_search: LambdaSearch {
-                    lambda_min: self.theory.lambda_min,
-                    lambda_max: self.theory.lambda_max,
-                    grid: self.theory.lambda_grid,
-                    log_tol: self.theory.log_tol,
-                },
+                lambda_search: self.theory.search(),
                 solver: self.solver,
                 cost: SimulationSummary::of(sims),
             },
             large_alpha,
             agreement: Agreements {
-                all: agree(what, &all),
-                logistic: agree("logistic", pl),
-                square: agree("square (ridge)", ps),
-                hinge: agree("hinge", ph),
+                all: agree(
+                    "gen_error_<loss>_opt vs exact ERM at the theory's lambda",
+                    &all,
+                ),
+                logistic: agree("logistic", &pairs[0]),
+                square: agree("square (ridge)", &pairs[1]),
+                hinge: agree("hinge", &pairs[2]),
             },
         };
-        let sim = |name: &str| format!("{name} (sim, d = {}, {} seeds)", run.d, run.seeds);
+        let line =
+            |label, f: fn(&Row) -> f64| Series::line(label, &rows, |r| Some((r.alpha, f(r))));
+        let sim = |label, f: fn(&Row) -> (Option<f64>, Option<f64>)| {
+            let label = format!("{label} (sim, d = {}, {} seeds)", run.d, run.seeds);
+            Series::points(&label, &rows, |r| Some((r.alpha, f(r).0?, f(r).1?)))
+        };
+        let series = vec![
+            line("Bayes-optimal", |r| r.gen_error_bayes),
+            line("logistic, optimal lambda", |r| r.gen_error_logistic_opt),
+            line("ridge, optimal lambda", |r| r.gen_error_ridge_opt),
+            line("hinge, optimal lambda", |r| r.gen_error_hinge_opt),
+            line("max-margin", |r| r.gen_error_max_margin),
+            sim("logistic", |r| {
+                (
+                    r.gen_error_logistic_sim_mean,
+                    r.gen_error_logistic_sim_stderr,
+                )
+            }),
+            sim("ridge", |r| {
+                (r.gen_error_ridge_sim_mean, r.gen_error_ridge_sim_stderr)
+            }),
+            sim("hinge", |r| {
+                (r.gen_error_hinge_sim_mean, r.gen_error_hinge_sim_stderr)
+            }),
+        ];
         let plot = Plot {
             title: "Perceptron: Bayes vs optimally regularised ERM".into(),
             x_label: "alpha = n/d".into(),
             y_label: "test classification error".into(),
             log_y: true,
-            series: vec![
-                Series::line("Bayes-optimal", &rows, |r| {
-                    Some((r.alpha, r.gen_error_bayes))
-                }),
-                Series::line("logistic, optimal lambda", &rows, |r| {
-                    Some((r.alpha, r.gen_error_logistic_opt))
-                }),
-                Series::line("ridge, optimal lambda", &rows, |r| {
-                    Some((r.alpha, r.gen_error_ridge_opt))
-                }),
-                Series::line("hinge, optimal lambda", &rows, |r| {
-                    Some((r.alpha, r.gen_error_hinge_opt))
-                }),
-                Series::line("max-margin", &rows, |r| {
-                    Some((r.alpha, r.gen_error_max_margin))
-                }),
-                Series::points(&sim("logistic"), &rows, |r| {
-                    Some((
-                        r.alpha,
-                        r.gen_error_logistic_sim_mean?,
-                        r.gen_error_logistic_sim_stderr?,
-                    ))
-                }),
-                Series::points(&sim("ridge"), &rows, |r| {
-                    Some((
-                        r.alpha,
-                        r.gen_error_ridge_sim_mean?,
-                        r.gen_error_ridge_sim_stderr?,
-                    ))
-                }),
-                Series::points(&sim("hinge"), &rows, |r| {
-                    Some((
-                        r.alpha,
-                        r.gen_error_hinge_sim_mean?,
-                        r.gen_error_hinge_sim_stderr?,
-                    ))
-                }),
-            ],
+            series,
             ..Plot::default()
         };
+        let headline = headline.to_vec();
         Ok(Report {
             rows,
             summary,
