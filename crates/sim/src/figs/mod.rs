@@ -3,6 +3,7 @@
 
 pub mod bayes;
 pub mod fig1;
+pub mod fig2;
 pub mod fig3;
 
 use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
