@@ -112,9 +112,16 @@ pub fn gamp_sweep<S: Serialize>(
         let last = trace.last().ok_or("GAMP recorded no iteration")?;
         let rec = match trace.termination {
             gardner_algorithms::Termination::Converged => Record::converged(),
-            gardner_algorithms::Termination::MaxIterations => Record::not_converged(),
-            gardner_algorithms::Termination::Diverged { iteration } => {
-                return Err(format!("GAMP diverged at iteration {iteration}"));
+            gardner_algorithms::Termination::MaxIterations
+            | gardner_algorithms::Termination::Budget
+            | gardner_algorithms::Termination::Stalled => Record::not_converged(),
+            gardner_algorithms::Termination::Diverged {
+                iteration,
+                quantity,
+            } => {
+                return Err(format!(
+                    "GAMP diverged at iteration {iteration} ({quantity})"
+                ));
             }
         };
         Ok(rec
@@ -122,7 +129,7 @@ pub fn gamp_sweep<S: Serialize>(
             .with("q", last.q)
             .with("mse", last.mse)
             .with("test_error", last.test_error)
-            .with("iterations", trace.iterations() as f64)
+            .with("iterations", trace.iterations as f64)
             .with("rho", rho))
     })
     .map_err(|e| err(e.to_string()))

@@ -234,7 +234,7 @@ fn simulate(
                 .with("train_error", m.train_error)
                 .with("train_loss", m.train_loss)
                 .with("grad_norm", last.map_or(f64::NAN, |s| s.grad_norm))
-                .with("iterations", sol.trace.iterations() as f64))
+                .with("iterations", sol.trace.iterations as f64))
         },
     )
     .map_err(|e| err(format!("fig2 {loss} sweep: {e}")))

@@ -286,9 +286,14 @@ impl Figure for Fig4 {
                 let last = *trace.last().ok_or("GD recorded no step")?;
                 let rec = match trace.termination {
                     Termination::Converged => Record::converged(),
-                    Termination::MaxIterations => Record::not_converged(),
-                    Termination::Diverged { iteration } => {
-                        return Err(format!("GD diverged at step {iteration}"));
+                    Termination::MaxIterations | Termination::Budget | Termination::Stalled => {
+                        Record::not_converged()
+                    }
+                    Termination::Diverged {
+                        iteration,
+                        quantity,
+                    } => {
+                        return Err(format!("GD diverged at step {iteration} ({quantity})"));
                     }
                 };
                 Ok(rec

@@ -14,8 +14,9 @@ use super::fig4::{
     row_status, success_point, sweep_options,
 };
 use crate::figure::{Cell, Ctx, Figure, Output, Plot, Result, Table, err};
+use gardner_algorithms::Termination;
 use gardner_algorithms::gd::{Problem, spherical_teacher};
-use gardner_algorithms::overparam::{self, Stop};
+use gardner_algorithms::overparam;
 use gardner_sim::success::{SizeEstimate, SuccessPoint};
 use gardner_sim::{Grid, Point, PointSummary, Record, run_sweep};
 use serde::{Deserialize, Serialize};
@@ -176,16 +177,20 @@ impl Figure for Fig5 {
                 let w0 = overparam::random_start(d, m, rng);
                 let out = overparam::run_from(&p, &cfg, w0).map_err(|e| e.to_string())?;
                 let last = *out.trace.last().ok_or("no step recorded")?;
-                let rec = match out.stop {
-                    Stop::NonFinite => {
+                // A run stopped by the stall rule keeps the `ok` status it had in the committed
+                // tables (it ended by a rule, not by the budget); `stalled` flags it.
+                let rec = match &out.trace.termination {
+                    Termination::Diverged { quantity, .. } => {
                         return Err(format!(
-                            "non-finite loss or gradient at step {}",
+                            "non-finite loss or gradient at step {} ({quantity})",
                             last.iteration
                         ));
                     }
-                    Stop::Budget => Record::not_converged(),
-                    _ => Record::converged(),
+                    Termination::MaxIterations | Termination::Budget => Record::not_converged(),
+                    Termination::Converged | Termination::Stalled => Record::converged(),
                 };
+                let stalled = out.trace.termination == Termination::Stalled;
+                let budget = out.trace.termination == Termination::MaxIterations;
                 Ok(rec
                     .with(
                         "success",
@@ -198,8 +203,8 @@ impl Figure for Fig5 {
                     .with("gen_error", last.gen_error)
                     .with("train_loss", last.train_loss)
                     .with("time", last.time)
-                    .with("stalled", if out.stop == Stop::Stalled { 1.0 } else { 0.0 })
-                    .with("budget", if out.stop == Stop::Budget { 1.0 } else { 0.0 })
+                    .with("stalled", if stalled { 1.0 } else { 0.0 })
+                    .with("budget", if budget { 1.0 } else { 0.0 })
                     .with("step_halved", if last.halvings > 0 { 1.0 } else { 0.0 }))
             },
         )
