@@ -427,7 +427,7 @@ impl<'a, P: Prior, C: Channel> Gamp<'a, P, C> {
 
 /// x·y with 8 independent accumulators (vectorises; memory-bound on long columns).
 #[inline]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
+pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     debug_assert_eq!(x.len(), y.len());
     let (xc, xr) = x.as_chunks::<8>();
     let (yc, yr) = y.as_chunks::<8>();
@@ -481,7 +481,7 @@ fn axpy4(y: &mut [f64], alpha: [f64; 4], x: [&[f64]; 4]) {
 
 /// y += α x.
 #[inline]
-fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
+pub(crate) fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
     debug_assert_eq!(x.len(), y.len());
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += alpha * xi;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod gamp;
 pub mod gd;
 pub mod overparam;
+pub mod psgd;
 
 pub use error::Error;
 pub use gamp::{Gamp, GampStep};
