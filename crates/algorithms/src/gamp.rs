@@ -446,7 +446,7 @@ pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
 
 /// The four dot products x_k·y with the summation order of [`dot`] (same results).
 #[inline]
-fn dot4(x: [&[f64]; 4], y: &[f64]) -> [f64; 4] {
+pub(crate) fn dot4(x: [&[f64]; 4], y: &[f64]) -> [f64; 4] {
     let (yc, yr) = y.as_chunks::<8>();
     let xc = x.map(|c| c.as_chunks::<8>().0);
     let mut acc = [[0.0f64; 8]; 4];
@@ -471,7 +471,7 @@ fn dot4(x: [&[f64]; 4], y: &[f64]) -> [f64; 4] {
 
 /// y += Σ_k α_k x_k.
 #[inline]
-fn axpy4(y: &mut [f64], alpha: [f64; 4], x: [&[f64]; 4]) {
+pub(crate) fn axpy4(y: &mut [f64], alpha: [f64; 4], x: [&[f64]; 4]) {
     let n = y.len();
     let (x0, x1, x2, x3) = (&x[0][..n], &x[1][..n], &x[2][..n], &x[3][..n]);
     for r in 0..n {

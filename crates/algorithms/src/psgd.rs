@@ -45,8 +45,11 @@
 //!   [`crate::gd`].
 //!
 //! The batch rows are read from a row-major copy of X (Xᵀ stored d × n: sample μ is one
-//! contiguous column), fused: h_μ = X_μ·w and g += ℓ'_μ X_μ while the row is in cache, so a
-//! step reads each selected row once (8 d bytes, 4 d flops).
+//! contiguous column), fused: h_μ = X_μ·w and g += ℓ'_μ X_μ while the row is in cache, four
+//! rows at a time (w read once per four fields, g updated once per four rows), so a step
+//! reads each selected row once from memory (8 d bytes, 4 d flops). Measured at d = 2000,
+//! α = 3 (`benches/psgd.rs`, one core): a GD step 6.2 ms (15 GB/s of rows), a b = 0.5 SGD
+//! step 3.5 ms, ratio 0.57 for a row ratio of 0.50.
 //!
 //! # Start
 //! [`Start::Informed`]: w(0) = m0 w* + √(q0 − m0²) u with u ⊥ w*, ‖u‖²/d = 1 (teacher
@@ -67,7 +70,7 @@
 
 use crate::Trace;
 use crate::error::Error;
-use crate::gamp::{axpy, dot};
+use crate::gamp::{axpy, axpy4, dot, dot4};
 use crate::gd::{Problem, random_start};
 use faer::Mat;
 use gardner_models::rng::Rng;
@@ -640,9 +643,19 @@ impl<L: ExpectedLoss> gardner_models::run::Step for Stepper<'_, L> {
     fn advance(&mut self) -> Result<(), Error> {
         let loss = self.dynamics.loss;
         self.g.fill(0.0);
-        for &mu in self.chain.selected() {
-            let row = self.xt.col_as_slice(mu);
-            let u = loss.derivative(self.y[mu], dot(row, &self.w));
+        // Rows in blocks of 4: w is read once per block for the four fields, g updated once
+        // per block, and four rows stream concurrently.
+        let (xt, y) = (&self.xt, self.y);
+        let (blocks, rest) = self.chain.selected().as_chunks::<4>();
+        for block in blocks {
+            let rows = block.map(|mu| xt.col_as_slice(mu));
+            let h = dot4(rows, &self.w);
+            let u = std::array::from_fn(|j| loss.derivative(y[block[j]], h[j]));
+            axpy4(&mut self.g, u, rows);
+        }
+        for &mu in rest {
+            let row = xt.col_as_slice(mu);
+            let u = loss.derivative(y[mu], dot(row, &self.w));
             axpy(&mut self.g, u, row);
         }
         self.rows_touched += self.chain.selected().len() as u64;
