@@ -384,7 +384,7 @@ impl<'a> Stepper<'a> {
         })
     }
 
-    /// Loss, Riemannian gradient (kept for [`Stepper::advance`]) and overlap at the current
+    /// Loss, Riemannian gradient (kept for `advance`) and overlap at the current
     /// w: two mat-vecs (X w and Xᵀ u) and O(n + d) work.
     pub fn evaluate(&mut self) -> Step {
         let (dn, nn) = (self.problem.d() as f64, self.problem.n() as f64);

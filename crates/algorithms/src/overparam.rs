@@ -451,7 +451,7 @@ impl<'a> Stepper<'a> {
             .is_some_and(|k0| k >= k0 && k.is_multiple_of(k0) && (k / k0).is_power_of_two())
     }
 
-    /// (train_loss, RMS gradient) at the current W; keeps ∇H for [`Stepper::advance`].
+    /// (train_loss, RMS gradient) at the current W; keeps ∇H for `advance`.
     /// Two matrix products, 4 n d m flops.
     pub fn evaluate(&mut self) -> (f64, f64) {
         let (n, d, m) = (self.problem.n(), self.problem.d(), self.w.ncols());
