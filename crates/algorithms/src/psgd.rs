@@ -881,6 +881,13 @@ mod tests {
         };
         let (gt, _) = gd::run_from(&p, &gcfg, gd::random_start(80, &mut stream(1, 1))).unwrap();
         assert_eq!(gt.steps.len(), a.steps.len());
+        let dm = gt
+            .steps
+            .iter()
+            .zip(&a.steps)
+            .map(|(x, y)| (x.overlap - y.m).abs())
+            .fold(0.0, f64::max);
+        eprintln!("crate::gd vs psgd b = 1: max |Δm| = {dm:.2e} over 400 steps");
         for (x, y) in gt.steps.iter().zip(&a.steps) {
             assert_eq!(x.iteration, y.iteration);
             assert!(
