@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
     let mut iters = 0;
     let solve = best(5, &mut || {
         let s = run(&problem, &config, &mut stream(2, 0)).unwrap();
-        iters = s.trace.iterations();
+        iters = s.trace.iterations;
         black_box(s);
     });
     let pass = best(50, &mut || {

@@ -14,6 +14,7 @@ use faer::{Accum, Mat, Par};
 use gardner_algorithms::gd::{self, Problem, spherical_teacher};
 use gardner_algorithms::overparam;
 use gardner_models::rng::stream;
+use gardner_models::run::Step as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -78,7 +79,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("step_d2000_alpha8_threads{threads}"), |b| {
             b.iter(|| {
                 black_box(st.evaluate());
-                st.advance();
+                st.advance().expect("finite step");
             })
         });
     }
@@ -88,7 +89,7 @@ fn bench(c: &mut Criterion) {
     let mut st = gd::Stepper::new(p, &cfg, gd::random_start(d, &mut rng)).expect("stepper");
     let step_best = best_of(10, || {
         black_box(st.evaluate());
-        st.advance();
+        st.advance().expect("finite step");
     });
     eprintln!(
         "[bound] GD step d = {d}, n = {n}: X is {:.0} MB; reading it twice (plain sum, 1 thread, best of 5) takes {:.1} ms = {:.1} GB/s; \
@@ -128,7 +129,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("step_d200_m200_alpha3_threads{threads}"), |b| {
             b.iter(|| {
                 black_box(st.evaluate());
-                st.advance();
+                st.advance().expect("finite step");
             })
         });
     }
@@ -137,7 +138,7 @@ fn bench(c: &mut Criterion) {
     let mut st = overparam::Stepper::new(p, &cfg, w0.clone()).expect("stepper");
     let step_best = best_of(30, || {
         black_box(st.evaluate());
-        st.advance();
+        st.advance().expect("finite step");
     });
     let ghz = clock_ghz().unwrap_or(f64::NAN);
     let peak = ghz * 32.0; // GFLOP/s per core, AVX-512: 2 FMA × 8 doubles × 2 flops per cycle

@@ -32,15 +32,14 @@
 //! gradient norm (or duality gap) at stop.
 
 use crate::error::Error;
-use crate::trace::{Termination, Trace};
+use crate::{Termination, Trace};
 use faer::linalg::matmul::matmul;
 use faer::prelude::Solve;
 use faer::{Accum, Mat, Par, Side};
 use gardner_models::data::{matvec, matvec_t};
-use gardner_models::{Dataset, Loss, Rng};
+use gardner_models::{Dataset, Loss, Rng, class_error};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use std::f64::consts::PI;
 
 /// An ERM problem: inputs X (n × d), labels y, loss and penalty λ.
 #[derive(Debug, Clone, Copy)]
@@ -216,6 +215,16 @@ pub fn run(problem: &Problem<'_>, config: &Config, rng: &mut Rng) -> Result<Solu
     }
 }
 
+/// A trace of 1-based solver iterations: the last record is of iteration `steps.len()`.
+fn trace(steps: Vec<ErmStep>, termination: Termination) -> Trace<ErmStep> {
+    let iterations = steps.len();
+    Trace {
+        steps,
+        termination,
+        iterations,
+    }
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -305,7 +314,8 @@ fn ridge(p: &Problem<'_>, config: &Config) -> Solution {
         w: vec![f64::NAN; d],
         trace: Trace {
             steps: vec![],
-            termination: Termination::Diverged { iteration: it },
+            termination: Termination::diverged(it, "Cholesky factor"),
+            iterations: 0,
         },
     };
     if p.lambda == 0.0 && n < d {
@@ -343,7 +353,7 @@ fn ridge(p: &Problem<'_>, config: &Config) -> Solution {
         };
         return Solution {
             w,
-            trace: Trace { steps, termination },
+            trace: trace(steps, termination),
         };
     }
     // w ← w − H⁻¹ ∇J, starting from 0: the first step is the exact solve, further steps refine.
@@ -387,7 +397,7 @@ fn ridge(p: &Problem<'_>, config: &Config) -> Solution {
     }
     Solution {
         w,
-        trace: Trace { steps, termination },
+        trace: trace(steps, termination),
     }
 }
 
@@ -413,7 +423,7 @@ fn newton(p: &Problem<'_>, config: &Config) -> Solution {
     );
     Solution {
         w,
-        trace: Trace { steps, termination },
+        trace: trace(steps, termination),
     }
 }
 
@@ -453,12 +463,12 @@ fn newton_core(
         };
         if !gn.is_finite() || !obj.is_finite() {
             steps.push(record);
-            return (
-                w,
-                Termination::Diverged {
-                    iteration: first + it,
-                },
-            );
+            let quantity = if gn.is_finite() {
+                "objective"
+            } else {
+                "grad_norm"
+            };
+            return (w, Termination::diverged(first + it, quantity));
         }
         if gn <= tol {
             steps.push(record);
@@ -473,9 +483,7 @@ fn newton_core(
             steps.push(record);
             return (
                 w,
-                Termination::Diverged {
-                    iteration: first + it,
-                },
+                Termination::diverged(first + it, "Newton system (Cholesky)"),
             );
         };
         // step −t H⁻¹ g, Armijo on t ∈ {1, ½, ¼, …}
@@ -608,28 +616,19 @@ fn hinge_dca(p: &Problem<'_>, config: &Config, rng: &mut Rng) -> Solution {
         if !gap.is_finite() {
             return Solution {
                 w,
-                trace: Trace {
-                    steps,
-                    termination: Termination::Diverged { iteration: epoch },
-                },
+                trace: trace(steps, Termination::diverged(epoch, "duality_gap")),
             };
         }
         if gap <= config.gap_tol {
             return Solution {
                 w,
-                trace: Trace {
-                    steps,
-                    termination: Termination::Converged,
-                },
+                trace: trace(steps, Termination::Converged),
             };
         }
     }
     Solution {
         w,
-        trace: Trace {
-            steps,
-            termination: Termination::MaxIterations,
-        },
+        trace: trace(steps, Termination::MaxIterations),
     }
 }
 
@@ -710,7 +709,7 @@ pub struct Metrics {
     /// q = ŵ·ŵ/d.
     pub q: f64,
     /// arccos(ŵ·w*/(‖ŵ‖ ‖w*‖))/π: the exact probability that sign(x·ŵ) ≠ sign(x·w*) for a
-    /// fresh Gaussian input x.
+    /// fresh Gaussian input x ([`class_error`] with the instance's own ‖w*‖²/d; ½ for ŵ = 0).
     pub test_error: f64,
     /// (1/n) Σ ℓ(y_μ, X_μ·ŵ).
     pub train_loss: f64,
@@ -726,7 +725,6 @@ pub fn metrics(data: &Dataset, loss: Loss, w: &[f64]) -> Metrics {
     matvec(&data.x, w, &mut z, Par::Seq);
     let ws = dot(w, &data.w_star);
     let (ww, ss) = (dot(w, w), dot(&data.w_star, &data.w_star));
-    let cos = (ws / (ww * ss).sqrt()).clamp(-1.0, 1.0);
     let train_loss = data
         .y
         .iter()
@@ -739,7 +737,7 @@ pub fn metrics(data: &Dataset, loss: Loss, w: &[f64]) -> Metrics {
     Metrics {
         m: ws / d,
         q: ww / d,
-        test_error: cos.acos() / PI,
+        test_error: class_error(ws / d, ww / d, ss / d),
         train_loss,
         train_error,
     }
@@ -829,7 +827,7 @@ mod tests {
                 "α={alpha} λ={lambda}"
             );
             let gap = s.trace.last().unwrap().duality_gap.unwrap();
-            assert!(gap <= 1e-10 && gap >= -1e-12, "{gap}");
+            assert!((-1e-12..=1e-10).contains(&gap), "{gap}");
             // J is (numerically) minimal along random directions
             let mut z = vec![0.0; ds.n()];
             matvec(&ds.x, &s.w, &mut z, Par::Seq);

@@ -28,9 +28,12 @@
 //! Undamped GAMP oscillates with period 2 on phase retrieval just below α_AMP (d = 2000,
 //! α = 1, 1.1), hence the default β = 0.3.
 //!
-//! **Convergence**: the mean squared change of the estimate, ‖a_t − a_{t−1}‖² / (d ρ), falls
-//! below `tol`. **Divergence**: any non-finite value (or q > 10¹² ρ) ends the run with
-//! [`Termination::Diverged`]. **Exact recovery** (noiseless channel, discrete prior): V falls
+//! **Run loop**: [`run`] drives the iteration with the shared [`Driver`]: observation t is
+//! the state after t iterations (t = 0 is the random start, whose `change` is +∞: there is no
+//! previous iterate). Stop rules, in order: **divergence**, any non-finite m, q, variance or
+//! change (after t ≥ 1), or q > 10¹² ρ, ends the run with [`Termination::Diverged`] naming
+//! the quantity; **convergence**, the mean squared change of the estimate
+//! ‖a_t − a_{t−1}‖² / (d ρ) falls below `tol`; then the iteration cap `max_iter`. **Exact recovery** (noiseless channel, discrete prior): V falls
 //! super-exponentially, and once √V is far below every margin |ω_μ| the channel returns
 //! g_out = 0 for every sample, A collapses and the next update would reset a to the prior
 //! mean (at finite n the exact-recovery point is only reached in the limit V → 0). When
@@ -44,8 +47,9 @@
 //!
 //! **Observables** (per iteration, [`GampStep`]): m = a·w*/d, q = a·a/d, mse = ‖a − w*‖²/d,
 //! the classification (test) error of sign(x·a) against sign(x·w*) on a fresh Gaussian input,
-//! which is exactly the angle arccos(a·w*/(‖a‖ ‖w*‖))/π of the instance (→ arccos(m/√(ρ q))/π
-//! as d → ∞; the instance's own ‖w*‖²/d is used, not ρ), and the change. When the model is invariant under w → −w (a prior of
+//! which is exactly the angle arccos(a·w*/(‖a‖ ‖w*‖))/π of the instance
+//! ([`class_error`] with the instance's own ‖w*‖²/d in place of ρ; ½ for a = 0), and the
+//! change. When the model is invariant under w → −w (a prior of
 //! mean zero with an even log-partition, and a channel even in z such as |z|), the global sign
 //! cannot be learnt: m is reported as |m| and the MSE as the minimum over ±a.
 //!
@@ -60,12 +64,13 @@
 //! instance.
 
 use crate::error::Error;
-use crate::trace::{Termination, Trace};
+use crate::{Termination, Trace};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, ColRef, MatRef, Par};
 use gardner_models::data::Dataset;
 use gardner_models::rng::Rng;
-use gardner_models::{Channel, Prior};
+use gardner_models::run::{Driver, stop};
+use gardner_models::{Channel, Prior, class_error};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -149,7 +154,7 @@ impl Config {
 /// Observables after one GAMP iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GampStep {
-    /// Iteration number, from 1.
+    /// Iterations done (0: the random start).
     pub iteration: usize,
     /// Overlap m = a·w*/d (|m| for sign-invariant models).
     pub m: f64,
@@ -163,7 +168,7 @@ pub struct GampStep {
     pub test_error: f64,
     /// Mean posterior variance V = (1/d) Σ v_i (≈ ρ − q on the Nishimori line).
     pub variance: f64,
-    /// ‖a_t − a_{t−1}‖²/(d ρ).
+    /// ‖a_t − a_{t−1}‖²/(d ρ) (+∞ at the start, t = 0).
     pub change: f64,
 }
 
@@ -422,7 +427,7 @@ impl<'a, P: Prior, C: Channel> Gamp<'a, P, C> {
 
 /// x·y with 8 independent accumulators (vectorises; memory-bound on long columns).
 #[inline]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
+pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     debug_assert_eq!(x.len(), y.len());
     let (xc, xr) = x.as_chunks::<8>();
     let (yc, yr) = y.as_chunks::<8>();
@@ -441,7 +446,7 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
 
 /// The four dot products x_k·y with the summation order of [`dot`] (same results).
 #[inline]
-fn dot4(x: [&[f64]; 4], y: &[f64]) -> [f64; 4] {
+pub(crate) fn dot4(x: [&[f64]; 4], y: &[f64]) -> [f64; 4] {
     let (yc, yr) = y.as_chunks::<8>();
     let xc = x.map(|c| c.as_chunks::<8>().0);
     let mut acc = [[0.0f64; 8]; 4];
@@ -466,7 +471,7 @@ fn dot4(x: [&[f64]; 4], y: &[f64]) -> [f64; 4] {
 
 /// y += Σ_k α_k x_k.
 #[inline]
-fn axpy4(y: &mut [f64], alpha: [f64; 4], x: [&[f64]; 4]) {
+pub(crate) fn axpy4(y: &mut [f64], alpha: [f64; 4], x: [&[f64]; 4]) {
     let n = y.len();
     let (x0, x1, x2, x3) = (&x[0][..n], &x[1][..n], &x[2][..n], &x[3][..n]);
     for r in 0..n {
@@ -476,7 +481,7 @@ fn axpy4(y: &mut [f64], alpha: [f64; 4], x: [&[f64]; 4]) {
 
 /// y += α x.
 #[inline]
-fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
+pub(crate) fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
     debug_assert_eq!(x.len(), y.len());
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += alpha * xi;
@@ -498,12 +503,7 @@ pub fn overlaps(a: &[f64], w_star: &[f64], sign_invariant: bool) -> (f64, f64, f
         m = m.abs();
     }
     let mse = ((aa + ww - 2.0 * if sign_invariant { aw.abs() } else { aw }) / d).max(0.0);
-    let test_error = if aa > 0.0 && ww > 0.0 {
-        (m * d / (aa * ww).sqrt()).clamp(-1.0, 1.0).acos() / std::f64::consts::PI
-    } else {
-        0.5
-    };
-    (m, q, mse, test_error)
+    (m, q, mse, class_error(m, q, ww / d))
 }
 
 /// Whether the model is invariant under w → −w, probed on the scalar functions: the prior has
@@ -578,36 +578,61 @@ pub fn run_on<P: Prior, C: Channel>(
             x.ncols()
         )));
     }
-    let mut gamp = Gamp::new(x, y, prior, channel, config, rng)?;
-    let sign_invariant = is_sign_invariant(prior, channel);
+    let gamp = Gamp::new(x, y, prior, channel, config, rng)?;
     let rho = prior.rho();
-    let mut steps = Vec::new();
-    let mut termination = Termination::MaxIterations;
-    for t in 1..=config.max_iter {
-        let change = gamp.step();
-        let (m, q, mse, test_error) = overlaps(gamp.estimate(), w_star, sign_invariant);
-        let variance = gamp.variances().iter().sum::<f64>() / w_star.len() as f64;
-        if !(change.is_finite() && q.is_finite() && m.is_finite() && variance.is_finite())
-            || q > 1e12 * rho
-        {
-            termination = Termination::Diverged { iteration: t };
-            break;
-        }
-        steps.push(GampStep {
-            iteration: t,
+    let mut state = Observed {
+        sign_invariant: is_sign_invariant(prior, channel),
+        gamp,
+        w_star,
+        change: f64::INFINITY,
+    };
+    Driver::new()
+        .stop(stop::divergence("m", |s: &GampStep| s.m, f64::INFINITY))
+        .stop(stop::divergence("q", |s: &GampStep| s.q, 1e12 * rho))
+        .stop(stop::divergence(
+            "variance",
+            |s: &GampStep| s.variance,
+            f64::INFINITY,
+        ))
+        .stop(|k: usize, s: &GampStep| {
+            (k > 0 && !s.change.is_finite()).then(|| Termination::diverged(k, "change"))
+        })
+        .stop(stop::tolerance(|s: &GampStep| s.change, config.tol))
+        .stop(stop::max_iterations(config.max_iter))
+        .run(&mut state)
+}
+
+/// GAMP with the teacher, as a [`gardner_models::run::Step`]: observe the overlaps of the
+/// current estimate, advance by one [`Gamp::step`].
+struct Observed<'a, P: Prior, C: Channel> {
+    gamp: Gamp<'a, P, C>,
+    w_star: &'a [f64],
+    sign_invariant: bool,
+    /// Change of the last iteration (+∞ before the first).
+    change: f64,
+}
+
+impl<P: Prior, C: Channel> gardner_models::run::Step for Observed<'_, P, C> {
+    type Obs = GampStep;
+    type Error = Error;
+    fn observe(&mut self) -> Result<GampStep, Error> {
+        let (m, q, mse, test_error) =
+            overlaps(self.gamp.estimate(), self.w_star, self.sign_invariant);
+        let variance = self.gamp.variances().iter().sum::<f64>() / self.w_star.len() as f64;
+        Ok(GampStep {
+            iteration: self.gamp.iteration(),
             m,
             q,
             mse,
             test_error,
             variance,
-            change,
-        });
-        if change < config.tol {
-            termination = Termination::Converged;
-            break;
-        }
+            change: self.change,
+        })
     }
-    Ok(Trace { steps, termination })
+    fn advance(&mut self) -> Result<(), Error> {
+        self.change = self.gamp.step();
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -782,7 +807,7 @@ mod tests {
             run(&data, &prior, &channel, &cfg, &mut rng.clone()).unwrap()
         };
         let (a, b, c) = (go(true, 1), go(false, 1), go(true, 2));
-        assert_eq!(a.iterations(), 30);
+        assert_eq!(a.iterations, 30);
         for ((x, y), z) in a.steps.iter().zip(&b.steps).zip(&c.steps) {
             assert!(
                 (x.m - y.m).abs() < 1e-9 && (x.q - y.q).abs() < 1e-9,
@@ -809,7 +834,7 @@ mod tests {
             };
             let tr = run(&data, &prior, &channel, &cfg, &mut rng.clone()).unwrap();
             assert_eq!(tr.termination, Termination::Converged);
-            (*tr.last().unwrap(), tr.iterations())
+            (*tr.last().unwrap(), tr.iterations)
         };
         let (a, na) = last(0.0);
         let (b, nb) = last(0.6);
@@ -835,8 +860,7 @@ mod tests {
         let last = tr.last().unwrap();
         eprintln!(
             "PR alpha=1.6: {:?} after {} its, {last:?}",
-            tr.termination,
-            tr.iterations()
+            tr.termination, tr.iterations
         );
         assert!(
             tr.steps[0].m < 0.05,
@@ -850,8 +874,7 @@ mod tests {
         let last = tr.last().unwrap();
         eprintln!(
             "PR alpha=0.3: {:?} after {} its, {last:?}",
-            tr.termination,
-            tr.iterations()
+            tr.termination, tr.iterations
         );
         assert!(last.m < 0.1 && (last.mse - 1.0).abs() < 0.1, "{last:?}");
         let mut rng = stream(11, 2);
@@ -860,8 +883,7 @@ mod tests {
         let last = tr.last().unwrap();
         eprintln!(
             "PR alpha=1.0: {:?} after {} its, {last:?}",
-            tr.termination,
-            tr.iterations()
+            tr.termination, tr.iterations
         );
         assert_eq!(tr.termination, Termination::Converged);
         assert!(last.m > 0.3 && last.m < 0.8, "{last:?}");
@@ -880,7 +902,7 @@ mod tests {
             run(&data, &prior, &channel, &cfg, &mut rng).unwrap()
         };
         let (a, b) = (go(), go());
-        assert!(a.iterations() > 3);
+        assert!(a.iterations > 3);
         assert_eq!(a, b);
         let bits = |t: &Trace<GampStep>| {
             t.steps
@@ -905,7 +927,7 @@ mod tests {
             "{:?}",
             tr.termination
         );
-        assert!(tr.termination.status().starts_with("failed: diverged"));
+        assert!(tr.termination.status().starts_with("failed: "));
         // Non-finite labels are an input error, not a divergence.
         data.y[3] = f64::NAN;
         let e = run(&data, &prior, &channel, &Config::default(), &mut rng)

@@ -10,14 +10,15 @@
 //! The talk's loss is L(w) = Σ_μ (y_μ² − (X_μ·w)²)². We descend the Hamiltonian
 //!
 //! ```text
-//! H(w) = L(w)/4 = ¼ Σ_μ (y_μ² − h_μ²)²,     ∇H = Xᵀ u,  u_μ = h_μ (h_μ² − y_μ²),
+//! H(w) = L(w)/4 = Σ_μ ℓ(y_μ, h_μ),   ℓ(y, h) = (h² − y²)²/4,   ∇H = Xᵀ u,  u_μ = ℓ'(y_μ, h_μ) = h_μ (h_μ² − y_μ²),
 //! ```
 //!
-//! the plain **sum** over samples with the ¼ of the DMFT notes (ℓ = (h² − y²)²/4, §1.2 and
-//! §6 of `notes/dmft.md`). With N(0, 1/d) inputs this makes the time scale of gradient flow
-//! O(1) as d → ∞ at fixed α (each field moves at rate O(1 + α)); gradient flow of L itself
-//! is the same path at time 4t. The reported training loss is the per-sample
-//! `train_loss = H/n = (1/4n) Σ_μ (y_μ² − h_μ²)²` (the e_tr of the notes; L = 4 n · train_loss).
+//! the plain **sum** over samples of the per-sample loss [`PhaseRetrieval`] (the convention of
+//! the dynamical mean-field theory of this model, in which the ¼ only fixes the time unit).
+//! With N(0, 1/d) inputs this makes the time scale of gradient flow O(1) as d → ∞ at fixed α
+//! (each field moves at rate O(1 + α)); gradient flow of L itself is the same path at time 4t.
+//! The reported training loss is the per-sample `train_loss = H/n = (1/4n) Σ_μ (y_μ² − h_μ²)²`
+//! (L = 4 n · train_loss).
 //!
 //! # Dynamics
 //! Spherical constraint ‖w‖² = d: the Riemannian gradient g_⊥ = ∇H − (∇H·w/d) w (this is the
@@ -26,8 +27,9 @@
 //! step. The start is w(0) ~ N(0, I_d) rescaled onto the sphere. Physical time t = Σ_k η_k.
 //! Gradient flow decreases H monotonically; if a step *increases* the training loss (relative
 //! 1e-9), the discretisation is not following the flow (η λ_max(Hessian) > 2 somewhere), and
-//! the step is halved for the rest of the run ([`Config::halve_on_increase`]; the count is
-//! [`Step::halvings`]). More than [`Config::max_halvings`] halvings is reported as `Diverged`.
+//! the step is halved for the rest of the run ([`Config::halve_on_increase`], the shared
+//! [`HalveOnIncrease`] guard; the count is [`Step::halvings`]). A further increase after
+//! [`Config::max_halvings`] halvings is reported as `Diverged` (quantity `train_loss`).
 //! η must be small enough to follow gradient flow; [`Config::step`]'s default is checked by a
 //! halving test (tests/all/gd.rs): halving η changes the final overlap little.
 //!
@@ -38,17 +40,20 @@
 //! [`SUCCESS_OVERLAP`] = 0.99.
 //!
 //! # Stopping
-//! `Converged` when the training loss falls below [`Config::loss_tol`] (a zero-loss minimum:
-//! the data are noiseless) or the RMS gradient below [`Config::grad_tol`] (a stationary point,
-//! possibly a spurious minimum: convergence is not success); `MaxIterations` after
-//! [`Config::max_steps`]; `Diverged` as soon as a loss or an iterate is non-finite.
+//! The iteration is a [`gardner_models::run::Step`] ([`Stepper`]) run by the shared
+//! [`Driver`], with the stop rules, in this order: `Diverged` as soon as the training loss,
+//! the gradient or the overlap is non-finite (naming it); `Converged` when the training loss
+//! falls below [`Config::loss_tol`] (a zero-loss minimum: the data are noiseless) or the RMS
+//! gradient below [`Config::grad_tol`] (a stationary point, possibly a spurious minimum:
+//! convergence is not success); `MaxIterations` after [`Config::max_steps`].
 
+use crate::Trace;
 use crate::error::Error;
-use crate::trace::{Termination, Trace};
 use faer::{Mat, Par};
 use gardner_models::data::{Dataset, matvec, matvec_t, teacher_data};
 use gardner_models::rng::Rng;
-use gardner_models::{Abs, Gaussian};
+use gardner_models::run::{Driver, Halvable, HalveOnIncrease, stop};
+use gardner_models::{Abs, Gaussian, PhaseRetrieval, SampleLoss};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -276,7 +281,8 @@ pub fn loss_and_gradient(problem: &Problem, w: &[f64], grad: &mut [f64]) -> Resu
     Ok(loss_grad_into(problem, w, &mut h, &mut u, grad, Par::Seq))
 }
 
-/// Fills h = Xw, u = h(h² − y²), grad = Xᵀu and returns H = ¼ Σ (h² − y²)².
+/// Fills h = Xw, u = ℓ'(y, h) = h(h² − y²), grad = Xᵀu and returns H = Σ ℓ(y, h) with
+/// ℓ = [`PhaseRetrieval`] = (h² − y²)²/4.
 #[inline]
 fn loss_grad_into(
     problem: &Problem,
@@ -289,12 +295,11 @@ fn loss_grad_into(
     matvec(problem.x, w, h, par);
     let mut loss = 0.0;
     for ((&hi, &yi), ui) in h.iter().zip(problem.y).zip(u.iter_mut()) {
-        let r = hi * hi - yi * yi;
-        loss += r * r;
-        *ui = hi * r;
+        loss += PhaseRetrieval.value(yi, hi);
+        *ui = PhaseRetrieval.derivative(yi, hi);
     }
     matvec_t(problem.x, u, grad, par);
-    0.25 * loss
+    loss
 }
 
 /// Random start w(0) ~ N(0, I_d) rescaled to ‖w‖² = d.
@@ -321,9 +326,10 @@ pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<St
     run_from(problem, config, w0).map(|(trace, _)| trace)
 }
 
-/// The GD iteration with its buffers, for callers that drive the steps themselves (the
-/// benchmark, custom stopping rules). [`run_from`] is a loop over [`Stepper::evaluate`] and
-/// [`Stepper::advance`]; neither allocates.
+/// The GD iteration with its buffers: a [`gardner_models::run::Step`] (observe =
+/// [`Stepper::evaluate`], advance = Euler step and retraction) and [`Halvable`]. [`run_from`]
+/// drives it with the [`Driver`]; callers may drive it themselves (the benchmark, custom
+/// stopping rules). Neither method allocates.
 #[derive(Debug, Clone)]
 pub struct Stepper<'a> {
     problem: Problem<'a>,
@@ -378,7 +384,7 @@ impl<'a> Stepper<'a> {
         })
     }
 
-    /// Loss, Riemannian gradient (kept for [`Stepper::advance`]) and overlap at the current
+    /// Loss, Riemannian gradient (kept for `advance`) and overlap at the current
     /// w: two mat-vecs (X w and Xᵀ u) and O(n + d) work.
     pub fn evaluate(&mut self) -> Step {
         let (dn, nn) = (self.problem.d() as f64, self.problem.n() as f64);
@@ -414,24 +420,6 @@ impl<'a> Stepper<'a> {
         }
     }
 
-    /// Euler step along −g_⊥ (from the last [`Stepper::evaluate`]) and retraction onto the
-    /// sphere. Returns false (and leaves w non-finite) if the new iterate is not finite.
-    pub fn advance(&mut self) -> bool {
-        let mut norm2 = 0.0;
-        for (wi, &gi) in self.w.iter_mut().zip(&self.g) {
-            *wi -= self.eta * gi;
-            norm2 += *wi * *wi;
-        }
-        self.k += 1;
-        self.time += self.eta;
-        if !(norm2.is_finite() && norm2 > 0.0) {
-            return false;
-        }
-        let s = (self.w.len() as f64 / norm2).sqrt();
-        self.w.iter_mut().for_each(|v| *v *= s);
-        true
-    }
-
     /// Current iterate.
     pub fn w(&self) -> &[f64] {
         &self.w
@@ -439,11 +427,6 @@ impl<'a> Stepper<'a> {
     /// Current step size η.
     pub fn step_size(&self) -> f64 {
         self.eta
-    }
-    /// Halve the step size (counted in [`Step::halvings`]).
-    pub fn halve_step(&mut self) {
-        self.eta *= 0.5;
-        self.halvings += 1;
     }
     /// Steps taken.
     pub fn iteration(&self) -> usize {
@@ -455,6 +438,41 @@ impl<'a> Stepper<'a> {
     }
 }
 
+impl gardner_models::run::Step for Stepper<'_> {
+    type Obs = Step;
+    type Error = Error;
+    /// [`Stepper::evaluate`]: loss, Riemannian gradient (kept for `advance`) and overlap.
+    fn observe(&mut self) -> Result<Step, Error> {
+        Ok(self.evaluate())
+    }
+    /// Euler step along −g_⊥ (from the last observation) and retraction onto the sphere.
+    /// ‖w − η g_⊥‖² = d + η²‖g_⊥‖² ≥ d since g_⊥ ⊥ w, so the retraction is defined unless the
+    /// iterate is non-finite; then w is left non-finite and the next observation reports it
+    /// (the divergence rule names `train_loss`).
+    fn advance(&mut self) -> Result<(), Error> {
+        let mut norm2 = 0.0;
+        for (wi, &gi) in self.w.iter_mut().zip(&self.g) {
+            *wi -= self.eta * gi;
+            norm2 += *wi * *wi;
+        }
+        self.k += 1;
+        self.time += self.eta;
+        if norm2.is_finite() && norm2 > 0.0 {
+            let s = (self.w.len() as f64 / norm2).sqrt();
+            self.w.iter_mut().for_each(|v| *v *= s);
+        }
+        Ok(())
+    }
+}
+
+impl Halvable for Stepper<'_> {
+    /// Halve η (counted in [`Step::halvings`]).
+    fn halve_step(&mut self) {
+        self.eta *= 0.5;
+        self.halvings += 1;
+    }
+}
+
 /// Spherical GD from `w0` (projected onto the sphere first). Returns the trace and the final w.
 pub fn run_from(
     problem: &Problem,
@@ -462,43 +480,35 @@ pub fn run_from(
     w0: Vec<f64>,
 ) -> Result<(Trace<Step>, Vec<f64>), Error> {
     let mut st = Stepper::new(*problem, config, w0)?;
-    let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
-    let mut prev_loss = f64::INFINITY;
-    let termination = loop {
-        let step = st.evaluate();
-        let k = step.iteration;
-        let finite =
-            step.train_loss.is_finite() && step.grad_norm.is_finite() && step.overlap.is_finite();
-        let stop = if !finite {
-            Some(Termination::Diverged { iteration: k })
-        } else if step.train_loss < config.loss_tol || step.grad_norm < config.grad_tol {
-            Some(Termination::Converged)
-        } else if k >= config.max_steps {
-            Some(Termination::MaxIterations)
-        } else {
-            None
-        };
-        if stop.is_some() || k % config.record_every == 0 {
-            steps.push(step);
-        }
-        if let Some(t) = stop {
-            break t;
-        }
-        if config.halve_on_increase && step.train_loss > prev_loss * (1.0 + 1e-9) {
-            if st.halvings >= config.max_halvings {
-                if k % config.record_every != 0 {
-                    steps.push(step);
-                }
-                break Termination::Diverged { iteration: k };
-            }
-            st.halve_step();
-        }
-        prev_loss = step.train_loss;
-        if !st.advance() {
-            break Termination::Diverged { iteration: k + 1 };
-        }
-    };
-    Ok((Trace { steps, termination }, st.into_w()))
+    let mut driver = Driver::new()
+        .stop(stop::divergence(
+            "train_loss",
+            |s: &Step| s.train_loss,
+            f64::INFINITY,
+        ))
+        .stop(stop::divergence(
+            "grad_norm",
+            |s: &Step| s.grad_norm,
+            f64::INFINITY,
+        ))
+        .stop(stop::divergence(
+            "overlap",
+            |s: &Step| s.overlap,
+            f64::INFINITY,
+        ))
+        .stop(stop::tolerance(|s: &Step| s.train_loss, config.loss_tol))
+        .stop(stop::tolerance(|s: &Step| s.grad_norm, config.grad_tol))
+        .stop(stop::max_iterations(config.max_steps))
+        .record_every(config.record_every);
+    if config.halve_on_increase {
+        driver = driver.guard(HalveOnIncrease::new(
+            "train_loss",
+            |s: &Step| s.train_loss,
+            config.max_halvings as usize,
+        ));
+    }
+    let trace = driver.run(&mut st)?;
+    Ok((trace, st.into_w()))
 }
 
 #[cfg(test)]

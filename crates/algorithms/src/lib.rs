@@ -2,18 +2,21 @@
 //!
 //! Every algorithm has a `Config` (serde, tuning parameters with defaults) and a
 //! `run(problem, &config, rng) -> Result<Trace<_>, Error>`; the [`Trace`] records
-//! per-iteration observables and ends in a [`Termination`].
+//! per-iteration observables and ends in a [`Termination`]. The iterative algorithms (GAMP,
+//! spherical GD, over-parametrised GD) are [`gardner_models::run::Step`]s driven by the shared
+//! [`gardner_models::run::Driver`]: their stopping criteria are its stop rules and the
+//! step-halving of the gradient methods is its [`gardner_models::run::HalveOnIncrease`] guard.
 
 pub mod erm;
 pub mod error;
 pub mod gamp;
 pub mod gd;
 pub mod overparam;
-pub mod trace;
+pub mod psgd;
 
 pub use error::Error;
 pub use gamp::{Gamp, GampStep};
-pub use trace::{Termination, Trace};
+pub use gardner_models::run::{Termination, Trace};
 
 /// faer parallelism for `threads` worker threads: `Par::Seq` for 0 or 1, rayon otherwise.
 pub fn par(threads: usize) -> faer::Par {

@@ -32,14 +32,19 @@
 //! Each step is two faer matrix products, P = X W and G = Xᵀ(diag(r) P): 4 n d m flops.
 //! Convergence to the zero-loss set is **algebraic** in time (A's excess eigenvalues decay
 //! like powers of 1/t; gen_error ≈ t^{-1.6} at α = 3, d = m = 40), so "success" is relative
-//! to a time budget: success = gen_error < 1e-3 before `max_steps · step`. The run stops
-//! ([`Stop`]) with `Converged` status when
-//! - gen_error < [`SUCCESS_GEN_ERROR`] (checked at recorded steps, if
-//!   [`Config::stop_on_success`]): [`Stop::Success`];
-//! - train_loss < [`Config::loss_tol`] (a zero-loss minimum: for m ≥ d and α < 2 generically
-//!   not A*, Theorem 3.1 of 2006.15459): [`Stop::ZeroLoss`];
-//! - the RMS gradient ‖∇H‖_F/√(d m) < [`Config::grad_tol`]: [`Stop::Stationary`];
-//! - the decay of gen_error has stalled ([`Stop::Stalled`], if [`Config::stall_check_time`] is
+//! to a time budget: success = gen_error < 1e-3 before `max_steps · step`.
+//!
+//! The iteration is a [`gardner_models::run::Step`] ([`Stepper`]) run by the shared
+//! [`Driver`] with these stop rules, in order:
+//! - `Diverged` when the training loss, the gradient or a measured gen_error is non-finite
+//!   (naming it);
+//! - `Converged` when gen_error < [`SUCCESS_GEN_ERROR`] (checked at recorded steps, if
+//!   [`Config::stop_on_success`]);
+//! - `Converged` when train_loss < [`Config::loss_tol`] (a zero-loss minimum: for m ≥ d and
+//!   α < 2 generically not A*, Theorem 3.1 of 2006.15459: convergence is not success);
+//! - `Converged` when the RMS gradient ‖∇H‖_F/√(d m) < [`Config::grad_tol`];
+//! - `MaxIterations` after [`Config::max_steps`];
+//! - `Stalled` when the decay of gen_error has stalled (if [`Config::stall_check_time`] is
 //!   set): at checkpoints t_j = t_0 2^j the local exponent p_j = log₂(g_{j−1}/g_j) is not
 //!   increasing (p_j ≤ p_{j−1}) and even the power-law extrapolation g_j (t_max/t_j)^{−p_j}
 //!   stays ≥ 1e-3. Decelerating decay (convergence to some g_∞ > 0) makes the extrapolation an
@@ -47,21 +52,20 @@
 //!   anyway; accelerating phases (escape from a plateau) are never stopped.
 //!
 //! Gradient flow decreases H monotonically: if a step increases the training loss (relative
-//! 1e-9), η is halved for the rest of the run ([`Config::halve_on_increase`], counted in
-//! [`Step::halvings`]); the curvature grows with max_μ ŷ_μ‖X_μ‖², so a fixed η that is
-//! stable for most data sets can oscillate (bounded, without NaN) for a few. More than
-//! [`Config::max_halvings`] halvings is `Diverged` ([`Stop::NonFinite`]).
-//!
-//! Otherwise `MaxIterations` after [`Config::max_steps`] ([`Stop::Budget`]); `Diverged` when
-//! anything becomes non-finite ([`Stop::NonFinite`]).
+//! 1e-9), η is halved for the rest of the run ([`Config::halve_on_increase`], the shared
+//! [`HalveOnIncrease`] guard, counted in [`Step::halvings`]); the curvature grows with
+//! max_μ ŷ_μ‖X_μ‖², so a fixed η that is stable for most data sets can oscillate (bounded,
+//! without NaN) for a few. A further increase after [`Config::max_halvings`] halvings is
+//! `Diverged` (quantity `train_loss`).
 
 use crate::error::Error;
 use crate::gd::Problem;
 use crate::par;
-use crate::trace::{Termination, Trace};
+use crate::{Termination, Trace};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use gardner_models::rng::Rng;
+use gardner_models::run::{Driver, Halvable, HalveOnIncrease, stop};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -174,42 +178,26 @@ impl Config {
             max_halvings: self.max_halvings,
         }
         .validate()?;
-        if let Some(t) = self.stall_check_time {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(Error::InvalidParameter {
-                    name: "stall_check_time",
-                    value: t,
-                    bound: "> 0 and finite",
-                });
-            }
+        if let Some(t) = self.stall_check_time
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(Error::InvalidParameter {
+                name: "stall_check_time",
+                value: t,
+                bound: "> 0 and finite",
+            });
         }
         Ok(())
     }
 }
 
-/// Why a run stopped (finer than [`Termination`]; see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stop {
-    /// gen_error fell below [`SUCCESS_GEN_ERROR`].
-    Success,
-    /// train_loss fell below the tolerance.
-    ZeroLoss,
-    /// The gradient fell below the tolerance.
-    Stationary,
-    /// The decay of gen_error stalled above the success threshold.
-    Stalled,
-    /// The step budget ran out.
-    Budget,
-    /// A non-finite loss or gradient, or more step halvings than allowed.
-    NonFinite,
-}
-
-/// Result of [`run_from`]: the trace, the finer stop reason and the final W.
+/// Result of [`run_from`]: the trace and the final W.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// Recorded steps; the termination is `Converged` (success, zero loss or a stationary
+    /// point: see [`succeeded`]), `MaxIterations`, `Stalled` or `Diverged`.
     pub trace: Trace<Step>,
-    pub stop: Stop,
+    /// The final W (d × m).
     pub w: Mat<f64>,
 }
 
@@ -375,9 +363,10 @@ pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<St
     run_from(problem, config, w0).map(|o| o.trace)
 }
 
-/// The over-parametrised GD iteration with its buffers, for callers that drive the steps
-/// themselves (the benchmark). [`run_from`] loops over [`Stepper::evaluate`] and
-/// [`Stepper::advance`]; neither allocates.
+/// The over-parametrised GD iteration with its buffers: a [`gardner_models::run::Step`] and
+/// [`Halvable`], driven by [`run_from`] (or by the caller: the benchmark). gen_error
+/// (O(d m²)) is measured only at recorded steps (every [`Config::record_every`]) and at the
+/// checkpoints of the stall test. Neither `observe` nor `advance` allocates.
 #[derive(Debug)]
 pub struct Stepper<'a> {
     problem: Problem<'a>,
@@ -388,6 +377,29 @@ pub struct Stepper<'a> {
     w: Mat<f64>,
     b: Buffers,
     k: usize,
+    record_every: usize,
+    /// First checkpoint k_0 of the stall test (checkpoints at k_0 2^j), if any.
+    first_check: Option<usize>,
+}
+
+/// One observation of the [`Stepper`]: the recorded observables, whether this step is a
+/// checkpoint of the stall test, and the step size η that the next update would use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    /// The observables; `gen_error` is meaningful only when `measured`.
+    pub step: Step,
+    /// gen_error was computed at this step (a recorded step or a checkpoint).
+    pub measured: bool,
+    /// A checkpoint t_0 2^j of the stall test.
+    pub checkpoint: bool,
+    /// Current step size η.
+    pub eta: f64,
+}
+
+impl Observation {
+    fn gen_error(&self) -> Option<f64> {
+        self.measured.then_some(self.step.gen_error)
+    }
 }
 
 impl<'a> Stepper<'a> {
@@ -410,7 +422,7 @@ impl<'a> Stepper<'a> {
             });
         }
         let s2: f64 = problem.w_star().iter().map(|v| v * v).sum();
-        if !(s2 > 0.0) {
+        if s2.is_nan() || s2 <= 0.0 {
             return Err(Error::InvalidParameter {
                 name: "|w*|^2",
                 value: s2,
@@ -426,10 +438,20 @@ impl<'a> Stepper<'a> {
             w: w0,
             b: Buffers::new(n, d, m),
             k: 0,
+            record_every: config.record_every,
+            first_check: config
+                .stall_check_time
+                .map(|t| ((t / config.step).ceil() as usize).max(1)),
         })
     }
 
-    /// (train_loss, RMS gradient) at the current W; keeps ∇H for [`Stepper::advance`].
+    /// Whether step `k` is a checkpoint k_0 2^j of the stall test.
+    fn is_checkpoint(&self, k: usize) -> bool {
+        self.first_check
+            .is_some_and(|k0| k >= k0 && k.is_multiple_of(k0) && (k / k0).is_power_of_two())
+    }
+
+    /// (train_loss, RMS gradient) at the current W; keeps ∇H for `advance`.
     /// Two matrix products, 4 n d m flops.
     pub fn evaluate(&mut self) -> (f64, f64) {
         let (n, d, m) = (self.problem.n(), self.problem.d(), self.w.ncols());
@@ -452,8 +474,50 @@ impl<'a> Stepper<'a> {
         )
     }
 
-    /// W ← W − η ∇H with the gradient of the last [`Stepper::evaluate`].
-    pub fn advance(&mut self) {
+    /// Time t = Σ η of the steps taken.
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+    /// Current step size η.
+    pub fn step_size(&self) -> f64 {
+        self.eta
+    }
+    /// Steps taken.
+    pub fn iteration(&self) -> usize {
+        self.k
+    }
+    /// Current W.
+    pub fn w(&self) -> &Mat<f64> {
+        &self.w
+    }
+}
+
+impl gardner_models::run::Step for Stepper<'_> {
+    type Obs = Observation;
+    type Error = Error;
+    /// Loss and gradient (kept for `advance`); gen_error at recorded steps and checkpoints.
+    fn observe(&mut self) -> Result<Observation, Error> {
+        let k = self.k;
+        let (train_loss, grad_norm) = self.evaluate();
+        let checkpoint = self.is_checkpoint(k);
+        let measured = k.is_multiple_of(self.record_every) || checkpoint;
+        let gen_error = if measured { self.gen_error() } else { f64::NAN };
+        Ok(Observation {
+            step: Step {
+                iteration: k,
+                time: self.time,
+                train_loss,
+                gen_error,
+                grad_norm,
+                halvings: self.halvings,
+            },
+            measured,
+            checkpoint,
+            eta: self.eta,
+        })
+    }
+    /// W ← W − η ∇H with the gradient of the last observation.
+    fn advance(&mut self) -> Result<(), Error> {
         let eta = self.eta;
         for a in 0..self.w.ncols() {
             for (wi, &gi) in self
@@ -467,111 +531,107 @@ impl<'a> Stepper<'a> {
         }
         self.k += 1;
         self.time += eta;
-    }
-
-    /// Time t = Σ η of the steps taken.
-    pub fn time(&self) -> f64 {
-        self.time
-    }
-    /// Current step size η.
-    pub fn step_size(&self) -> f64 {
-        self.eta
-    }
-    /// Halve the step size (counted in [`Step::halvings`]).
-    pub fn halve_step(&mut self) {
-        self.eta *= 0.5;
-        self.halvings += 1;
-    }
-
-    /// Steps taken.
-    pub fn iteration(&self) -> usize {
-        self.k
-    }
-    /// Current W.
-    pub fn w(&self) -> &Mat<f64> {
-        &self.w
+        Ok(())
     }
 }
 
-/// GD from `w0` (d × m_hidden).
+impl Halvable for Stepper<'_> {
+    /// Halve η (counted in [`Step::halvings`]).
+    fn halve_step(&mut self) {
+        self.eta *= 0.5;
+        self.halvings += 1;
+    }
+}
+
+/// The stall rule of the module docs, evaluated at the checkpoints t_0 2^j.
+fn stall_rule(max_steps: usize) -> impl FnMut(usize, &Observation) -> Option<Termination> {
+    let (mut prev_check, mut p_prev): (Option<(f64, f64)>, Option<f64>) = (None, None);
+    move |k: usize, o: &Observation| {
+        if !o.checkpoint {
+            return None;
+        }
+        let (t, g) = (o.step.time, o.step.gen_error);
+        let mut stalled = false;
+        if let Some((tp, gp)) = prev_check {
+            let p = (gp / g).ln() / (t / tp).ln();
+            let decelerating = p_prev.is_some_and(|pp| p <= pp);
+            let t_max = t + (max_steps - k) as f64 * o.eta;
+            let projected = g * (t_max / t).powf(-p.max(0.0));
+            stalled = decelerating && projected >= SUCCESS_GEN_ERROR;
+            p_prev = Some(p);
+        }
+        prev_check = Some((t, g));
+        stalled.then_some(Termination::Stalled)
+    }
+}
+
+/// GD from `w0` (d × m_hidden), on the shared [`Driver`] with the stop rules of the module
+/// docs.
 pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outcome, Error> {
     let mut st = Stepper::new(*problem, config, w0)?;
-    let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
-    // stall test: checkpoints at k_0 2^j (in steps), exponents per unit ln t
-    let mut next_check = config
-        .stall_check_time
-        .map(|t| ((t / config.step).ceil() as usize).max(1));
-    let (mut prev_check, mut p_prev): (Option<(f64, f64)>, Option<f64>) = (None, None);
-    let mut prev_loss = f64::INFINITY;
-    let (termination, stop) = loop {
-        let k = st.iteration();
-        let t = st.time();
-        let (train_loss, grad_norm) = st.evaluate();
-        let checkpoint = next_check == Some(k);
-        let record = k % config.record_every == 0 || checkpoint;
-        let gen_now = if record { Some(st.gen_error()) } else { None };
-        let mut stop = if !(train_loss.is_finite()
-            && grad_norm.is_finite()
-            && gen_now.is_none_or(f64::is_finite))
-        {
-            Some((Termination::Diverged { iteration: k }, Stop::NonFinite))
-        } else if config.stop_on_success && gen_now.is_some_and(|g| g < SUCCESS_GEN_ERROR) {
-            Some((Termination::Converged, Stop::Success))
-        } else if train_loss < config.loss_tol {
-            Some((Termination::Converged, Stop::ZeroLoss))
-        } else if grad_norm < config.grad_tol {
-            Some((Termination::Converged, Stop::Stationary))
-        } else if k >= config.max_steps {
-            Some((Termination::MaxIterations, Stop::Budget))
-        } else if config.halve_on_increase
-            && train_loss > prev_loss * (1.0 + 1e-9)
-            && st.halvings >= config.max_halvings
-        {
-            Some((Termination::Diverged { iteration: k }, Stop::NonFinite))
-        } else {
-            None
-        };
-        if checkpoint && stop.is_none() {
-            let g = gen_now.expect("recorded at checkpoints");
-            if let Some((tp, gp)) = prev_check {
-                let p = (gp / g).ln() / (t / tp).ln();
-                let decelerating = p_prev.is_some_and(|pp| p <= pp);
-                let t_max = t + (config.max_steps - k) as f64 * st.step_size();
-                let projected = g * (t_max / t).powf(-p.max(0.0));
-                if decelerating && projected >= SUCCESS_GEN_ERROR {
-                    stop = Some((Termination::Converged, Stop::Stalled));
-                }
-                p_prev = Some(p);
+    let stop_on_success = config.stop_on_success;
+    let mut driver = Driver::new()
+        .stop(stop::divergence(
+            "train_loss",
+            |o: &Observation| o.step.train_loss,
+            f64::INFINITY,
+        ))
+        .stop(stop::divergence(
+            "grad_norm",
+            |o: &Observation| o.step.grad_norm,
+            f64::INFINITY,
+        ))
+        .stop(stop::divergence(
+            "gen_error",
+            |o: &Observation| o.gen_error().unwrap_or(0.0),
+            f64::INFINITY,
+        ))
+        .stop(move |_: usize, o: &Observation| {
+            (stop_on_success && o.gen_error().is_some_and(|g| g < SUCCESS_GEN_ERROR))
+                .then_some(Termination::Converged)
+        })
+        .stop(stop::tolerance(
+            |o: &Observation| o.step.train_loss,
+            config.loss_tol,
+        ))
+        .stop(stop::tolerance(
+            |o: &Observation| o.step.grad_norm,
+            config.grad_tol,
+        ))
+        .stop(stop::max_iterations(config.max_steps));
+    if config.stall_check_time.is_some() {
+        driver = driver.stop(stall_rule(config.max_steps));
+    }
+    if config.halve_on_increase {
+        driver = driver.guard(HalveOnIncrease::new(
+            "train_loss",
+            |o: &Observation| o.step.train_loss,
+            config.max_halvings as usize,
+        ));
+    }
+    // Keep the measured observations (recorded steps and checkpoints) and the last; the
+    // last one's gen_error is measured now if it was not (the Stepper has not moved since).
+    let mut steps: Vec<Step> = Vec::with_capacity(config.max_steps / config.record_every + 2);
+    let trace = driver
+        .observer(|_: usize, o: &Observation| {
+            if o.measured {
+                steps.push(o.step);
             }
-            prev_check = Some((t, g));
-            next_check = Some(2 * k);
-        }
-        if stop.is_some() || record {
-            let gen_error = match gen_now {
-                Some(g) => g,
-                None => st.gen_error(),
-            };
-            steps.push(Step {
-                iteration: k,
-                time: t,
-                train_loss,
-                gen_error,
-                grad_norm,
-                halvings: st.halvings,
-            });
-        }
-        if let Some(s) = stop {
-            break s;
-        }
-        if config.halve_on_increase && train_loss > prev_loss * (1.0 + 1e-9) {
-            st.halve_step();
-        }
-        prev_loss = train_loss;
-        st.advance();
-    };
+        })
+        .record_every(usize::MAX)
+        .run(&mut st)?;
+    if let Some(o) = trace.steps.last().filter(|o| !o.measured) {
+        steps.push(Step {
+            gen_error: st.gen_error(),
+            ..o.step
+        });
+    }
     Ok(Outcome {
-        trace: Trace { steps, termination },
-        stop,
+        trace: Trace {
+            steps,
+            termination: trace.termination,
+            iterations: trace.iterations,
+        },
         w: st.w,
     })
 }

@@ -89,9 +89,9 @@ pub fn run(
         q: last.q,
         mse: last.mse,
         test_error: last.test_error,
-        iterations: trace.iterations() as f64,
+        iterations: trace.iterations as f64,
     };
-    Ok((obs, crate::figs::termination(&trace.termination)))
+    Ok((obs, trace.termination))
 }
 
 /// State evolution at one α (a failure is kept per point).

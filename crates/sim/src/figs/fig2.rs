@@ -8,7 +8,7 @@
 //! teacher data; test error arccos(ŵ·w*/‖ŵ‖‖w*‖)/π. λ multiplies (λ/2)‖w‖², natural-log
 //! logistic loss. All `gen_error_*` are 0–1 classification errors against the teacher's sign.
 
-use super::{check_alphas, note, same, termination};
+use super::{check_alphas, note, same};
 use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, SimulationSummary};
 use crate::plot::{Plot, Series};
 use crate::{Experiment, Stat};
@@ -351,9 +351,9 @@ impl Experiment for Fig2 {
         let obs = ErmObs {
             metrics: erm::metrics(&data, p.loss, &sol.w),
             grad_norm: sol.trace.last().map_or(f64::NAN, |s| s.grad_norm),
-            iterations: sol.trace.iterations(),
+            iterations: sol.trace.iterations,
         };
-        Ok((obs, termination(&sol.trace.termination)))
+        Ok((obs, sol.trace.termination))
     }
 
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {

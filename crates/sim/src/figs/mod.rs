@@ -93,18 +93,6 @@ pub fn theory_status<T>(
     }
 }
 
-/// An algorithm's termination as the shared [`gardner_models::run::Termination`].
-pub fn termination(t: &gardner_algorithms::Termination) -> gardner_models::run::Termination {
-    use gardner_models::run::Termination as T;
-    match t {
-        gardner_algorithms::Termination::Converged => T::Converged,
-        gardner_algorithms::Termination::MaxIterations => T::MaxIterations,
-        gardner_algorithms::Termination::Diverged { iteration } => {
-            T::diverged(*iteration, "iterate")
-        }
-    }
-}
-
 /// The `status` cell of a state-evolution termination.
 pub fn se_status(status: &gardner_models::run::Termination) -> String {
     status.status()
