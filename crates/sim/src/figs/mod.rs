@@ -5,6 +5,7 @@ pub mod bayes;
 pub mod fig1;
 pub mod fig2;
 pub mod fig3;
+pub mod fig8;
 
 use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
 use serde::{Deserialize, Serialize};
