@@ -2,7 +2,7 @@
 //! trait, and the type-erased output the front end writes.
 
 use gardner_sim::experiment::Headline;
-use gardner_sim::figs::{fig1::Fig1, fig3::Fig3};
+use gardner_sim::figs::{fig1::Fig1, fig3::Fig3, fig4::Fig4, fig5::Fig5};
 use gardner_sim::{CacheOptions, Experiment, Local, Mode, Plot};
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -134,7 +134,12 @@ impl<E: Experiment> Figure for Fig<E> {
 
 /// Every figure, in talk order.
 pub fn all() -> Vec<&'static dyn Figure> {
-    vec![&Fig::<Fig1>(PhantomData), &Fig::<Fig3>(PhantomData)]
+    vec![
+        &Fig::<Fig1>(PhantomData),
+        &Fig::<Fig3>(PhantomData),
+        &Fig::<Fig4>(PhantomData),
+        &Fig::<Fig5>(PhantomData),
+    ]
 }
 
 /// Parse TOML text with a one-line error `path:line: message`.
