@@ -2,7 +2,7 @@
 //! trait, and the type-erased output the front end writes.
 
 use gardner_sim::experiment::Headline;
-use gardner_sim::figs::{fig1::Fig1, fig2::Fig2, fig3::Fig3, fig8::Fig8};
+use gardner_sim::figs::{fig1::Fig1, fig2::Fig2, fig3::Fig3, fig4::Fig4, fig5::Fig5, fig8::Fig8};
 use gardner_sim::{CacheOptions, Experiment, Local, Mode, Plot, Run, Shard, ShardRun};
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -165,6 +165,8 @@ pub fn all() -> Vec<&'static dyn Figure> {
         &Fig::<Fig1>(PhantomData),
         &Fig::<Fig2>(PhantomData),
         &Fig::<Fig3>(PhantomData),
+        &Fig::<Fig4>(PhantomData),
+        &Fig::<Fig5>(PhantomData),
         &Fig::<Fig8>(PhantomData),
     ]
 }

@@ -1,11 +1,15 @@
 //! The figures of the talk as experiments (one module each; the catalogue is in the
-//! README). Shared pieces: the teacher model section, α grids, GAMP tasks.
+//! README). Shared pieces: the teacher model section, α grids, GAMP tasks ([`bayes`]),
+//! success curves over α ([`success_curve`]).
 
 pub mod bayes;
 pub mod fig1;
 pub mod fig2;
 pub mod fig3;
+pub mod fig4;
+pub mod fig5;
 pub mod fig8;
+pub mod success_curve;
 
 use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
 use serde::{Deserialize, Serialize};
