@@ -423,3 +423,112 @@ fn csv_header(row: &SolutionRow) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// Tiny microscopic simulator: full-batch GD on Σ_μ ℓ(y_μ, X_μ·w) + (λ/2)|w|², X_{μi} ~
+/// N(0, 1/d), w* with |w*|² = d, w(0) = m0 w* + √(q0 − m0²) u (u ⊥ w*, |u|² = d).
+/// Returns m_k for k = 0..=steps.
+fn micro_gd<L: gardner_models::SampleLoss>(
+    loss: L,
+    teacher: Teacher,
+    d: usize,
+    alpha: f64,
+    lambda: f64,
+    m0: f64,
+    q0: f64,
+    eta: f64,
+    steps: usize,
+    seed: u64,
+) -> Vec<f64> {
+    use rand::RngExt;
+    use rand_distr::StandardNormal;
+    let n = (alpha * d as f64).round() as usize;
+    let mut r = gardner_models::rng::stream(seed, 0);
+    let mut gauss =
+        |len: usize| -> Vec<f64> { (0..len).map(|_| r.sample(StandardNormal)).collect() };
+    let sd = 1.0 / (d as f64).sqrt();
+    let x: Vec<f64> = gauss(n * d).into_iter().map(|v| v * sd).collect(); // row-major n×d
+    let normalise = |v: &mut Vec<f64>| {
+        let s = (d as f64 / v.iter().map(|a| a * a).sum::<f64>()).sqrt();
+        v.iter_mut().for_each(|a| *a *= s);
+    };
+    let mut ws = gauss(d);
+    normalise(&mut ws);
+    let mut u = gauss(d);
+    let proj = u.iter().zip(&ws).map(|(a, b)| a * b).sum::<f64>() / d as f64;
+    u.iter_mut().zip(&ws).for_each(|(a, b)| *a -= proj * b);
+    normalise(&mut u);
+    let sigma = (q0 - m0 * m0).sqrt();
+    let mut w: Vec<f64> = ws.iter().zip(&u).map(|(a, b)| m0 * a + sigma * b).collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let y: Vec<f64> = (0..n)
+        .map(|mu| teacher.label(dot(&x[mu * d..(mu + 1) * d], &ws)))
+        .collect();
+    let mut ms = vec![dot(&w, &ws) / d as f64];
+    for _ in 0..steps {
+        let mut grad: Vec<f64> = w.iter().map(|a| lambda * a).collect();
+        for mu in 0..n {
+            let row = &x[mu * d..(mu + 1) * d];
+            let g = loss.derivative(y[mu], dot(row, &w));
+            grad.iter_mut().zip(row).for_each(|(a, b)| *a += g * b);
+        }
+        w.iter_mut().zip(&grad).for_each(|(a, b)| *a -= eta * b);
+        ms.push(dot(&w, &ws) / d as f64);
+    }
+    ms
+}
+
+/// DMFT vs microscopic GD on phase retrieval (α = 3, λ = 0.01, m0 = 0.3, q0 = 1, η = 0.02,
+/// t ≤ 0.2): d = 2000 × 4 seeds against the particle solver (N = 4000 × 3 seeds). The
+/// difference of the means is within 4 combined standard errors at t = 0.06, 0.1, 0.2.
+/// (At d = 1000 the microscopic m runs ahead of d = 2000 by ≈ 0.015 at t = 0.2 and ≈ 0.03 at
+/// t = 0.5, a finite-d effect that shrinks towards the DMFT curve as d grows.)
+#[test]
+fn dmft_vs_microscopic_phase_retrieval() {
+    let (alpha, lambda, m0, q0, eta, steps) = (3.0, 0.01, 0.3, 1.0, 0.02, 10);
+    let micro: Vec<Vec<f64>> = (0..4)
+        .map(|seed| {
+            micro_gd(
+                gardner_models::PhaseRetrieval,
+                Teacher::Abs,
+                2000,
+                alpha,
+                lambda,
+                m0,
+                q0,
+                eta,
+                steps,
+                100 + seed,
+            )
+        })
+        .collect();
+    let theory: Vec<Vec<Observation>> = (0..3)
+        .map(|seed| {
+            particle_run(setup(
+                gardner_models::PhaseRetrieval,
+                Teacher::Abs,
+                Regularisation::Ridge(lambda),
+                m0,
+                q0,
+                Selection::gd(),
+                eta,
+                steps,
+                4000,
+                seed,
+            ))
+            .0
+        })
+        .collect();
+    for k in [3, 5, 10] {
+        let (mm, ms) = mean_se(&micro.iter().map(|v| v[k]).collect::<Vec<_>>());
+        let (tm, ts) = mean_se(&theory.iter().map(|v| v[k].m).collect::<Vec<_>>());
+        let se = (ms * ms + ts * ts).sqrt();
+        println!(
+            "t = {:.2}: micro {mm:.4} ± {ms:.4}, dmft {tm:.4} ± {ts:.4}",
+            k as f64 * eta
+        );
+        assert!(
+            (mm - tm).abs() < 4.0 * se,
+            "k = {k}: micro {mm} ± {ms}, dmft {tm} ± {ts}"
+        );
+    }
+}
