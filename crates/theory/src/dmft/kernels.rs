@@ -95,6 +95,7 @@ impl Kernels {
     /// Close step k: store the kernel rows, fix ν_k (ridge: λ; spherical: q_{k+1} = 1, the root
     /// nearest to `nu_flow`; NaN if there is no real root), and advance m, R, R0 to k + 1.
     /// Returns ν̃_k.
+    #[allow(clippy::needless_range_loop)] // triangular index arithmetic
     pub fn close_step(
         &mut self,
         mc_row: Vec<f64>,

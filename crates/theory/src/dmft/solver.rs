@@ -29,7 +29,7 @@ use super::kernels::Kernels;
 use super::params::{Observation, Selection, Teacher, TimeGrid};
 use crate::error::Error;
 use gardner_models::SampleLoss;
-use gardner_models::gauss::expect_normal;
+use gardner_models::gauss::{expect_normal, expect_normal_split};
 use gardner_models::rng::{Rng, streams};
 use gardner_models::run::Step;
 use rand::{RngExt, SeedableRng};
@@ -192,18 +192,19 @@ impl<L: SampleLoss> Dmft<L> {
 
     /// The selection draw of particle a at step k: a uniform from a stream seeded by (seed, a, k).
     fn uniform(seed: u64, a: usize, k: usize) -> f64 {
-        let key = splitmix(splitmix(splitmix(seed ^ 0x5E1E_C7) ^ a as u64) ^ k as u64);
+        let key = splitmix(splitmix(splitmix(seed ^ 0x005E_1EC7) ^ a as u64) ^ k as u64);
         Rng::seed_from_u64(key).random()
     }
 
-    /// E_{h0, z} ℓ(φ(h0), m h0 + √(q − m²) z), checked quadrature.
+    /// E_{h0, z} ℓ(φ(h0), m h0 + √(q − m²) z), checked quadrature (outer split at h0 = 0).
     fn gen_error(&self, m: f64, q: f64) -> Result<f64, Error> {
         if !(m.is_finite() && q.is_finite() && q >= m * m) {
             return Ok(f64::NAN);
         }
         let (loss, teacher, sd) = (self.setup.loss, self.setup.teacher, (q - m * m).sqrt());
         let fail = std::cell::Cell::new(None);
-        let outer = expect_normal(
+        // split the outer integral at h0 = 0, where labels y = φ(h0) may have a kink
+        let outer = expect_normal_split(
             |h0| {
                 let y = teacher.label(h0);
                 match expect_normal(|z| loss.value(y, m * h0 + sd * z), 1e-10) {
@@ -214,6 +215,7 @@ impl<L: SampleLoss> Dmft<L> {
                     }
                 }
             },
+            &[0.0],
             1e-10,
         );
         if let Some(e) = fail.take() {
