@@ -486,14 +486,14 @@ fn micro_gd<L: gardner_models::SampleLoss>(
 }
 
 /// DMFT vs microscopic GD on phase retrieval (α = 3, λ = 0.01, m0 = 0.3, q0 = 1, η = 0.02,
-/// t ≤ 0.2): d = 2000 × 4 seeds against the particle solver (N = 4000 × 3 seeds). The
+/// t ≤ 0.2): d = 2000 × 8 seeds against the particle solver (N = 4000 × 3 seeds). The
 /// difference of the means is within 4 combined standard errors at t = 0.06, 0.1, 0.2.
 /// (At d = 1000 the microscopic m runs ahead of d = 2000 by ≈ 0.015 at t = 0.2 and ≈ 0.03 at
 /// t = 0.5, a finite-d effect that shrinks towards the DMFT curve as d grows.)
 #[test]
 fn dmft_vs_microscopic_phase_retrieval() {
     let (alpha, lambda, m0, q0, eta, steps) = (3.0, 0.01, 0.3, 1.0, 0.02, 10);
-    let micro: Vec<Vec<(f64, f64)>> = (0..4)
+    let micro: Vec<Vec<(f64, f64)>> = (0..8)
         .map(|seed| {
             micro_gd(
                 gardner_models::PhaseRetrieval,
