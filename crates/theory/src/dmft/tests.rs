@@ -114,6 +114,12 @@ fn gaussian_dmft_flow_limit() {
                 "{name}({t}) {f} vs {e}"
             );
             let rich = 2.0 * f - c;
+            println!(
+                "{name}({t}): exact {e:.6}, dt {dt} {:+.2e}, dt/2 {:+.2e}, Richardson {:+.2e}",
+                c - e,
+                f - e,
+                rich - e
+            );
             assert!(
                 (rich - e).abs() < 1e-4,
                 "Richardson {name}({t}) {rich} vs {e}"
@@ -707,4 +713,30 @@ fn persistent_sgd_selection_factor() {
             "k = {k}: micro {mm} ± {ms}, dmft {tm} ± {ts}"
         );
     }
+}
+
+/// GD beyond the stability edge η(λ + s₊) > 2 diverges: a `Diverged` termination naming the
+/// step and the quantity, no rows after it, the last row carries the failure status.
+#[test]
+fn divergence_is_a_termination() {
+    let src = "loss = \"square\"\nalpha = 3.0\nregularisation = { ridge = 0.5 }\nm0 = 0.2\n\
+               q0 = 1.04\nalgorithm = { kind = \"gd\", eta = 0.5 }\ntimes = [1.0, 100.0]\n\
+               method = \"dmft\"\n";
+    let sol = solve(&Config::from_toml(src).unwrap()).unwrap();
+    let gardner_models::run::Termination::Diverged {
+        iteration,
+        quantity,
+    } = &sol.termination
+    else {
+        panic!("{:?}", sol.termination)
+    };
+    assert!(*iteration > 2 && *iteration < 200, "{iteration}");
+    assert!(["m", "q", "train_loss"].contains(&quantity.as_str()));
+    assert_eq!(sol.rows.len(), 1);
+    assert!(
+        sol.rows[0].status.starts_with("failed:"),
+        "{}",
+        sol.rows[0].status
+    );
+    assert!(sol.rows[0].m.is_finite());
 }
