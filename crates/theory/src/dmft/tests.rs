@@ -738,3 +738,22 @@ fn divergence_is_a_termination() {
     );
     assert!(sol.rows[0].m.is_finite());
 }
+
+/// End to end: phase retrieval, spherical, p-SGD through TOML and `solve`.
+#[test]
+fn solve_phase_retrieval_psgd_spherical() {
+    let src = "loss = \"phase_retrieval\"\nalpha = 3.0\nregularisation = { spherical = true }\n\
+               m0 = 0.3\nq0 = 1.0\nalgorithm = { kind = \"psgd\", eta = 0.01, b = 0.5, tau = 0.1 }\n\
+               times = [0.1, 0.3]\nmethod = \"dmft\"\nparticles = 400\nseed = 9\n";
+    let sol = solve(&Config::from_toml(src).unwrap()).unwrap();
+    assert!(sol.termination.converged(), "{:?}", sol.termination);
+    assert_eq!(sol.rows.len(), 2);
+    for r in &sol.rows {
+        assert_eq!(r.status, "ok");
+        assert!((r.q - 1.0).abs() < 1e-6, "{r:?}");
+        assert!((r.gen_error - (1.0 - r.m * r.m)).abs() < 1e-6, "{r:?}");
+    }
+    assert!(sol.rows[1].m > sol.rows[0].m && sol.rows[0].m > 0.3);
+    let err = Config::from_toml(&src.replace("q0 = 1.0", "q0 = 0.5")).unwrap_err();
+    assert!(err.contains("q0"), "{err}");
+}
