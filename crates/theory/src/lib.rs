@@ -14,6 +14,7 @@
 //! - [`bayes`]: MMSE, AMP error, generalisation errors ([`bayes_point`], [`bayes_curve`]);
 //! - [`thresholds`](mod@thresholds): α_IT and α_AMP;
 //! - [`reference`](mod@reference): slow brute-force definitions used to test the fast reductions;
+//! - [`dmft`]: DMFT of GD / SGD / persistent SGD, exact ridge-regression learning curves;
 //! - [`error`]: the crate's error type.
 //!
 //! ## Glossary (symbol → field / argument name)
@@ -41,6 +42,7 @@
 
 pub mod bayes;
 pub mod channel_side;
+pub mod dmft;
 pub mod erm;
 pub mod error;
 pub mod free_entropy;

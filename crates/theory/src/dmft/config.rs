@@ -1,0 +1,243 @@
+//! The TOML configuration of a DMFT / exact solve.
+//!
+//! ```toml
+//! loss = "square"                       # or "phase_retrieval"
+//! alpha = 3.0
+//! regularisation = { ridge = 0.5 }      # or { spherical = true }
+//! m0 = 0.2
+//! q0 = 1.04
+//! algorithm = { kind = "gd", eta = 0.05 }   # { kind = "flow" } | { kind = "sgd", eta, b }
+//!                                           # | { kind = "psgd", eta, b, tau }
+//! times = [0.5, 2.0, 10.0]              # physical times t = kη, increasing
+//! method = "dmft"                       # or "exact" (square loss, ridge, b = 1 only)
+//! # optional numerics
+//! dt = 0.01                             # flow step (default 0.01)
+//! particles = 2000                      # particle solver (default 2000)
+//! seed = 0                              # default 0
+//! ```
+//!
+//! Unknown keys are rejected; values are validated on deserialisation (the error names the
+//! parameter, its value and the bound).
+
+use super::params::{Regularisation, Selection};
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+
+/// Loss and teacher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossKind {
+    /// ℓ = ½(y − h)², y = h0.
+    Square,
+    /// ℓ = (h² − y²)²/4, y = |h0|.
+    PhaseRetrieval,
+}
+
+/// `{ ridge = λ }` or `{ spherical = true }`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RegularisationConfig {
+    /// Ridge λ ≥ 0.
+    Ridge(f64),
+    /// Spherical constraint (must be `true`).
+    Spherical(bool),
+}
+
+/// The algorithm, tagged by `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Algorithm {
+    /// Full-batch gradient descent with learning rate η.
+    Gd { eta: f64 },
+    /// Gradient flow (η → 0, b = 1), step `dt`.
+    Flow,
+    /// Plain SGD: batch fraction b, τ = η/b.
+    Sgd { eta: f64, b: f64 },
+    /// Persistent SGD: batch fraction b, persistence time τ.
+    Psgd { eta: f64, b: f64, tau: f64 },
+}
+
+/// `dmft` or `exact`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The DMFT solvers.
+    Dmft,
+    /// The Marchenko–Pastur closed form (square loss, ridge, b = 1).
+    Exact,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawConfig")]
+pub struct Config {
+    pub loss: LossKind,
+    pub alpha: f64,
+    pub regularisation: RegularisationConfig,
+    pub m0: f64,
+    pub q0: f64,
+    pub algorithm: Algorithm,
+    pub times: Vec<f64>,
+    pub method: Method,
+    pub dt: Option<f64>,
+    pub particles: Option<usize>,
+    pub seed: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    loss: LossKind,
+    alpha: f64,
+    regularisation: RegularisationConfig,
+    m0: f64,
+    q0: f64,
+    algorithm: Algorithm,
+    times: Vec<f64>,
+    method: Method,
+    dt: Option<f64>,
+    particles: Option<usize>,
+    seed: Option<u64>,
+}
+
+impl TryFrom<RawConfig> for Config {
+    type Error = Error;
+    fn try_from(r: RawConfig) -> Result<Self, Error> {
+        let c = Config {
+            loss: r.loss,
+            alpha: r.alpha,
+            regularisation: r.regularisation,
+            m0: r.m0,
+            q0: r.q0,
+            algorithm: r.algorithm,
+            times: r.times,
+            method: r.method,
+            dt: r.dt,
+            particles: r.particles,
+            seed: r.seed,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Default flow step.
+pub const DEFAULT_DT: f64 = 0.01;
+/// Default number of particles.
+pub const DEFAULT_PARTICLES: usize = 2000;
+
+impl Config {
+    /// Parse and validate TOML.
+    pub fn from_toml(src: &str) -> Result<Self, String> {
+        toml::from_str(src).map_err(|e| e.message().trim().to_string())
+    }
+
+    /// ν: ridge λ or spherical.
+    pub fn regularisation(&self) -> Regularisation {
+        match self.regularisation {
+            RegularisationConfig::Ridge(l) => Regularisation::Ridge(l),
+            RegularisationConfig::Spherical(_) => Regularisation::Spherical,
+        }
+    }
+
+    /// The time step: η for GD/SGD/p-SGD, `dt` (default [`DEFAULT_DT`]) for the flow.
+    pub fn step(&self) -> f64 {
+        match self.algorithm {
+            Algorithm::Gd { eta } | Algorithm::Sgd { eta, .. } | Algorithm::Psgd { eta, .. } => eta,
+            Algorithm::Flow => self.dt.unwrap_or(DEFAULT_DT),
+        }
+    }
+
+    /// The selection process of the algorithm.
+    pub fn selection(&self) -> Result<Selection, Error> {
+        match self.algorithm {
+            Algorithm::Gd { .. } | Algorithm::Flow => Ok(Selection::gd()),
+            Algorithm::Sgd { eta, b } => Selection::sgd(b, eta),
+            Algorithm::Psgd { b, tau, .. } => Selection::persistent(b, tau),
+        }
+    }
+
+    /// Check every value (called on deserialisation).
+    pub fn validate(&self) -> Result<(), Error> {
+        if let RegularisationConfig::Spherical(false) = self.regularisation {
+            return Err(Error::InvalidParameter {
+                name: "regularisation.spherical",
+                value: 0.0,
+                bound: "true (use { ridge = 0.0 } for no regularisation)",
+            });
+        }
+        super::validate_physics(self.alpha, self.regularisation(), self.m0, self.q0)?;
+        let step = crate::error::positive(
+            if self.algorithm == Algorithm::Flow {
+                "dt"
+            } else {
+                "eta"
+            },
+            self.step(),
+        )?;
+        if let Some(dt) = self.dt {
+            crate::error::positive("dt", dt)?;
+        }
+        let sel = self.selection()?;
+        sel.probabilities(step)?;
+        if let Some(n) = self.particles
+            && n < 2
+        {
+            return Err(Error::InvalidParameter {
+                name: "particles",
+                value: n as f64,
+                bound: ">= 2",
+            });
+        }
+        if self.times.is_empty() {
+            return Err(Error::InvalidParameter {
+                name: "times",
+                value: 0.0,
+                bound: "a non-empty list",
+            });
+        }
+        let mut prev = 0.0;
+        for &t in &self.times {
+            if !(t.is_finite() && t >= prev) {
+                return Err(Error::InvalidParameter {
+                    name: "times",
+                    value: t,
+                    bound: ">= 0, finite and increasing",
+                });
+            }
+            let k = (t / step).round();
+            if (k * step - t).abs() > 1e-9 * t.max(1.0) {
+                return Err(Error::InvalidParameter {
+                    name: "times",
+                    value: t,
+                    bound: "a multiple of the time step (eta or dt)",
+                });
+            }
+            prev = t;
+        }
+        if self.method == Method::Exact {
+            if self.loss != LossKind::Square {
+                return Err(Error::InvalidParameter {
+                    name: "method",
+                    value: f64::NAN,
+                    bound: "\"dmft\" unless loss = \"square\" (exact: square loss only)",
+                });
+            }
+            if self.regularisation() == Regularisation::Spherical {
+                return Err(Error::InvalidParameter {
+                    name: "method",
+                    value: f64::NAN,
+                    bound: "\"dmft\" with the spherical constraint (exact: ridge only)",
+                });
+            }
+            if !sel.is_full_batch() {
+                return Err(Error::InvalidParameter {
+                    name: "b",
+                    value: sel.b(),
+                    bound: "= 1 with method = \"exact\"",
+                });
+            }
+        }
+        Ok(())
+    }
+}

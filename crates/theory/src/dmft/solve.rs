@@ -1,0 +1,166 @@
+//! [`solve`]: a [`Config`] → rows (time, m, q, train_loss, gen_error, status) at the
+//! requested times.
+//!
+//! Dispatch: `method = "exact"` uses [`LinearRidge`] (GD at η, or the flow); `method = "dmft"`
+//! uses the deterministic [`GaussianDmft`] for the square loss with b = 1 (exact moments, no
+//! Monte Carlo) and the particle solver [`Dmft`] otherwise. The DMFT runs are driven by the
+//! shared [`Driver`], one time step per `advance`, with divergence rules on m, q and the
+//! training loss (non-finite or |·| > 1e12): a divergence ends the run with
+//! [`Termination::Diverged`] naming the step and the quantity, and the requested times after it
+//! have no row.
+
+use super::config::{Config, LossKind, Method};
+use super::exact::LinearRidge;
+use super::gaussian::GaussianDmft;
+use super::params::{Observation, Teacher, TimeGrid};
+use super::solver::{Dmft, Setup};
+use crate::error::Error;
+use gardner_models::run::{Driver, Step, Termination, stop};
+use gardner_models::{Loss, PhaseRetrieval, SampleLoss};
+use serde::Serialize;
+
+/// One output row, fields in CSV column order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SolutionRow {
+    pub time: f64,
+    pub m: f64,
+    pub q: f64,
+    pub train_loss: f64,
+    pub gen_error: f64,
+    /// `ok`, or the [`Termination::status`] of a failed run.
+    pub status: String,
+}
+
+/// Rows at the requested times and how the run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    pub rows: Vec<SolutionRow>,
+    pub termination: Termination,
+}
+
+/// Bound on |m|, |q|, e_tr beyond which a run is declared diverged.
+const DIVERGENCE_BOUND: f64 = 1e12;
+
+/// Run a DMFT [`Step`] for `steps` steps with divergence rules; all observations.
+pub fn run_steps<S>(step: &mut S, steps: usize) -> Result<(Vec<Observation>, Termination), Error>
+where
+    S: Step<Obs = Observation, Error = Error>,
+{
+    let trace = Driver::new()
+        .stop(stop::divergence(
+            "m",
+            |o: &Observation| o.m,
+            DIVERGENCE_BOUND,
+        ))
+        .stop(stop::divergence(
+            "q",
+            |o: &Observation| o.q,
+            DIVERGENCE_BOUND,
+        ))
+        .stop(stop::divergence(
+            "train_loss",
+            |o: &Observation| o.train_loss,
+            DIVERGENCE_BOUND,
+        ))
+        .stop(stop::max_iterations(steps))
+        .run(step)?;
+    let termination = match trace.termination {
+        Termination::MaxIterations => Termination::Converged,
+        t => t,
+    };
+    Ok((trace.steps, termination))
+}
+
+/// Solve `cfg` (see the module docs).
+pub fn solve(cfg: &Config) -> Result<Solution, Error> {
+    cfg.validate()?;
+    let step = cfg.step();
+    let ks: Vec<usize> = cfg
+        .times
+        .iter()
+        .map(|t| (t / step).round() as usize)
+        .collect();
+    let steps = *ks.last().expect("validated non-empty");
+    let row = |t: f64, m: f64, q: f64, e: f64, g: f64| SolutionRow {
+        time: t,
+        m,
+        q,
+        train_loss: e,
+        gen_error: g,
+        status: "ok".into(),
+    };
+    if cfg.method == Method::Exact {
+        let lambda = match cfg.regularisation() {
+            super::Regularisation::Ridge(l) => l,
+            super::Regularisation::Spherical => unreachable!("validated"),
+        };
+        let ex = LinearRidge::new(cfg.alpha, lambda, cfg.m0, cfg.q0)?;
+        let pts = match cfg.algorithm {
+            super::Algorithm::Flow => ex.flow_ode(&cfg.times)?,
+            _ => ks
+                .iter()
+                .map(|&k| ex.gd(step, k))
+                .collect::<Result<_, _>>()?,
+        };
+        return Ok(Solution {
+            rows: pts
+                .iter()
+                .zip(&cfg.times)
+                .map(|(p, &t)| row(t, p.m, p.q, p.train_loss, p.gen_error))
+                .collect(),
+            termination: Termination::Converged,
+        });
+    }
+    let grid = TimeGrid::new(step, steps.max(1))?;
+    let sel = cfg.selection()?;
+    let (obs, termination) = if cfg.loss == LossKind::Square && sel.is_full_batch() {
+        let mut g = GaussianDmft::new(cfg.alpha, cfg.regularisation(), cfg.m0, cfg.q0, grid)?;
+        run_steps(&mut g, steps)?
+    } else {
+        fn particles<L: SampleLoss>(
+            cfg: &Config,
+            loss: L,
+            teacher: Teacher,
+            grid: TimeGrid,
+            steps: usize,
+        ) -> Result<(Vec<Observation>, Termination), Error> {
+            let mut d = Dmft::new(Setup {
+                loss,
+                teacher,
+                alpha: cfg.alpha,
+                regularisation: cfg.regularisation(),
+                m0: cfg.m0,
+                q0: cfg.q0,
+                selection: cfg.selection()?,
+                grid,
+                particles: cfg.particles.unwrap_or(super::config::DEFAULT_PARTICLES),
+                seed: cfg.seed.unwrap_or(0),
+            })?;
+            run_steps(&mut d, steps)
+        }
+        match cfg.loss {
+            LossKind::Square => particles(cfg, Loss::Square, Teacher::Linear, grid, steps)?,
+            LossKind::PhaseRetrieval => particles(cfg, PhaseRetrieval, Teacher::Abs, grid, steps)?,
+        }
+    };
+    let mut rows = Vec::new();
+    for (&k, &t) in ks.iter().zip(&cfg.times) {
+        match obs.get(k) {
+            Some(o)
+                if o.m.is_finite()
+                    && o.q.is_finite()
+                    && o.train_loss.is_finite()
+                    && o.gen_error.is_finite() =>
+            {
+                rows.push(row(t, o.m, o.q, o.train_loss, o.gen_error))
+            }
+            _ => break,
+        }
+    }
+    if !termination.converged()
+        && let Some(r) = rows.last_mut()
+    {
+        r.status = termination.status();
+    }
+    Ok(Solution { rows, termination })
+}

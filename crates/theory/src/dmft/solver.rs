@@ -1,0 +1,403 @@
+//! The general DMFT solver: a causal single-pass particle solver of the discrete-time
+//! effective process, for any [`SampleLoss`] and any [`Selection`] (GD, SGD, p-SGD, flow).
+//!
+//! N particles a = 1..N, each a training sample: h0 ~ N(0, 1), y = φ(h0), h(0) ~ N(0, σ²),
+//! s(0) ~ Bernoulli(b). At step k (η = dt, h̃ = m_k h0 + h_k, f = s ℓ'(y, h̃), c = s ℓ''(y, h̃)):
+//!
+//! ```text
+//!   M_C(k, j) = α ⟨f_k f_j⟩ (j ≤ k),  M_R(k, j) = α ⟨c_k Z(k, j) c_j⟩ (j < k)
+//!   Γ_k = α ⟨c_k⟩,  μ_k = α ⟨h0 f_k⟩,  ν̃_k = ν_k + Γ_k
+//!   h_{k+1} = h_k − η [ν̃_k h_k + f_k − η Σ_{j<k} M_R(k, j) h_j − ξ_k]
+//!   Z(k+1, k) = 1,  Z(k+1, j) = (1 − η(ν̃_k + c_k)) Z(k, j) + η² Σ_{i=j+1}^{k−1} M_R(k, i) Z(i, j)
+//!   m_{k+1} = m_k − η (ν_k m_k + μ_k)
+//! ```
+//!
+//! The kernel M_R carries the curvature/selection factor c at the **earlier** time j as well
+//! (the response of s ℓ' to a shift inside its argument); Z is the per-particle response.
+//! The noise is the random-feature construction ξ_a(k) = sqrt(α/(N−1)) Σ_{b≠a} G_ab f_b(k)
+//! with a fixed i.i.d. N(0, 1) matrix G (zero diagonal): causal, no factorisation of the
+//! nearly singular M_C, covariance (averaged over G) the leave-one-out empirical M_C.
+//! q and ν (ridge or spherical) come from the weight side (see the `kernels` module docs).
+//!
+//! Cost per step k: O(N k²) for the responses, O(N k) for the kernels, O(N²) for the noise:
+//! O(N T³/3 + N² T) in total; memory O(N T²/2 + N²). Particles are processed in parallel
+//! (rayon); every reduction is over fixed chunks in a fixed order and every random number
+//! comes from a stream tied to a particle (initial draws: stream `a` of the seed; selection
+//! flips: a stream seeded by (seed, a, k)), so results do not depend on the thread count.
+
+use super::kernels::Kernels;
+use super::params::{Observation, Selection, Teacher, TimeGrid};
+use crate::error::Error;
+use gardner_models::SampleLoss;
+use gardner_models::gauss::{expect_normal, expect_normal_split};
+use gardner_models::rng::{Rng, streams};
+use gardner_models::run::Step;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Particles per reduction chunk (fixed: the summation order must not depend on threads).
+const CHUNK: usize = 16;
+
+/// One sample of the effective process and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Particle {
+    h0: f64,
+    y: f64,
+    /// s ∈ {0, 1} at the current step.
+    s: f64,
+    /// h_j, j ≤ k.
+    h: Vec<f64>,
+    /// f_j = s_j ℓ'(y, h̃_j), j < k.
+    f: Vec<f64>,
+    /// c_j = s_j ℓ''(y, h̃_j), j < k.
+    c: Vec<f64>,
+    /// Z(k, j) for 1 ≤ k, j < k, row k at offset k(k−1)/2.
+    z: Vec<f64>,
+}
+
+#[inline]
+fn tri(k: usize) -> usize {
+    k * (k.saturating_sub(1)) / 2
+}
+
+/// Parameters of a particle solve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Setup<L> {
+    /// Per-sample loss ℓ(y, h).
+    pub loss: L,
+    /// Labels y = φ(h0).
+    pub teacher: Teacher,
+    /// Sample ratio α = n/d.
+    pub alpha: f64,
+    /// Ridge λ or spherical.
+    pub regularisation: super::Regularisation,
+    /// Initial overlap m0.
+    pub m0: f64,
+    /// Initial norm q0 ≥ m0².
+    pub q0: f64,
+    /// Sample selection.
+    pub selection: Selection,
+    /// Time grid (dt = η).
+    pub grid: TimeGrid,
+    /// Number of particles N ≥ 2.
+    pub particles: usize,
+    /// Seed of all random draws.
+    pub seed: u64,
+}
+
+/// The particle DMFT solver; one [`Step::advance`] = one time step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Dmft<L> {
+    setup: Setup<L>,
+    k: usize,
+    p01: f64,
+    p10: f64,
+    kernels: Kernels,
+    particles: Vec<Particle>,
+    /// Random-feature matrix (row-major N×N), regenerated from the seed on resume.
+    #[serde(skip)]
+    g: Vec<f64>,
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The random-feature matrix G: row a from stream a of a derived seed, zero diagonal.
+fn features(seed: u64, n: usize) -> Vec<f64> {
+    let rows: Vec<Vec<f64>> = streams(splitmix(seed ^ 0x5EED_F00D), 0, n)
+        .into_par_iter()
+        .enumerate()
+        .map(|(a, mut r)| {
+            (0..n)
+                .map(|b| {
+                    let x: f64 = r.sample(StandardNormal);
+                    if a == b { 0.0 } else { x }
+                })
+                .collect()
+        })
+        .collect();
+    rows.concat()
+}
+
+impl<L: SampleLoss> Dmft<L> {
+    /// Validate `setup` and draw the particles.
+    pub fn new(setup: Setup<L>) -> Result<Self, Error> {
+        super::validate_physics(setup.alpha, setup.regularisation, setup.m0, setup.q0)?;
+        if setup.particles < 2 {
+            return Err(Error::InvalidParameter {
+                name: "particles",
+                value: setup.particles as f64,
+                bound: ">= 2",
+            });
+        }
+        let eta = setup.grid.dt();
+        let (p01, p10) = setup.selection.probabilities(eta)?;
+        let sigma = (setup.q0 - setup.m0 * setup.m0).sqrt();
+        let b = setup.selection.b();
+        let particles = streams(setup.seed, 0, setup.particles)
+            .into_par_iter()
+            .map(|mut r| {
+                let h0: f64 = r.sample(StandardNormal);
+                let x: f64 = r.sample(StandardNormal);
+                let u: f64 = r.random();
+                Particle {
+                    h0,
+                    y: setup.teacher.label(h0),
+                    s: if b == 1.0 || u < b { 1.0 } else { 0.0 },
+                    h: vec![sigma * x],
+                    f: Vec::new(),
+                    c: Vec::new(),
+                    z: Vec::new(),
+                }
+            })
+            .collect();
+        Ok(Self {
+            setup,
+            k: 0,
+            p01,
+            p10,
+            kernels: Kernels::new(setup.alpha, eta, setup.m0, setup.q0, setup.regularisation),
+            particles,
+            g: features(setup.seed, setup.particles),
+        })
+    }
+
+    /// Current step k.
+    pub fn step_index(&self) -> usize {
+        self.k
+    }
+
+    /// The parameters.
+    pub fn setup(&self) -> &Setup<L> {
+        &self.setup
+    }
+
+    /// M_C(i, j) for i, j < current step.
+    pub fn m_c(&self, i: usize, j: usize) -> f64 {
+        self.kernels.mc(i, j)
+    }
+
+    /// M_R(i, j) for j < i < current step.
+    pub fn m_r(&self, i: usize, j: usize) -> f64 {
+        self.kernels.m_r[i][j]
+    }
+
+    /// The selection draw of particle a at step k: a uniform from a stream seeded by (seed, a, k).
+    fn uniform(seed: u64, a: usize, k: usize) -> f64 {
+        let key = splitmix(splitmix(splitmix(seed ^ 0x005E_1EC7) ^ a as u64) ^ k as u64);
+        Rng::seed_from_u64(key).random()
+    }
+
+    /// E_{h0, z} ℓ(φ(h0), m h0 + √(q − m²) z), checked quadrature (outer split at h0 = 0).
+    fn gen_error(&self, m: f64, q: f64) -> Result<f64, Error> {
+        if !(m.is_finite() && q.is_finite() && q >= m * m) {
+            return Ok(f64::NAN);
+        }
+        let (loss, teacher, sd) = (self.setup.loss, self.setup.teacher, (q - m * m).sqrt());
+        let fail = std::cell::Cell::new(None);
+        // split the outer integral at h0 = 0, where labels y = φ(h0) may have a kink
+        let outer = expect_normal_split(
+            |h0| {
+                let y = teacher.label(h0);
+                match expect_normal(|z| loss.value(y, m * h0 + sd * z), 1e-10) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        fail.set(Some(e));
+                        f64::NAN
+                    }
+                }
+            },
+            &[0.0],
+            1e-10,
+        );
+        if let Some(e) = fail.take() {
+            return Err(Error::integration("dmft gen_error (inner)")(e));
+        }
+        outer.map_err(Error::integration("dmft gen_error"))
+    }
+
+    /// Write the full state to `path` as JSON (floats round-trip exactly).
+    pub fn checkpoint(&self, path: &Path) -> Result<(), std::io::Error>
+    where
+        L: Serialize,
+    {
+        let f = std::io::BufWriter::new(std::fs::File::create(path)?);
+        serde_json::to_writer(f, self).map_err(std::io::Error::other)
+    }
+
+    /// Resume from a [`Dmft::checkpoint`] file; continuing gives the uninterrupted run bit
+    /// for bit.
+    pub fn resume(path: &Path) -> Result<Self, std::io::Error>
+    where
+        L: DeserializeOwned,
+    {
+        let f = std::io::BufReader::new(std::fs::File::open(path)?);
+        let mut s: Self = serde_json::from_reader(f).map_err(std::io::Error::other)?;
+        s.g = features(s.setup.seed, s.setup.particles);
+        Ok(s)
+    }
+}
+
+/// Per-chunk partial sums of the kernel row k.
+#[derive(Clone)]
+struct Partial {
+    mc: Vec<f64>,
+    mr: Vec<f64>,
+    c: f64,
+    h0f: f64,
+    fh: f64,
+}
+
+impl<L: SampleLoss> Step for Dmft<L> {
+    type Obs = Observation;
+    type Error = Error;
+
+    fn observe(&mut self) -> Result<Observation, Error> {
+        let k = self.k;
+        let m = self.kernels.m[k];
+        let q = self.kernels.q();
+        let loss = self.setup.loss;
+        let sum: f64 = self
+            .particles
+            .par_chunks(CHUNK)
+            .map(|ch| {
+                ch.iter()
+                    .map(|p| loss.value(p.y, m * p.h0 + p.h[k]))
+                    .sum::<f64>()
+            })
+            .collect::<Vec<f64>>()
+            .iter()
+            .sum();
+        Ok(Observation {
+            k,
+            t: self.setup.grid.time(k),
+            m,
+            q,
+            train_loss: sum / self.particles.len() as f64,
+            gen_error: self.gen_error(m, q)?,
+        })
+    }
+
+    fn advance(&mut self) -> Result<(), Error> {
+        let (k, eta, alpha) = (self.k, self.setup.grid.dt(), self.setup.alpha);
+        let n = self.particles.len();
+        let mk = self.kernels.m[k];
+        let loss = self.setup.loss;
+        // 1. forces and curvatures at step k
+        self.particles.par_iter_mut().for_each(|p| {
+            let ht = mk * p.h0 + p.h[k];
+            p.f.push(p.s * loss.derivative(p.y, ht));
+            p.c.push(p.s * loss.second_derivative(p.y, ht));
+        });
+        // 2. kernel rows by fixed-chunk partial sums
+        let parts: Vec<Partial> = self
+            .particles
+            .par_chunks(CHUNK)
+            .map(|ch| {
+                let mut pt = Partial {
+                    mc: vec![0.0; k + 1],
+                    mr: vec![0.0; k],
+                    c: 0.0,
+                    h0f: 0.0,
+                    fh: 0.0,
+                };
+                for p in ch {
+                    let (fk, ck) = (p.f[k], p.c[k]);
+                    for (acc, fj) in pt.mc.iter_mut().zip(&p.f) {
+                        *acc += fk * fj;
+                    }
+                    if ck != 0.0 {
+                        let zk = &p.z[tri(k)..tri(k) + k];
+                        for ((acc, zj), cj) in pt.mr.iter_mut().zip(zk).zip(&p.c) {
+                            *acc += ck * zj * cj;
+                        }
+                    }
+                    pt.c += ck;
+                    pt.h0f += p.h0 * fk;
+                    pt.fh += fk * (mk * p.h0 + p.h[k]);
+                }
+                pt
+            })
+            .collect();
+        let mut tot = Partial {
+            mc: vec![0.0; k + 1],
+            mr: vec![0.0; k],
+            c: 0.0,
+            h0f: 0.0,
+            fh: 0.0,
+        };
+        for pt in &parts {
+            tot.mc.iter_mut().zip(&pt.mc).for_each(|(a, b)| *a += b);
+            tot.mr.iter_mut().zip(&pt.mr).for_each(|(a, b)| *a += b);
+            tot.c += pt.c;
+            tot.h0f += pt.h0f;
+            tot.fh += pt.fh;
+        }
+        let scale = alpha / n as f64;
+        let mc_row: Vec<f64> = tot.mc.iter().map(|x| x * scale).collect();
+        let mr_row: Vec<f64> = tot.mr.iter().map(|x| x * scale).collect();
+        let (gamma, mu) = (tot.c * scale, tot.h0f * scale);
+        let nu_flow = -tot.fh * scale / self.kernels.q();
+        let nt = self.kernels.close_step(mc_row, mr_row, gamma, mu, nu_flow);
+        // 3. random-feature noise ξ_a(k) = sqrt(α/(N−1)) Σ_b G_ab f_b(k)
+        let fk: Vec<f64> = self.particles.iter().map(|p| p.f[k]).collect();
+        let amp = (alpha / (n as f64 - 1.0)).sqrt();
+        let g = &self.g;
+        let xi: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|a| {
+                let row = &g[a * n..(a + 1) * n];
+                amp * row.iter().zip(&fk).map(|(x, y)| x * y).sum::<f64>()
+            })
+            .collect();
+        // 4. advance h, Z, s
+        let mr = &self.kernels.m_r[k];
+        let (seed, p01, p10) = (self.setup.seed, self.p01, self.p10);
+        let full = self.setup.selection.is_full_batch();
+        self.particles
+            .par_iter_mut()
+            .zip(xi.par_iter())
+            .enumerate()
+            .for_each(|(a, (p, &xia))| {
+                let mem: f64 = (0..k).map(|j| mr[j] * p.h[j]).sum();
+                let hk = p.h[k];
+                p.h.push(hk - eta * (nt * hk + p.f[k] - eta * mem - xia));
+                let decay = 1.0 - eta * (nt + p.c[k]);
+                // Z(k+1, j) = decay Z(k, j) + η² Σ_{i=j+1}^{k−1} M_R(k, i) Z(i, j), row-wise
+                let mut acc = vec![0.0; k];
+                for (i, &mri) in mr.iter().enumerate().skip(1) {
+                    let zi = &p.z[tri(i)..tri(i) + i];
+                    for (x, zij) in acc[..i].iter_mut().zip(zi) {
+                        *x += mri * zij;
+                    }
+                }
+                let base = tri(k);
+                p.z.reserve(k + 1);
+                for (j, x) in acc.iter().enumerate() {
+                    let v = decay * p.z[base + j] + eta * eta * x;
+                    p.z.push(v);
+                }
+                p.z.push(1.0);
+                if !full {
+                    let u = Self::uniform(seed, a, k);
+                    p.s = if p.s == 1.0 {
+                        if u < p10 { 0.0 } else { 1.0 }
+                    } else if u < p01 {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                }
+            });
+        self.k += 1;
+        Ok(())
+    }
+}
