@@ -80,6 +80,13 @@ pub fn reproduce<'py>(
     xtask::find(fig).map_err(value_error)?;
     let mode = parse_mode(mode)?;
     let root = root.unwrap_or_else(xtask::workspace_root);
+    let spec = root.join("papers").join(format!("{fig}.toml"));
+    if !spec.is_file() {
+        return Err(value_error(format!(
+            "{}: no such file: pass root= the gardner repository",
+            spec.display()
+        )));
+    }
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {

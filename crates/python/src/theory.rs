@@ -148,7 +148,10 @@ pub fn _state_evolution_rust_seconds(
 /// Raises:
 ///     ValueError: invalid prior, channel, α, start or config (the Rust message).
 #[pyfunction]
-#[pyo3(signature = (prior, channel, alphas, start = None, config = None))]
+#[pyo3(
+    signature = (prior, channel, alphas, start = None, config = None),
+    text_signature = "(prior, channel, alphas, start=\"uninformed\", config=None)"
+)]
 pub fn state_evolution<'py>(
     py: Python<'py>,
     prior: &Bound<'py, PyAny>,

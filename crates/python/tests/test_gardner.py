@@ -156,6 +156,7 @@ def test_erm_and_thresholds_types():
         (lambda: gardner.gamp(GAUSS, ABS, alpha=0.01, d=10, seed=0), "invalid parameter `alpha` = 0.01"),
         (lambda: gardner.reproduce("fig99"), "unknown figure `fig99`"),
         (lambda: gardner.reproduce("fig3", mode="fast"), "unknown mode `fast`"),
+        (lambda: gardner.reproduce("fig3", root="no-such-dir"), "no such file: pass root="),
     ],
 )
 def test_errors(call, message):
