@@ -13,12 +13,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde::Serialize;
 
+/// Whether a theory error is about the input (as opposed to a numerical failure).
+fn is_invalid_input(e: &Error) -> bool {
+    matches!(e, Error::InvalidParameter { .. } | Error::Model(_))
+}
+
 /// A theory error as a Python exception: invalid input is a `ValueError`, a numerical
 /// failure on valid input a `RuntimeError`; the message is the Rust one.
 fn theory_error(e: Error) -> PyErr {
-    match e {
-        Error::InvalidParameter { .. } | Error::Model(_) => value_error(e),
-        e => runtime_error(e),
+    if is_invalid_input(&e) {
+        value_error(e)
+    } else {
+        runtime_error(e)
     }
 }
 
@@ -169,13 +175,12 @@ pub fn state_evolution<'py>(
     let results = interrupt::run(py, move || {
         se_points(&prior, &channel, &work_alphas, start, &cfg)
     })?;
+    // invalid input (e.g. an α ≤ 0) raises; a numerical failure is that point's status
     let mut points = Vec::with_capacity(results.len());
     for r in results {
         match r {
             Ok(p) => points.push(p),
-            Err(e @ (Error::InvalidParameter { .. } | Error::Model(_))) => {
-                return Err(value_error(e));
-            }
+            Err(e) if is_invalid_input(&e) => return Err(value_error(e)),
             Err(e) => points.push(SePoint::failed(&e)),
         }
     }
