@@ -413,10 +413,10 @@ mod tests {
     fn sign_channel_tails() {
         let c = Probit::sign();
         let (g, dg) = c.g_out(1.0, -40.0, 1.0);
-        assert!((g - 40.024_968_847_207_264).abs() < 1e-12 * 40.0, "{g}");
+        assert!((g - 40.024_968_847_207_26).abs() < 1e-12 * 40.0, "{g}");
         assert!(dg.is_finite() && dg < 0.0);
         let (g, _) = c.g_out(1.0, 40.0, 1.0);
-        assert!(g >= 0.0 && g < 1e-300);
+        assert!((0.0..1e-300).contains(&g));
         assert!((c.log_z(1.0, -40.0, 1.0) + 804.608_442_013_753_8).abs() < 1e-10);
     }
 

@@ -84,7 +84,7 @@ pub fn gamp<'py>(
         .floats("test_error", col(|s| s.test_error))?
         .floats("variance", col(|s| s.variance))?
         .floats("change", col(|s| s.change))?
-        .item("termination", status::algorithm(&trace.termination))?
+        .item("termination", status::of(&trace.termination))?
         .item("n", n)?
         .item("d", d)?
         .finish())

@@ -1,23 +1,9 @@
-//! The `status` strings of the results (`ok`, `not_converged`, `failed: …`), one helper per
-//! status type so that a change of the Rust status types is a one-line change here.
+//! The `status` strings of the results (`ok`, `not_converged`, `failed: …`): every result of
+//! theory and algorithms ends in the one `gardner_models::run::Termination`.
 
-use gardner_theory::SeStatus;
-use gardner_theory::erm::FixedPointStatus;
+use gardner_models::run::Termination;
 
-/// State evolution.
-pub fn se(status: SeStatus) -> String {
-    match status {
-        SeStatus::Converged => "ok".into(),
-        SeStatus::MaxIterations => "not_converged".into(),
-    }
-}
-
-/// ERM fixed points and the optimal-λ search.
-pub fn erm(status: FixedPointStatus) -> String {
-    status.status().into()
-}
-
-/// Iterative algorithms (GAMP).
-pub fn algorithm(termination: &gardner_algorithms::Termination) -> String {
+/// The `status` cell of a termination.
+pub fn of(termination: &Termination) -> String {
     termination.status()
 }

@@ -87,7 +87,7 @@ fn se_point(prior: &AnyPrior, channel: &AnyChannel, fp: &SeResult) -> Result<SeP
         free_entropy: free_entropy_at(prior, channel, fp)?,
         gen_error: gen_error_sq(channel, fp.m, rho)?,
         class_error: class_error(fp.m, fp.m, rho)?,
-        status: status::se(fp.status),
+        status: status::of(&fp.status),
     })
 }
 
@@ -298,7 +298,7 @@ pub fn erm<'py>(
     let p =
         interrupt::run(py, move || erm_theory::solve(&problem, &cfg))?.map_err(runtime_error)?;
     Ok(erm_out(Out::new(py), &p)?
-        .item("status", status::erm(p.status))?
+        .item("status", status::of(&p.status))?
         .finish())
 }
 
@@ -340,6 +340,6 @@ pub fn optimal_lambda<'py>(
         .item("lam", r.lambda)?
         .item("at_bound", r.at_bound)?
         .item("evaluations", r.evaluations)?
-        .item("status", status::erm(r.status))?
+        .item("status", status::of(&r.status))?
         .finish())
 }
