@@ -205,6 +205,21 @@ fn publish(
     Ok(msg)
 }
 
+/// `dmft <config.toml>`: solve one user-written DMFT case (keys: `gardner_theory::dmft::Config`)
+/// and return the CSV `time,m,q,train_loss,gen_error,status`, one row per requested time.
+/// A run that diverges keeps its rows up to the divergence and returns an error after them.
+pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
+    let text =
+        std::fs::read_to_string(config).map_err(|e| err(format!("{}: {e}", config.display())))?;
+    let cfg: gardner_theory::dmft::Config = figure::parse_toml(config, &text)?;
+    let sol =
+        gardner_theory::dmft::solve(&cfg).map_err(|e| err(format!("{}: {e}", config.display())))?;
+    let csv = output::csv_text(&output::table(&sol.rows)?)?;
+    let failure = (!sol.termination.converged())
+        .then(|| format!("{}: {}", config.display(), sol.termination.status()));
+    Ok((csv, failure))
+}
+
 /// Round every numeric cell to `sig` significant digits (snapshot tests).
 pub fn rounded_csv(table: &figure::Table, sig: usize) -> Result<String> {
     let mut t = table.clone();

@@ -65,6 +65,16 @@ enum Cmd {
         #[arg(long)]
         no_cache: bool,
     },
+    /// Solve one DMFT case (a TOML config) and print or write the CSV
+    /// `time,m,q,train_loss,gen_error,status`.
+    Dmft {
+        /// The config (keys: loss, alpha, regularisation, m0, q0, algorithm, times, method;
+        /// optional dt, particles, seed; see the README).
+        config: std::path::PathBuf,
+        /// Write the CSV here instead of printing it.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Build data/<fig>.{csv,toml,svg} from the shards' results (nothing is computed).
     Merge {
         fig: String,
@@ -130,6 +140,21 @@ fn run(cmd: Cmd) -> xtask::figure::Result<String> {
             ),
         },
         Cmd::Merge { fig, size } => xtask::merge(&root, &fig, size.mode()),
+        Cmd::Dmft { config, out } => {
+            let (csv, failure) = xtask::dmft(&config)?;
+            let msg = match &out {
+                Some(p) => {
+                    std::fs::write(p, &csv)
+                        .map_err(|e| xtask::figure::err(format!("{}: {e}", p.display())))?;
+                    format!("wrote {}", p.display())
+                }
+                None => csv.trim_end().to_string(),
+            };
+            match failure {
+                Some(f) => Err(xtask::figure::err(format!("{msg}\n{f}"))),
+                None => Ok(msg),
+            }
+        }
         Cmd::Slurm {
             fig,
             size,
