@@ -8,12 +8,13 @@
 //!
 //! One concept per module: `convert` (dicts → specs, results → dicts), `interrupt` (long
 //! calls on a worker thread, GIL released, Ctrl-C), `status` (status strings), `theory`
-//! (state evolution, thresholds, ERM), `gamp`, `reproduce` (the figures).
+//! (state evolution, thresholds, ERM), `gamp`, `dmft`, `reproduce` (the figures).
 //!
 //! Invalid input raises `ValueError` with the Rust message (the one the command line
 //! prints); a numerical failure on valid input raises `RuntimeError`.
 
 mod convert;
+mod dmft;
 mod gamp;
 mod interrupt;
 mod reproduce;
@@ -33,7 +34,7 @@ use pyo3::prelude::*;
 /// Channels: ``{"kind": "sign"}``, ``{"kind": "probit", "delta": 0.1}``, ``{"kind": "abs"}``
 /// (phase retrieval), ``{"kind": "linear", "delta": 0.0}``.
 ///
-/// Functions: state_evolution, thresholds, erm, optimal_lambda, gamp, reproduce.
+/// Functions: state_evolution, thresholds, erm, optimal_lambda, gamp, dmft, reproduce.
 /// Invalid input raises ValueError with the Rust message; long calls release the GIL and
 /// can be interrupted with Ctrl-C (KeyboardInterrupt).
 #[pymodule]
@@ -45,8 +46,7 @@ fn gardner(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(theory::optimal_lambda, m)?)?;
     m.add_function(wrap_pyfunction!(gamp::gamp, m)?)?;
     m.add_function(wrap_pyfunction!(reproduce::reproduce, m)?)?;
-    // DMFT: `gardner.dmft(config)` goes here (a `dmft` module beside `theory`, registered
-    // with one line like the others).
+    m.add_function(wrap_pyfunction!(dmft::dmft, m)?)?;
     m.add_function(wrap_pyfunction!(theory::_state_evolution_rust_seconds, m)?)?;
     Ok(())
 }

@@ -20,7 +20,7 @@ fn is_invalid_input(e: &Error) -> bool {
 
 /// A theory error as a Python exception: invalid input is a `ValueError`, a numerical
 /// failure on valid input a `RuntimeError`; the message is the Rust one.
-fn theory_error(e: Error) -> PyErr {
+pub(crate) fn theory_error(e: Error) -> PyErr {
     if is_invalid_input(&e) {
         value_error(e)
     } else {

@@ -253,6 +253,37 @@ def test_overhead():
     assert overhead < 1e-3
 
 
+DMFT_GD = {
+    "loss": "square",
+    "alpha": 3.0,
+    "regularisation": {"ridge": 0.5},
+    "m0": 0.2,
+    "q0": 1.04,
+    "algorithm": {"kind": "gd", "eta": 0.1},
+    "times": [0.1, 0.2, 0.5, 1.0, 2.0],
+    "method": "dmft",
+}
+
+
+def test_dmft_matches_the_exact_ridge_gd_curve():
+    """Square loss, ridge 0.5, alpha 3, GD at eta 0.1 from m0 = 0.2: the Marchenko-Pastur
+    closed form gives m = 0.43000, 0.55550, 0.71226, 0.78243, 0.80890 at k = 1, 2, 5, 10, 20."""
+    out = gardner.dmft(DMFT_GD)
+    exact = gardner.dmft({**DMFT_GD, "method": "exact"})
+    assert out["m"].dtype == np.float64 and out["m"].shape == (5,)
+    np.testing.assert_allclose(out["m"], [0.43000, 0.55550, 0.71226, 0.78243, 0.80890], atol=6e-6)
+    for key in ["m", "q", "train_loss", "gen_error"]:
+        np.testing.assert_allclose(out[key], exact[key], rtol=1e-9, atol=1e-12)
+    assert out["status"] == ["ok"] * 5 and out["termination"] == "ok"
+
+
+def test_dmft_rejects_bad_input_with_the_rust_message():
+    with pytest.raises(ValueError, match="alpha.*-1"):
+        gardner.dmft({**DMFT_GD, "alpha": -1.0})
+    with pytest.raises(ValueError, match="unknown field"):
+        gardner.dmft({**DMFT_GD, "alfa": 1.0})
+
+
 def test_ctrl_c_interrupts_promptly():
     """SIGINT during a 2 s call raises KeyboardInterrupt at once (last test: the interrupted
     computation finishes in the background)."""

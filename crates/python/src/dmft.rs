@@ -1,0 +1,50 @@
+//! `gardner.dmft(config)`: one DMFT case, the same keys as `cargo xtask dmft <config.toml>`.
+
+use crate::convert::{self, Out};
+use crate::interrupt;
+use gardner_theory::dmft::{Config, solve};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// Solve the dynamical mean-field theory of GD, SGD or persistent SGD for one case.
+///
+/// Conventions: X_{μi} ~ N(0, 1/d), loss summed over samples, ridge (λ/2)‖w‖²,
+/// |w*|²/d = 1, w(0) = m0 w* + a component orthogonal to w* of squared norm (q0 − m0²) d;
+/// labels y = h0 (``loss = "square"``) or y = |h0| (``"phase_retrieval"``).
+///
+/// Args:
+///     config: dict with the keys of ``cargo xtask dmft``: ``loss``, ``alpha``,
+///         ``regularisation`` (``{"ridge": 0.1}`` or ``{"spherical": True}``), ``m0``, ``q0``,
+///         ``algorithm`` (``{"kind": "gd", "eta": 0.05}``, ``{"kind": "flow"}``,
+///         ``{"kind": "sgd", "eta": …, "b": …}``, ``{"kind": "psgd", "eta": …, "b": …, "tau": …}``),
+///         ``times`` (physical times t = k η), ``method`` (``"dmft"`` or ``"exact"``), optional
+///         ``dt``, ``particles``, ``seed``.
+///
+/// Returns:
+///     dict of float64 arrays ``time, m, q, train_loss, gen_error`` (one entry per requested
+///     time reached), list ``status`` and the overall ``termination``.
+///
+/// Raises:
+///     ValueError: invalid config (the message names the parameter and its bound).
+///     RuntimeError: a numerical failure (e.g. a failed integral).
+#[pyfunction]
+pub fn dmft<'py>(py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let cfg: Config = convert::from_dict("config", config)?;
+    let sol = interrupt::run(py, move || solve(&cfg))?.map_err(crate::theory::theory_error)?;
+    let col = |f: fn(&gardner_theory::dmft::SolutionRow) -> f64| sol.rows.iter().map(f).collect();
+    Out::new(py)
+        .floats("time", col(|r| r.time))?
+        .floats("m", col(|r| r.m))?
+        .floats("q", col(|r| r.q))?
+        .floats("train_loss", col(|r| r.train_loss))?
+        .floats("gen_error", col(|r| r.gen_error))?
+        .item(
+            "status",
+            sol.rows
+                .iter()
+                .map(|r| r.status.clone())
+                .collect::<Vec<_>>(),
+        )?
+        .item("termination", sol.termination.status())
+        .map(Out::finish)
+}
