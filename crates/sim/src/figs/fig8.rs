@@ -109,10 +109,23 @@ pub struct AlphaHalf {
     pub alpha_half: BootstrapCrossing,
 }
 
+/// The step-size check: success at η and at η/2 at one (algorithm, α, d).
+#[derive(Debug, Clone, Serialize)]
+pub struct EtaCheck {
+    pub algorithm: Algorithm,
+    pub alpha: f64,
+    pub d: usize,
+    pub success_rate_eta: f64,
+    pub success_rate_half_eta: f64,
+    /// |difference| in units of its binomial standard error (√(p(1−p)(2/n)), p pooled).
+    pub difference_in_stderr: f64,
+}
+
 /// The body of `data/fig8.toml`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub budget_rule: String,
+    pub eta_check: Vec<EtaCheck>,
     pub alpha_half: Vec<AlphaHalf>,
     /// Algorithms by increasing α½ at the largest d (`above_grid` last).
     pub ordering_at_largest_d: Vec<Algorithm>,
@@ -378,7 +391,34 @@ impl Experiment for Fig8 {
                 }));
             }
         }
+        let rate = |a: Algorithm, alpha: f64, d: usize, eta: f64| {
+            rows.iter()
+                .find(|r| r.algorithm == a && same(r.alpha, alpha) && r.d == d && same(r.eta, eta))
+                .map_or(f64::NAN, |r| r.success_rate)
+        };
+        let d0 = *s.dims.iter().min().expect("validated");
+        let eta_check = ALGORITHMS
+            .iter()
+            .flat_map(|&a| s.eta_check_alphas.iter().map(move |&alpha| (a, alpha)))
+            .map(|(a, alpha)| {
+                let (p1, p2) = (
+                    rate(a, alpha, d0, self.eta),
+                    rate(a, alpha, d0, self.eta / 2.0),
+                );
+                let p = 0.5 * (p1 + p2);
+                let se = (p * (1.0 - p) * 2.0 / s.seeds as f64).sqrt();
+                EtaCheck {
+                    algorithm: a,
+                    alpha,
+                    d: d0,
+                    success_rate_eta: p1,
+                    success_rate_half_eta: p2,
+                    difference_in_stderr: if se > 0.0 { (p1 - p2).abs() / se } else { 0.0 },
+                }
+            })
+            .collect();
         let summary = Summary {
+            eta_check,
             budget_rule: format!(
                 "success = |m| >= {SUCCESS_OVERLAP} within physical time T = {} (at most T/eta steps, the same T for every algorithm and d); a run reaching T without it is a failure",
                 self.time_budget
