@@ -21,4 +21,4 @@ macro_rules! snap {
     )*};
 }
 
-snap!(fig1, fig2, fig3, fig4, fig5, fig8);
+snap!(fig1, fig2, fig3, fig4, fig5, fig6, fig7, fig8);

@@ -2,7 +2,9 @@
 //! trait, and the type-erased output the front end writes.
 
 use gardner_sim::experiment::Headline;
-use gardner_sim::figs::{fig1::Fig1, fig2::Fig2, fig3::Fig3, fig4::Fig4, fig5::Fig5, fig8::Fig8};
+use gardner_sim::figs::{
+    fig1::Fig1, fig2::Fig2, fig3::Fig3, fig4::Fig4, fig5::Fig5, fig6::Fig6, fig7::Fig7, fig8::Fig8,
+};
 use gardner_sim::{CacheOptions, Experiment, Local, Mode, Plot, Run, Shard, ShardRun};
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -167,6 +169,8 @@ pub fn all() -> Vec<&'static dyn Figure> {
         &Fig::<Fig3>(PhantomData),
         &Fig::<Fig4>(PhantomData),
         &Fig::<Fig5>(PhantomData),
+        &Fig::<Fig6>(PhantomData),
+        &Fig::<Fig7>(PhantomData),
         &Fig::<Fig8>(PhantomData),
     ]
 }

@@ -1,13 +1,17 @@
 //! The figures of the talk as experiments (one module each; the catalogue is in the
 //! README). Shared pieces: the teacher model section, α grids, GAMP tasks ([`bayes`]),
-//! success curves over α ([`success_curve`]).
+//! success curves over α ([`success_curve`]), DMFT beside simulation of GD/SGD/p-SGD
+//! ([`dmft_vs_sim`], fig6 and fig7).
 
 pub mod bayes;
+pub mod dmft_vs_sim;
 pub mod fig1;
 pub mod fig2;
 pub mod fig3;
 pub mod fig4;
 pub mod fig5;
+pub mod fig6;
+pub mod fig7;
 pub mod fig8;
 pub mod success_curve;
 

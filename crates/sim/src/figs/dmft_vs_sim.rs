@@ -1,0 +1,712 @@
+//! DMFT of GD, SGD and persistent SGD beside microscopic simulation, on phase retrieval with
+//! a spherical student (Mignacco, Urbani, Zdeborová, MLST 2021, arXiv:2103.04902): the shared
+//! experiment of fig6 (informed start) and fig7 (random start).
+//!
+//! Model: teacher w* on the sphere ‖w*‖² = d, X_{μi} ~ N(0, 1/d), y = |X w*|, n = round(α d);
+//! student ‖w‖² = d, loss Σ_μ (h_μ² − y_μ²)²/4, update w ← w − η [ν w + Σ_μ s_μ ℓ'(y_μ, h_μ) X_μ]
+//! then w ← √d w/‖w‖, t = k η. Selection s_μ: GD b = 1; SGD a fresh Bernoulli(b) batch every
+//! step (τ = η/b); p-SGD the two-state chain P(0→1) = η/τ, P(1→0) = (1 − b)η/(bτ).
+//!
+//! Simulation: one task = one seed of one algorithm at dimension d; its observation is the
+//! trajectory m(t) and the whole-set training loss (1/n) Σ_μ ℓ at the grid times t = jΔ.
+//! m is *oriented*: sign(m(0)) · w·w*/d (phase retrieval is symmetric under w → −w; with an
+//! informed start m(0) = m0 > 0 and nothing changes).
+//!
+//! Theory: the particle DMFT of `gardner_theory::dmft` (time step η, the same discrete
+//! algorithm), computed in `report` at the grid times t ≤ `dmft_t_max` (its cost grows as
+//! N T³, T = t/η); rows beyond that window have empty DMFT cells.
+//!
+//! Start: `informed` — w(0) = m0 w* + √(1 − m0²) u (u ⊥ w*), the DMFT from the same m0;
+//! `random` — w(0) uniform on the sphere, so m(0) ~ N(0, 1/d) and |m(0)| is of order 1/√d;
+//! the DMFT (where m ≡ 0 is invariant) is started at the typical value m0 = 1/√d (the rms of
+//! m(0)) of the section's d.
+
+use super::note;
+use crate::experiment::{
+    Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary,
+    check_positive, merge_status,
+};
+use crate::plot::{Plot, Series};
+use crate::stats::Stat;
+use gardner_algorithms::gd::{Problem, spherical_teacher};
+use gardner_algorithms::psgd::{self, Confinement, Dynamics, Observation, Selection, Start};
+use gardner_models::PhaseRetrieval;
+use gardner_models::rng::Rng;
+use gardner_models::run::{Driver, Termination, stop};
+use gardner_theory::dmft;
+use serde::{Deserialize, Serialize};
+
+/// Recovery threshold on the oriented m.
+pub const RECOVERY_OVERLAP: f64 = 0.99;
+/// Agreement threshold, in standard errors of the simulation mean.
+pub const AGREEMENT_STDERRS: f64 = 3.0;
+
+/// The three algorithms (one dynamics, three selection processes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    Gd,
+    Sgd,
+    Psgd,
+}
+
+/// The algorithms, in table order.
+pub const ALGORITHMS: [Algorithm; 3] = [Algorithm::Gd, Algorithm::Sgd, Algorithm::Psgd];
+
+impl Algorithm {
+    /// `gd`, `sgd`, `psgd`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::Gd => "gd",
+            Algorithm::Sgd => "sgd",
+            Algorithm::Psgd => "psgd",
+        }
+    }
+}
+
+/// The initial condition of both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StartSpec {
+    /// w(0) = m0 w* + √(1 − m0²) u, u ⊥ w*; the DMFT from m0.
+    Informed { m0: f64 },
+    /// w(0) uniform on the sphere; the DMFT from m0 = 1/√d.
+    Random,
+}
+
+/// A size section.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeSpec {
+    /// Dimension of the simulation.
+    pub d: usize,
+    /// Seeds per algorithm.
+    pub seeds: usize,
+    /// Grid spacing Δ (a multiple of η): rows at t = 0, Δ, 2Δ, …, `t_max`.
+    pub time_step: f64,
+    /// End of the simulated window (a multiple of Δ).
+    pub t_max: f64,
+    /// End of the DMFT window (≤ `t_max`; the DMFT is computed at the grid times ≤ it).
+    pub dmft_t_max: f64,
+    /// DMFT particles N.
+    pub particles: usize,
+}
+
+/// `papers/fig6.toml`, `papers/fig7.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Base seed of the simulations.
+    pub seed: u64,
+    /// Seed of the DMFT particles.
+    pub dmft_seed: u64,
+    /// α = n/d.
+    pub alpha: f64,
+    /// Learning rate η (= the DMFT time step; t = k η).
+    pub eta: f64,
+    /// Batch fraction b of SGD and p-SGD.
+    pub b: f64,
+    /// Persistence time τ of p-SGD.
+    pub tau: f64,
+    pub start: StartSpec,
+    pub quick: SizeSpec,
+    pub default: SizeSpec,
+    pub full: SizeSpec,
+}
+
+/// One task: an algorithm at dimension d.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub algorithm: Algorithm,
+    pub d: usize,
+    /// Grid spacing and end of the window (they fix the observation's length).
+    pub time_step: f64,
+    pub t_max: f64,
+}
+
+/// One run's trajectory at the grid times t = jΔ (shorter when the run diverged).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Obs {
+    /// sign(m(0)) · w·w*/d.
+    pub m: Vec<f64>,
+    /// (1/n) Σ_μ ℓ(y_μ, X_μ·w) over the whole training set.
+    pub train_loss: Vec<f64>,
+    /// m(0) before orientation.
+    pub m_initial: f64,
+}
+
+/// One row of `data/fig6.csv` / `data/fig7.csv` (long format: one per time and algorithm).
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub time: f64,
+    pub algorithm: Algorithm,
+    /// DMFT (empty beyond the DMFT window or after a DMFT failure).
+    pub m_dmft: Option<f64>,
+    pub train_loss_dmft: Option<f64>,
+    pub gen_error_dmft: Option<f64>,
+    pub m_sim_mean: f64,
+    pub m_sim_stderr: f64,
+    pub train_loss_sim_mean: f64,
+    pub train_loss_sim_stderr: f64,
+    pub status: String,
+}
+
+/// `[[dmft]]`: how the theory side was computed.
+#[derive(Debug, Clone, Serialize)]
+pub struct DmftSummary {
+    pub algorithm: Algorithm,
+    pub particles: usize,
+    /// Time step of the DMFT (= η).
+    pub dt: f64,
+    /// Last time computed.
+    pub t_max: f64,
+    pub m0: f64,
+    pub seed: u64,
+    /// `ok` or the DMFT termination.
+    pub status: String,
+    pub seconds: f64,
+}
+
+/// `[[agreement]]`: DMFT vs simulation for one algorithm and observable.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlgorithmAgreement {
+    pub algorithm: Algorithm,
+    pub deviation: Agreement,
+    /// Largest grid time t such that every compared time ≤ t agrees within 3 standard errors
+    /// (absent when the first compared time already deviates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within_3_stderr_until: Option<f64>,
+    /// First compared time with a deviation above 3 standard errors (absent: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_deviation_time: Option<f64>,
+}
+
+/// `[[recovery]]`: whether m > 0.99 is reached.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recovery {
+    pub algorithm: Algorithm,
+    /// Seeds whose oriented m exceeds 0.99 at some grid time ≤ t_max, and the seeds run.
+    pub sim_seeds_recovered: usize,
+    pub sim_seeds: usize,
+    /// The seed mean of m exceeds 0.99 at some grid time (first such time).
+    pub sim_mean_reaches: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sim_mean_first_time: Option<f64>,
+    pub sim_final_m_mean: f64,
+    pub sim_final_m_stderr: f64,
+    /// The DMFT m exceeds 0.99 within its window (first such time).
+    pub dmft_reaches_within_window: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dmft_first_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dmft_final_m: Option<f64>,
+}
+
+/// The body of `data/fig6.toml` / `data/fig7.toml`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The initial condition of both sides and their mapping.
+    pub start: String,
+    /// The windows and what the empty cells mean.
+    pub windows: String,
+    pub d: usize,
+    pub seeds: usize,
+    pub t_max_sim: f64,
+    pub t_max_dmft: f64,
+    pub dmft: Vec<DmftSummary>,
+    pub agreement_m: Vec<AlgorithmAgreement>,
+    pub agreement_train_loss: Vec<AlgorithmAgreement>,
+    pub recovery: Vec<Recovery>,
+    pub simulation: SimulationSummary,
+}
+
+/// Grid times from 0 to `t_max` in steps of Δ (rounded to 1e-12).
+fn grid(time_step: f64, t_max: f64) -> Vec<f64> {
+    let k = (t_max / time_step + 1e-9).floor() as usize;
+    (0..=k)
+        .map(|j| ((j as f64 * time_step) * 1e12).round() / 1e12)
+        .collect()
+}
+
+/// Whether `x` is an integer multiple of `unit` (to 1e-9 relative).
+fn multiple_of(x: f64, unit: f64) -> bool {
+    let k = (x / unit).round();
+    (k * unit - x).abs() <= 1e-9 * x.abs().max(unit)
+}
+
+impl Spec {
+    /// The section of `mode`.
+    pub fn section(&self, mode: Mode) -> &SizeSpec {
+        mode.pick(&self.quick, &self.default, &self.full)
+    }
+
+    /// The DMFT initial overlap of `mode` (see the module docs).
+    pub fn dmft_m0(&self, mode: Mode) -> f64 {
+        match self.start {
+            StartSpec::Informed { m0 } => m0,
+            StartSpec::Random => 1.0 / (self.section(mode).d as f64).sqrt(),
+        }
+    }
+
+    fn selection(&self, a: Algorithm) -> Result<Selection, String> {
+        let s = match a {
+            Algorithm::Gd => Ok(Selection::gd()),
+            Algorithm::Sgd => Selection::sgd(self.b),
+            Algorithm::Psgd => Selection::persistent(self.b, self.tau, self.eta),
+        };
+        s.map_err(|e| e.to_string())
+    }
+
+    fn dmft_algorithm(&self, a: Algorithm) -> dmft::Algorithm {
+        match a {
+            Algorithm::Gd => dmft::Algorithm::Gd { eta: self.eta },
+            Algorithm::Sgd => dmft::Algorithm::Sgd {
+                eta: self.eta,
+                b: self.b,
+            },
+            Algorithm::Psgd => dmft::Algorithm::Psgd {
+                eta: self.eta,
+                b: self.b,
+                tau: self.tau,
+            },
+        }
+    }
+
+    fn validate(&self, mode: Mode) -> Result<(), String> {
+        let s = self.section(mode);
+        check_positive("alpha", self.alpha)?;
+        check_positive("eta", self.eta)?;
+        check_positive("tau", self.tau)?;
+        if !(self.b > 0.0 && self.b <= 1.0) {
+            return Err(format!(
+                "invalid parameter `b` = {}: must be in (0, 1]",
+                self.b
+            ));
+        }
+        if let StartSpec::Informed { m0 } = self.start
+            && !(m0.is_finite() && m0.abs() <= 1.0)
+        {
+            return Err(format!(
+                "invalid parameter `start.m0` = {m0}: must be in [-1, 1]"
+            ));
+        }
+        let name = mode.name();
+        check_positive(&format!("{name}.time_step"), s.time_step)?;
+        check_positive(&format!("{name}.t_max"), s.t_max)?;
+        check_positive(&format!("{name}.dmft_t_max"), s.dmft_t_max)?;
+        if !multiple_of(s.time_step, self.eta) {
+            return Err(format!(
+                "invalid parameter `{name}.time_step` = {}: must be a multiple of eta = {}",
+                s.time_step, self.eta
+            ));
+        }
+        if !multiple_of(s.t_max, s.time_step) || s.dmft_t_max > s.t_max {
+            return Err(format!(
+                "invalid parameter `{name}.t_max`/`dmft_t_max` = {}/{}: t_max must be a multiple of time_step and dmft_t_max <= t_max",
+                s.t_max, s.dmft_t_max
+            ));
+        }
+        if s.d < 2 || s.seeds < 2 || s.particles < 2 {
+            return Err(format!(
+                "invalid parameter `{name}.d`/`seeds`/`particles` = {}/{}/{}: need each >= 2",
+                s.d, s.seeds, s.particles
+            ));
+        }
+        for a in ALGORITHMS {
+            self.selection(a)?;
+        }
+        Ok(())
+    }
+
+    /// [`Experiment::plan`].
+    pub fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
+        self.validate(mode)?;
+        let s = self.section(mode);
+        let pts = ALGORITHMS
+            .iter()
+            .map(|&algorithm| Point {
+                algorithm,
+                d: s.d,
+                time_step: s.time_step,
+                t_max: s.t_max,
+            })
+            .collect();
+        Plan::new(
+            pts,
+            s.seeds,
+            &(
+                self.seed, self.alpha, self.eta, self.b, self.tau, self.start,
+            ),
+        )
+    }
+
+    /// [`Experiment::task_bytes`]: X and its transposed copy, plus O(n + d) vectors.
+    pub fn task_bytes(&self, p: &Point) -> u64 {
+        let n = (self.alpha * p.d as f64).round() as u64;
+        16 * n * p.d as u64 + 64 * (n + p.d as u64)
+    }
+
+    /// [`Experiment::task_cost`]: ∝ rows touched.
+    pub fn task_cost(&self, p: &Point) -> f64 {
+        let b = if p.algorithm == Algorithm::Gd {
+            1.0
+        } else {
+            self.b
+        };
+        self.alpha * (p.d * p.d) as f64 * b * p.t_max / self.eta
+    }
+
+    /// [`Experiment::run`].
+    pub fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+        let data = spherical_teacher(p.d, self.alpha, rng).map_err(|e| e.to_string())?;
+        let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
+        let dynamics = Dynamics {
+            loss: PhaseRetrieval,
+            selection: self.selection(p.algorithm)?,
+            confinement: Confinement::Spherical,
+        };
+        let every = (p.time_step / self.eta).round() as usize;
+        let steps = (p.t_max / self.eta).round() as usize;
+        let config = psgd::Config {
+            eta: self.eta,
+            max_steps: steps,
+            record_every: every,
+            q_max: 1e6,
+        };
+        let start = match self.start {
+            StartSpec::Informed { m0 } => Start::Informed { m0, q0: 1.0 },
+            StartSpec::Random => Start::Random { q0: 1.0 },
+        };
+        let w0 = start
+            .draw(problem.w_star(), rng)
+            .map_err(|e| e.to_string())?;
+        let mut st = psgd::Stepper::new(&problem, &dynamics, w0, &config, rng.clone())
+            .map_err(|e| e.to_string())?;
+        let trace = Driver::new()
+            .stop(stop::divergence(
+                "q",
+                |o: &Observation| o.step.q,
+                config.q_max,
+            ))
+            .stop(stop::divergence(
+                "m",
+                |o: &Observation| o.step.m,
+                f64::INFINITY,
+            ))
+            .stop(stop::max_iterations(steps))
+            .record_every(every)
+            .run(&mut st)
+            .map_err(|e| e.to_string())?;
+        let recorded: Vec<&psgd::PsgdStep> = trace
+            .steps
+            .iter()
+            .filter(|o| o.measured)
+            .map(|o| &o.step)
+            .collect();
+        let m_initial = recorded.first().ok_or("no observation")?.m;
+        let sign = if m_initial < 0.0 { -1.0 } else { 1.0 };
+        let termination = match trace.termination {
+            Termination::MaxIterations => Termination::Converged,
+            t => t,
+        };
+        Ok((
+            Obs {
+                m: recorded.iter().map(|o| sign * o.m).collect(),
+                train_loss: recorded.iter().map(|o| o.train_loss).collect(),
+                m_initial,
+            },
+            termination,
+        ))
+    }
+
+    /// The DMFT of one algorithm at the grid times ≤ the DMFT window, and its summary.
+    fn dmft(
+        &self,
+        mode: Mode,
+        a: Algorithm,
+        times: &[f64],
+    ) -> (Result<dmft::Solution, String>, DmftSummary) {
+        let s = self.section(mode);
+        let m0 = self.dmft_m0(mode);
+        let cfg = dmft::Config {
+            loss: dmft::LossKind::PhaseRetrieval,
+            alpha: self.alpha,
+            regularisation: dmft::RegularisationConfig::Spherical(true),
+            m0,
+            q0: 1.0,
+            algorithm: self.dmft_algorithm(a),
+            times: times.to_vec(),
+            method: dmft::Method::Dmft,
+            dt: None,
+            particles: Some(s.particles),
+            seed: Some(self.dmft_seed),
+        };
+        let t0 = std::time::Instant::now();
+        let sol = dmft::solve(&cfg).map_err(|e| e.to_string());
+        let seconds = (t0.elapsed().as_secs_f64() * 10.0).round() / 10.0;
+        let status = match &sol {
+            Ok(sol) => sol.termination.status(),
+            Err(e) => format!("failed: {e}"),
+        };
+        let summary = DmftSummary {
+            algorithm: a,
+            particles: s.particles,
+            dt: self.eta,
+            t_max: times.last().copied().unwrap_or(0.0),
+            m0,
+            seed: self.dmft_seed,
+            status,
+            seconds,
+        };
+        (sol, summary)
+    }
+
+    /// [`Experiment::report`].
+    pub fn report<E>(&self, mode: Mode, sims: &Sims<E>) -> Result<Report<E>, String>
+    where
+        E: Experiment<Point = Point, Obs = Obs, Row = Row, Summary = Summary>,
+    {
+        self.validate(mode)?;
+        let s = self.section(mode);
+        let times = grid(s.time_step, s.t_max);
+        let dmft_times: Vec<f64> = times
+            .iter()
+            .copied()
+            .filter(|&t| t <= s.dmft_t_max + 1e-9)
+            .collect();
+        let mut rows = Vec::new();
+        let mut dmft_summaries = Vec::new();
+        let mut agreement_m = Vec::new();
+        let mut agreement_train_loss = Vec::new();
+        let mut recovery = Vec::new();
+        let mut headline = Vec::new();
+        for a in ALGORITHMS {
+            note(format!(
+                "{}: DMFT of {} ({} particles, t <= {}, dt = {})…",
+                E::ID,
+                a.name(),
+                s.particles,
+                s.dmft_t_max,
+                self.eta
+            ));
+            let (sol, ds) = self.dmft(mode, a, &dmft_times);
+            note(format!("  {} s, {}", ds.seconds, ds.status));
+            let dmft_rows: Vec<dmft::SolutionRow> = sol.map(|s| s.rows).unwrap_or_default();
+            let dmft_status = ds.status.clone();
+            dmft_summaries.push(ds);
+            let p: &PointSims<E> = sims
+                .find(|p| p.algorithm == a)
+                .ok_or_else(|| format!("no simulations of {}", a.name()))?;
+            let sim_status = p.status();
+            let n_seeds = p.tasks.len();
+            let mut m_pairs = Vec::new();
+            let mut e_pairs = Vec::new();
+            let first_row = rows.len();
+            for (j, &t) in times.iter().enumerate() {
+                let m = stat_at(p, |o| o.m.get(j).copied());
+                let e = stat_at(p, |o| o.train_loss.get(j).copied());
+                let th = dmft_rows.get(j).filter(|r| (r.time - t).abs() < 1e-9);
+                let in_window = t <= s.dmft_t_max + 1e-9;
+                if let Some(r) = th {
+                    m_pairs.push((t, r.m, m));
+                    e_pairs.push((t, r.train_loss, e));
+                }
+                let theory_status = match (th, in_window) {
+                    (Some(r), _) => r.status.clone(),
+                    (None, true) => format!("dmft {dmft_status}"),
+                    (None, false) => "ok".into(),
+                };
+                let sim_status = if m.count < n_seeds {
+                    format!("{sim_status} ({}/{n_seeds} seeds at this time)", m.count)
+                } else {
+                    sim_status.clone()
+                };
+                rows.push(Row {
+                    time: t,
+                    algorithm: a,
+                    m_dmft: th.map(|r| r.m),
+                    train_loss_dmft: th.map(|r| r.train_loss),
+                    gen_error_dmft: th.map(|r| r.gen_error),
+                    m_sim_mean: m.mean,
+                    m_sim_stderr: m.stderr,
+                    train_loss_sim_mean: e.mean,
+                    train_loss_sim_stderr: e.stderr,
+                    status: merge_status(&theory_status, Some(&sim_status)),
+                });
+            }
+            agreement_m.push(agreement(a, "m (DMFT vs simulation mean)", &m_pairs));
+            agreement_train_loss.push(agreement(
+                a,
+                "train_loss (DMFT vs simulation mean)",
+                &e_pairs,
+            ));
+            // recovery
+            let recovered = p
+                .done()
+                .filter(|(o, _)| o.m.iter().any(|&m| m > RECOVERY_OVERLAP))
+                .count();
+            let arows = &rows[first_row..];
+            let sim_first = arows
+                .iter()
+                .find(|r| r.m_sim_mean > RECOVERY_OVERLAP)
+                .map(|r| r.time);
+            let dmft_first = arows
+                .iter()
+                .find(|r| r.m_dmft.is_some_and(|m| m > RECOVERY_OVERLAP))
+                .map(|r| r.time);
+            let last = arows.last().ok_or("empty time grid")?;
+            let dmft_final = arows
+                .iter()
+                .rev()
+                .find_map(|r| r.m_dmft.map(|m| (r.time, m)));
+            recovery.push(Recovery {
+                algorithm: a,
+                sim_seeds_recovered: recovered,
+                sim_seeds: p.done().count(),
+                sim_mean_reaches: sim_first.is_some(),
+                sim_mean_first_time: sim_first,
+                sim_final_m_mean: last.m_sim_mean,
+                sim_final_m_stderr: last.m_sim_stderr,
+                dmft_reaches_within_window: dmft_first.is_some(),
+                dmft_first_time: dmft_first,
+                dmft_final_m: dmft_final.map(|(_, m)| m),
+            });
+            headline.push(Headline::new(
+                format!("m_sim_final_{}", a.name()),
+                last.m_sim_mean,
+                1e-9,
+            ));
+            if let Some((t, m)) = dmft_final {
+                headline.push(Headline::new(format!("m_dmft_t{t}_{}", a.name()), m, 1e-9));
+            }
+        }
+        let mut series = Vec::new();
+        for a in ALGORITHMS {
+            let sel: Vec<&Row> = rows.iter().filter(|r| r.algorithm == a).collect();
+            series.push(Series::line(&format!("{} DMFT", a.name()), &sel, |r| {
+                r.m_dmft.map(|m| (r.time, m))
+            }));
+            series.push(Series::points(
+                &format!("{} simulation, d = {}", a.name(), s.d),
+                &sel,
+                |r| Some((r.time, r.m_sim_mean, r.m_sim_stderr)),
+            ));
+        }
+        let start = match self.start {
+            StartSpec::Informed { m0 } => format!(
+                "informed: simulation w(0) = m0 w* + sqrt(1 - m0^2) u (u orthogonal to w*), m0 = {m0}; DMFT from the same m0"
+            ),
+            StartSpec::Random => format!(
+                "random: simulation w(0) uniform on the sphere, so m(0) ~ N(0, 1/d) and |m(0)| is of order 1/sqrt(d); the DMFT (m = 0 is invariant at d = infinity) starts at the typical value m0 = 1/sqrt(d) = {:.6} (d = {}); m is oriented, sign(m(0)) w.w*/d",
+                self.dmft_m0(mode),
+                s.d
+            ),
+        };
+        let summary = Summary {
+            start,
+            windows: format!(
+                "simulation at t = 0..{} (step {}); DMFT (time step eta = {}, {} particles) at t <= {}: rows beyond it have empty DMFT cells; deviations in units of the simulation's standard error over seeds (the DMFT's own finite-N error is not included)",
+                s.t_max, s.time_step, self.eta, s.particles, s.dmft_t_max
+            ),
+            d: s.d,
+            seeds: s.seeds,
+            t_max_sim: s.t_max,
+            t_max_dmft: dmft_times.last().copied().unwrap_or(0.0),
+            dmft: dmft_summaries,
+            agreement_m,
+            agreement_train_loss,
+            recovery,
+            simulation: SimulationSummary::of(sims),
+        };
+        let plot = Plot {
+            title: format!(
+                "Phase retrieval, alpha = {}, b = {}, tau = {}: DMFT (lines) vs simulation (d = {})",
+                self.alpha, self.b, self.tau, s.d
+            ),
+            x_label: "t".into(),
+            y_label: "m".into(),
+            series,
+            ..Plot::default()
+        };
+        Ok(Report {
+            rows,
+            summary,
+            headline,
+            plot,
+            check_rel_tol: 1e-9,
+        })
+    }
+}
+
+/// Mean and standard error of `f` over the seeds that did not fail and have a value.
+fn stat_at<E: Experiment<Obs = Obs>>(p: &PointSims<E>, f: impl Fn(&Obs) -> Option<f64>) -> Stat {
+    Stat::of(&p.done().filter_map(|(o, _)| f(o)).collect::<Vec<_>>())
+}
+
+/// Agreement of (time, theory, simulation) triples, and up to which time it holds within
+/// [`AGREEMENT_STDERRS`] standard errors (times with a zero standard error, e.g. m(0) of the
+/// informed start, are not compared).
+fn agreement(a: Algorithm, compared: &str, pairs: &[(f64, f64, Stat)]) -> AlgorithmAgreement {
+    let deviation = Agreement::of(compared, pairs.iter().map(|&(_, th, s)| (th, s)), 0.0);
+    let compared: Vec<(f64, f64)> = pairs
+        .iter()
+        .filter(|(_, th, s)| {
+            th.is_finite() && s.mean.is_finite() && s.stderr.is_finite() && s.stderr > 0.0
+        })
+        .map(|&(t, th, s)| (t, (th - s.mean).abs() / s.stderr))
+        .collect();
+    let first_bad = compared.iter().position(|&(_, d)| d > AGREEMENT_STDERRS);
+    let until = match first_bad {
+        None => compared.last().map(|&(t, _)| t),
+        Some(0) => None,
+        Some(i) => Some(compared[i - 1].0),
+    };
+    AlgorithmAgreement {
+        algorithm: a,
+        deviation,
+        within_3_stderr_until: until,
+        first_deviation_time: first_bad.map(|i| compared[i].0),
+    }
+}
+
+/// Implement [`Experiment`] for a newtype over [`Spec`].
+macro_rules! dmft_vs_sim_experiment {
+    ($ty:ident, $id:literal, $title:literal) => {
+        impl $crate::experiment::Experiment for $ty {
+            const ID: &'static str = $id;
+            const TITLE: &'static str = $title;
+            const PAPER: &'static str = "Mignacco, Urbani, Zdeborová, MLST 2021 (arXiv:2103.04902)";
+            type Point = $crate::figs::dmft_vs_sim::Point;
+            type Obs = $crate::figs::dmft_vs_sim::Obs;
+            type Row = $crate::figs::dmft_vs_sim::Row;
+            type Summary = $crate::figs::dmft_vs_sim::Summary;
+            fn plan(
+                &self,
+                mode: $crate::experiment::Mode,
+            ) -> Result<$crate::experiment::Plan<Self::Point>, String> {
+                self.0.plan(mode)
+            }
+            fn task_bytes(&self, p: &Self::Point) -> u64 {
+                self.0.task_bytes(p)
+            }
+            fn task_cost(&self, p: &Self::Point) -> f64 {
+                self.0.task_cost(p)
+            }
+            fn run(
+                &self,
+                p: &Self::Point,
+                rng: &mut gardner_models::rng::Rng,
+            ) -> Result<(Self::Obs, gardner_models::run::Termination), String> {
+                self.0.run(p, rng)
+            }
+            fn report(
+                &self,
+                mode: $crate::experiment::Mode,
+                sims: &$crate::experiment::Sims<Self>,
+            ) -> Result<$crate::experiment::Report<Self>, String> {
+                self.0.report(mode, sims)
+            }
+        }
+    };
+}
+pub(crate) use dmft_vs_sim_experiment;
