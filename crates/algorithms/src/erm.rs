@@ -707,7 +707,7 @@ fn dual_of(p: &Problem<'_>, a: &[f64], par: Par) -> f64 {
 /// For a partition into free (F), upper (a = C) and zero samples, solve for the free
 /// multipliers from y_i X_i·w = 1 on F: (Z_F Z_Fᵀ) a_F = 1 − C Z_F Z_Uᵀ 1 with Z = diag(y) X
 /// (Cholesky of the |F| × |F| Gram matrix, one step of iterative refinement). Returns the
-/// unclipped dual point, or None if |F| > d or the Gram matrix is not positive definite.
+/// unclipped dual point, or None if |F| > 2d or the factorisation fails.
 fn solve_partition(
     p: &Problem<'_>,
     xt: &Mat<f64>,
@@ -724,6 +724,11 @@ fn solve_partition(
         .collect();
     if k == 0 {
         return Some(out);
+    }
+    // bounded memory (|F| ≤ 2d: the free-set rows and Gram matrix); larger free sets only
+    // occur far from the optimum, where coordinate ascent takes over
+    if k > 2 * d {
+        return None;
     }
     let zf = Mat::from_fn(k, d, |r, j| p.y[free[r]] * xt[(j, free[r])]);
     let mut wb = vec![0.0; d];
