@@ -1050,6 +1050,19 @@ mod tests {
             );
             assert_eq!(s.trace.termination, Termination::Converged);
         }
+        // the logistic Newton solve at its optimal λ on the same data, for comparison
+        for &(alpha, lambda) in &[(3.0, 0.00929), (10.0, 0.00108)] {
+            let ds = data(1000, alpha, 1);
+            let p = Problem::from_dataset(&ds, Loss::Logistic, lambda).unwrap();
+            let t = std::time::Instant::now();
+            let s = run(&p, &Config::default(), &mut stream(4, 0)).unwrap();
+            eprintln!(
+                "logistic α={alpha} λ={lambda}: {:?} after {} iterations, {:.2} s",
+                s.trace.termination,
+                s.trace.iterations,
+                t.elapsed().as_secs_f64()
+            );
+        }
     }
 
     #[test]
