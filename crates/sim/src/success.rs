@@ -290,6 +290,73 @@ pub fn extrapolate_in_inverse_d(estimates: &[SizeEstimate]) -> Option<InverseDFi
     })
 }
 
+/// Weighted least-squares line y = a + b x (weights 1/σ²) with standard errors from the
+/// weights (not rescaled by χ²) and χ²/dof (dof = points − 2).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LineFit {
+    pub a: f64,
+    pub a_stderr: f64,
+    pub b: f64,
+    pub b_stderr: f64,
+    pub chi2_per_dof: f64,
+    pub points: usize,
+}
+
+/// Fit y = a + b x to (x, y, σ) points; points with a non-finite value or σ ≤ 0 are dropped.
+/// `None` with fewer than 3 usable points or a degenerate design (all x equal).
+pub fn weighted_line_fit(points: &[(f64, f64, f64)]) -> Option<LineFit> {
+    let pts: Vec<(f64, f64, f64)> = points
+        .iter()
+        .filter(|(x, y, s)| x.is_finite() && y.is_finite() && s.is_finite() && *s > 0.0)
+        .map(|&(x, y, s)| (x, y, 1.0 / (s * s)))
+        .collect();
+    if pts.len() < 3 {
+        return None;
+    }
+    let (mut s, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &(x, y, w) in &pts {
+        s += w;
+        sx += w * x;
+        sy += w * y;
+        sxx += w * x * x;
+        sxy += w * x * y;
+    }
+    let delta = s * sxx - sx * sx;
+    if !(delta > 0.0) {
+        return None;
+    }
+    let a = (sxx * sy - sx * sxy) / delta;
+    let b = (s * sxy - sx * sy) / delta;
+    let chi2: f64 = pts
+        .iter()
+        .map(|&(x, y, w)| w * (y - a - b * x).powi(2))
+        .sum();
+    Some(LineFit {
+        a,
+        a_stderr: (sxx / delta).sqrt(),
+        b,
+        b_stderr: (s / delta).sqrt(),
+        chi2_per_dof: chi2 / (pts.len() - 2) as f64,
+        points: pts.len(),
+    })
+}
+
+/// α_½(d) = a + b/d and α_½(d) = a + b ln d, each by [`weighted_line_fit`] with the σ of
+/// every size.
+pub fn finite_size_fits(estimates: &[SizeEstimate]) -> (Option<LineFit>, Option<LineFit>) {
+    let pts = |f: fn(f64) -> f64| -> Vec<(f64, f64, f64)> {
+        estimates
+            .iter()
+            .filter(|e| e.d > 0)
+            .map(|e| (f(e.d as f64), e.alpha_half, e.sigma))
+            .collect()
+    };
+    (
+        weighted_line_fit(&pts(|d| 1.0 / d)),
+        weighted_line_fit(&pts(f64::ln)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +367,58 @@ mod tests {
             successes: k,
             trials: n,
         }
+    }
+
+    /// Exact data on a line: recovered a and b, χ² ≈ 0; noisy data: χ²/dof of the residuals.
+    #[test]
+    fn line_fit_recovers_a_line() {
+        let pts: Vec<(f64, f64, f64)> = [50.0, 100.0, 200.0, 400.0]
+            .iter()
+            .map(|&d: &f64| (1.0 / d, 7.0 - 30.0 / d, 0.1))
+            .collect();
+        let f = weighted_line_fit(&pts).unwrap();
+        assert!(
+            (f.a - 7.0).abs() < 1e-12 && (f.b + 30.0).abs() < 1e-10,
+            "{f:?}"
+        );
+        assert!(f.chi2_per_dof < 1e-20, "{f:?}");
+        assert_eq!(f.points, 4);
+        // standard errors: scale with σ
+        let pts2: Vec<_> = pts.iter().map(|&(x, y, s)| (x, y, 2.0 * s)).collect();
+        let f2 = weighted_line_fit(&pts2).unwrap();
+        assert!((f2.a_stderr / f.a_stderr - 2.0).abs() < 1e-12);
+        // residuals ±σ alternating on 4 points: χ² = 4 (relative to the fitted line it is ≤ 4)
+        let noisy: Vec<_> = pts
+            .iter()
+            .enumerate()
+            .map(|(k, &(x, y, s))| (x, y + if k % 2 == 0 { s } else { -s }, s))
+            .collect();
+        let fn_ = weighted_line_fit(&noisy).unwrap();
+        assert!(
+            fn_.chi2_per_dof > 0.0 && fn_.chi2_per_dof <= 2.0 + 1e-12,
+            "{fn_:?}"
+        );
+        // too few points, NaN dropped
+        assert!(weighted_line_fit(&pts[..2]).is_none());
+        let mut with_nan = pts.clone();
+        with_nan.push((0.5, f64::NAN, 0.1));
+        assert_eq!(weighted_line_fit(&with_nan).unwrap().points, 4);
+        // both finite-size models on a ln d line
+        let est: Vec<SizeEstimate> = [50usize, 100, 200, 400, 800]
+            .iter()
+            .map(|&d| SizeEstimate {
+                d,
+                alpha_half: 5.0 + 0.4 * (d as f64).ln(),
+                sigma: 0.05,
+            })
+            .collect();
+        let (inv, log) = finite_size_fits(&est);
+        let (inv, log) = (inv.unwrap(), log.unwrap());
+        assert!((log.a - 5.0).abs() < 1e-10 && (log.b - 0.4).abs() < 1e-12);
+        assert!(
+            log.chi2_per_dof < 1e-18 && inv.chi2_per_dof > 1.0,
+            "{inv:?}"
+        );
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub struct TheorySpec {
     pub large_alpha: f64,
 }
 
-/// `[solver]`: Newton iterations (logistic) / dual-ascent epochs (hinge) before `not_converged`.
+/// `[solver]`: Newton iterations (logistic) / coordinate epochs plus projected Newton steps
+/// (hinge) before `not_converged`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SolverSpec {
@@ -331,7 +332,12 @@ impl Experiment for Fig2 {
     fn task_bytes(&self, p: &ErmTask) -> u64 {
         let (n, d) = (((p.alpha * p.d as f64).round() as u64).max(1), p.d as u64);
         let m = n.min(d);
-        let extra = if p.loss == Loss::Hinge { m * d } else { 0 };
+        // hinge: the free-set rows (k × d) and Gram matrix (k × k), k ≤ min(n, 2d) ≤ 2m
+        let extra = if p.loss == Loss::Hinge {
+            2 * m * d + 4 * m * m
+        } else {
+            0
+        };
         8 * (2 * n * d + 2 * m * m + extra + 16 * (n + d))
     }
 

@@ -5,10 +5,12 @@
 //! (α, d, seed); success = final |m| ≥ 0.99. Per (α, d): success rate with a 95 % Wilson
 //! interval, the final |m| (mean, standard error). Per d: α_½ where the isotonic success curve
 //! crosses ½, with a seeded percentile-bootstrap interval; with ≥ 3 sizes a weighted fit
-//! α_½(d) = a + b/d. Compared with α_IT and α_AMP of the theory crate and the talk's ≈ 7.
+//! α_½(d) = a + b/d (`[extrapolation]`), and both a + b/d and a + b ln d with χ²/dof and the
+//! better of the two (`[finite_size_fits]`). Compared with α_IT and α_AMP of the theory crate and the talk's ≈ 7.
 
 use super::success_curve::{
-    AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, check_size, finished, finite,
+    AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size,
+    finished, finite,
 };
 use crate::Experiment;
 use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary};
@@ -118,6 +120,8 @@ pub struct Summary {
     pub simulation: Simulation,
     pub alpha_half: Vec<AlphaHalfAtD>,
     pub extrapolation: Extrapolation,
+    /// α_½(d) = a + b/d against a + b ln d.
+    pub finite_size_fits: FiniteSizeFits,
     pub comparison: Comparison,
 }
 
@@ -223,6 +227,7 @@ impl Experiment for Fig4 {
             });
         }
         let extrapolation = Extrapolation::of(&estimates);
+        let finite_size_fits = FiniteSizeFits::of(&estimates);
         headline.extend(extrapolation.headline("alpha_half_infinite_d".into()));
         let largest = estimates.iter().max_by_key(|e| e.d);
         let mut vlines = vec![
@@ -252,6 +257,7 @@ impl Experiment for Fig4 {
             },
             alpha_half,
             extrapolation,
+            finite_size_fits,
             comparison: Comparison {
                 alpha_it,
                 alpha_it_kind: format!("{:?}", th.it_kind),

@@ -5,7 +5,8 @@
 
 use crate::experiment::{Experiment, Headline, PointSims, Sims};
 use crate::success::{
-    Crossing, SizeEstimate, SuccessPoint, bootstrap_crossing, extrapolate_in_inverse_d, fit_sigma,
+    Crossing, LineFit, SizeEstimate, SuccessPoint, bootstrap_crossing, extrapolate_in_inverse_d,
+    finite_size_fits, fit_sigma,
 };
 use gardner_models::run::Termination;
 use serde::{Deserialize, Serialize};
@@ -205,6 +206,47 @@ pub fn local_spacing(alphas: &[f64], at: f64) -> f64 {
         .windows(2)
         .find(|w| w[0] <= at && at <= w[1])
         .map_or_else(smallest, |w| w[1] - w[0])
+}
+
+/// The `[finite_size_fits]` table: α_½(d) = a + b/d and α_½(d) = a + b ln d, both weighted
+/// least squares with weights 1/σ² (σ: the bootstrap standard deviation of each α_½, floored
+/// at the grid resolution), and which has the smaller χ²/dof.
+#[derive(Debug, Clone, Serialize)]
+pub struct FiniteSizeFits {
+    pub weights: &'static str,
+    pub status: Option<String>,
+    pub inverse_d: Option<LineFit>,
+    pub log_d: Option<LineFit>,
+    /// "inverse_d" or "log_d": the smaller χ²/dof (same number of points and parameters).
+    pub better: Option<&'static str>,
+}
+
+impl FiniteSizeFits {
+    /// Fit the crossings of ≥ 3 sizes.
+    pub fn of(est: &[SizeEstimate]) -> Self {
+        let (inverse_d, log_d) = finite_size_fits(est);
+        let better = inverse_d.zip(log_d).and_then(|(i, l)| {
+            if i.chi2_per_dof < l.chi2_per_dof {
+                Some("inverse_d")
+            } else if l.chi2_per_dof < i.chi2_per_dof {
+                Some("log_d")
+            } else {
+                None
+            }
+        });
+        Self {
+            weights: "1/sigma^2, sigma = bootstrap std of alpha_half floored at grid spacing/sqrt(12)",
+            status: (inverse_d.is_none() || log_d.is_none()).then(|| {
+                format!(
+                    "not fitted: {} size(s) with a crossing inside the grid, needs >= 3",
+                    est.len()
+                )
+            }),
+            inverse_d,
+            log_d,
+            better,
+        }
+    }
 }
 
 /// The `[extrapolation]` table: the weighted fit α_½(d) = a + b/d, or why it is absent.
