@@ -1016,55 +1016,6 @@ mod tests {
         }
     }
 
-    /// Timing on fig2's default grid (d = 1000, λ near the theory's optimum); run with
-    /// `cargo test --release -p gardner-algorithms hinge_default_grid -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn hinge_default_grid() {
-        let grid = [
-            (0.2, 0.774),
-            (0.5, 0.579),
-            (1.0, 0.342),
-            (1.5, 0.214),
-            (2.0, 0.143),
-            (3.0, 0.0740),
-            (4.0, 0.0444),
-            (5.0, 0.0294),
-            (6.0, 0.0208),
-            (8.0, 0.0119),
-            (10.0, 0.00769),
-        ];
-        for &(alpha, lambda) in &grid {
-            let ds = data(1000, alpha, 1);
-            let p = Problem::from_dataset(&ds, Loss::Hinge, lambda).unwrap();
-            let t = std::time::Instant::now();
-            let s = run(&p, &Config::default(), &mut stream(4, 0)).unwrap();
-            let last = s.trace.last().unwrap();
-            eprintln!(
-                "α={alpha} λ={lambda}: {:?} after {} iterations, gap {:.2e}, KKT {:.2e}, {:.2} s",
-                s.trace.termination,
-                s.trace.iterations,
-                last.duality_gap.unwrap(),
-                last.grad_norm,
-                t.elapsed().as_secs_f64()
-            );
-            assert_eq!(s.trace.termination, Termination::Converged);
-        }
-        // the logistic Newton solve at its optimal λ on the same data, for comparison
-        for &(alpha, lambda) in &[(3.0, 0.00929), (10.0, 0.00108)] {
-            let ds = data(1000, alpha, 1);
-            let p = Problem::from_dataset(&ds, Loss::Logistic, lambda).unwrap();
-            let t = std::time::Instant::now();
-            let s = run(&p, &Config::default(), &mut stream(4, 0)).unwrap();
-            eprintln!(
-                "logistic α={alpha} λ={lambda}: {:?} after {} iterations, {:.2} s",
-                s.trace.termination,
-                s.trace.iterations,
-                t.elapsed().as_secs_f64()
-            );
-        }
-    }
-
     #[test]
     fn bad_input_is_named() {
         let ds = data(50, 2.0, 1);
