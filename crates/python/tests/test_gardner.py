@@ -106,7 +106,7 @@ def test_state_evolution_shapes():
 def test_gamp_shapes():
     r = gardner.gamp(GAUSS, ABS, alpha=2.0, d=100, seed=3, max_iter=50)
     k = len(r["iteration"])
-    assert r["iteration"].dtype == np.int64 and r["iteration"][0] == 1
+    assert r["iteration"].dtype == np.int64 and r["iteration"][0] == 0  # the random start
     for key in ["m", "q", "mse", "test_error", "variance", "change"]:
         assert r[key].dtype == np.float64 and r[key].shape == (k,), key
     assert r["termination"] in ("ok", "not_converged")
@@ -237,18 +237,26 @@ def test_two_threads_overlap():
 
 
 def test_overhead():
-    """Python call vs the Rust computation it wraps (state evolution at one α, linear channel)."""
+    """Python call vs the Rust computation it wraps (state evolution at one α, linear channel).
+    Interleaved rounds of Rust and Python batches; the median over rounds of the per-call
+    difference is robust to load spikes from other processes."""
     prior, channel = GAUSS, {"kind": "linear", "delta": 0.1}
     for _ in range(20):
         gardner.state_evolution(prior, channel, [2.0])
-    repeats = 300
-    rust = gardner._state_evolution_rust_seconds(prior, channel, 2.0, repeats)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        gardner.state_evolution(prior, channel, [2.0])
-    python = (time.perf_counter() - t0) / repeats
-    overhead = python - rust
-    print(f"\nstate_evolution at one α: Python {1e6 * python:.0f} µs, Rust {1e6 * rust:.0f} µs, "
+    batch, rounds = 20, 15
+    overheads, pythons, rusts = [], [], []
+    for _ in range(rounds):
+        rust = gardner._state_evolution_rust_seconds(prior, channel, 2.0, batch)
+        t0 = time.perf_counter()
+        for _ in range(batch):
+            gardner.state_evolution(prior, channel, [2.0])
+        python = (time.perf_counter() - t0) / batch
+        overheads.append(python - rust)
+        pythons.append(python)
+        rusts.append(rust)
+    overhead = float(np.median(overheads))
+    print(f"\nstate_evolution at one α (median of {rounds} rounds): Python "
+          f"{1e6 * np.median(pythons):.0f} µs, Rust {1e6 * np.median(rusts):.0f} µs, "
           f"overhead {1e6 * overhead:.0f} µs")
     assert overhead < 1e-3
 
