@@ -707,19 +707,12 @@ pub fn run<L: ExpectedLoss>(
     Ok(trace)
 }
 
-/// Drive a [`Stepper`] with the stop rules of the module docs; records the measured steps and
-/// the last one (its training loss measured at the end).
-pub fn drive<L: ExpectedLoss>(
-    st: &mut Stepper<'_, L>,
-    config: &Config,
-) -> Result<Trace<PsgdStep>, Error> {
-    let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
-    let trace = Driver::new()
-        .stop(stop::divergence(
-            "q",
-            |o: &Observation| o.step.q,
-            config.q_max,
-        ))
+/// A [`Driver`] with the divergence rules of every p-SGD run: q above `q_max`, m non-finite,
+/// or a measured training loss non-finite (each naming its quantity). Callers add their own
+/// stop rules (success, budget, cap) after these.
+pub fn driver<'d, 's, L: ExpectedLoss>(q_max: f64) -> Driver<'d, Stepper<'s, L>> {
+    Driver::new()
+        .stop(stop::divergence("q", |o: &Observation| o.step.q, q_max))
         .stop(stop::divergence(
             "m",
             |o: &Observation| o.step.m,
@@ -729,6 +722,16 @@ pub fn drive<L: ExpectedLoss>(
             (o.measured && !o.step.train_loss.is_finite())
                 .then(|| Termination::diverged(k, "train_loss"))
         })
+}
+
+/// Drive a [`Stepper`] with the stop rules of the module docs; records the measured steps and
+/// the last one (its training loss measured at the end).
+pub fn drive<L: ExpectedLoss>(
+    st: &mut Stepper<'_, L>,
+    config: &Config,
+) -> Result<Trace<PsgdStep>, Error> {
+    let mut steps = Vec::with_capacity(config.max_steps / config.record_every + 2);
+    let trace = driver(config.q_max)
         .stop(stop::max_iterations(config.max_steps))
         .observer(|_: usize, o: &Observation| {
             if o.measured {

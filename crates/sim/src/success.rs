@@ -256,37 +256,17 @@ pub struct InverseDFit {
 pub fn extrapolate_in_inverse_d(estimates: &[SizeEstimate]) -> Option<InverseDFit> {
     let pts: Vec<(f64, f64, f64)> = estimates
         .iter()
-        .filter(|e| e.d > 0 && e.alpha_half.is_finite() && e.sigma.is_finite() && e.sigma > 0.0)
-        .map(|e| (1.0 / e.d as f64, e.alpha_half, 1.0 / (e.sigma * e.sigma)))
+        .filter(|e| e.d > 0)
+        .map(|e| (1.0 / e.d as f64, e.alpha_half, e.sigma))
         .collect();
-    if pts.len() < 3 {
-        return None;
-    }
-    let (mut s, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(x, y, w) in &pts {
-        s += w;
-        sx += w * x;
-        sy += w * y;
-        sxx += w * x * x;
-        sxy += w * x * y;
-    }
-    let delta = s * sxx - sx * sx;
-    if !(delta > 0.0) {
-        return None;
-    }
-    let a = (sxx * sy - sx * sxy) / delta;
-    let b = (s * sxy - sx * sy) / delta;
-    let chi2: f64 = pts
-        .iter()
-        .map(|&(x, y, w)| w * (y - a - b * x).powi(2))
-        .sum();
+    let f = weighted_line_fit(&pts)?;
     Some(InverseDFit {
-        intercept: a,
-        intercept_stderr: (sxx / delta).sqrt(),
-        slope: b,
-        slope_stderr: (s / delta).sqrt(),
-        chi2_per_dof: chi2 / (pts.len() - 2) as f64,
-        sizes: pts.len(),
+        intercept: f.a,
+        intercept_stderr: f.a_stderr,
+        slope: f.b,
+        slope_stderr: f.b_stderr,
+        chi2_per_dof: f.chi2_per_dof,
+        sizes: f.points,
     })
 }
 

@@ -29,10 +29,10 @@ use crate::experiment::{
 use crate::plot::{Plot, Series};
 use crate::stats::Stat;
 use gardner_algorithms::gd::{Problem, spherical_teacher};
-use gardner_algorithms::psgd::{self, Confinement, Dynamics, Observation, Selection, Start};
+use gardner_algorithms::psgd::{self, Confinement, Dynamics, Selection, Start};
 use gardner_models::PhaseRetrieval;
 use gardner_models::rng::Rng;
-use gardner_models::run::{Driver, Termination, stop};
+use gardner_models::run::{Termination, stop};
 use gardner_theory::dmft;
 use serde::{Deserialize, Serialize};
 
@@ -382,17 +382,7 @@ impl Spec {
             .map_err(|e| e.to_string())?;
         let mut st = psgd::Stepper::new(&problem, &dynamics, w0, &config, rng.clone())
             .map_err(|e| e.to_string())?;
-        let trace = Driver::new()
-            .stop(stop::divergence(
-                "q",
-                |o: &Observation| o.step.q,
-                config.q_max,
-            ))
-            .stop(stop::divergence(
-                "m",
-                |o: &Observation| o.step.m,
-                f64::INFINITY,
-            ))
+        let trace = psgd::driver(config.q_max)
             .stop(stop::max_iterations(steps))
             .record_every(every)
             .run(&mut st)

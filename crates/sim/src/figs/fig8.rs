@@ -13,7 +13,7 @@ use gardner_algorithms::gd::{Problem, spherical_teacher};
 use gardner_algorithms::psgd::{self, Confinement, Dynamics, Observation, Selection, Start};
 use gardner_models::PhaseRetrieval;
 use gardner_models::rng::Rng;
-use gardner_models::run::{Driver, Termination, stop};
+use gardner_models::run::{Termination, stop};
 use serde::{Deserialize, Serialize};
 
 /// Success threshold on the final |m|.
@@ -293,17 +293,7 @@ impl Experiment for Fig8 {
             .map_err(|e| e.to_string())?;
         let mut st = psgd::Stepper::new(&problem, &dynamics, w0, &config, rng.clone())
             .map_err(|e| e.to_string())?;
-        let trace = Driver::new()
-            .stop(stop::divergence(
-                "q",
-                |o: &Observation| o.step.q,
-                config.q_max,
-            ))
-            .stop(stop::divergence(
-                "m",
-                |o: &Observation| o.step.m,
-                f64::INFINITY,
-            ))
+        let trace = psgd::driver(config.q_max)
             .stop(stop::tolerance(
                 |o: &Observation| SUCCESS_OVERLAP - o.step.m.abs(),
                 0.0,
