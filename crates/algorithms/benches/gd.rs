@@ -8,6 +8,9 @@
 //!
 //! `cargo bench -p gardner-algorithms --bench gd`
 
+mod common;
+
+use common::{best_of, read_sum};
 use criterion::{Criterion, criterion_group, criterion_main};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
@@ -16,34 +19,7 @@ use gardner_algorithms::overparam;
 use gardner_models::rng::stream;
 use gardner_models::run::Step as _;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
-
-/// Sum of all entries with 8 independent accumulators (a pure read of the matrix).
-fn read_sum(x: &Mat<f64>) -> f64 {
-    let mut acc = [0.0f64; 8];
-    for j in 0..x.ncols() {
-        let col = x.col_as_slice(j);
-        let (chunks, rest) = col.as_chunks::<8>();
-        for c in chunks {
-            for k in 0..8 {
-                acc[k] += c[k];
-            }
-        }
-        acc[0] += rest.iter().sum::<f64>();
-    }
-    acc.iter().sum()
-}
-
-fn best_of<F: FnMut()>(reps: usize, mut f: F) -> Duration {
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .expect("reps >= 1")
-}
+use std::time::Duration;
 
 fn clock_ghz() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/cpuinfo").ok()?;

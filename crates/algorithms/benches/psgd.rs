@@ -6,41 +6,17 @@
 //!
 //! `cargo bench -p gardner-algorithms --bench psgd`
 
+mod common;
+
+use common::{best_of, read_sum};
 use criterion::{Criterion, criterion_group, criterion_main};
-use faer::Mat;
 use gardner_algorithms::gd::{Problem, spherical_teacher};
 use gardner_algorithms::psgd::{Config, Confinement, Dynamics, Selection, Start, Stepper};
 use gardner_models::PhaseRetrieval;
 use gardner_models::rng::stream;
 use gardner_models::run::Step as _;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
-
-/// Sum of all entries with 8 independent accumulators (a pure read of the matrix).
-fn read_sum(x: &Mat<f64>) -> f64 {
-    let mut acc = [0.0f64; 8];
-    for j in 0..x.ncols() {
-        let (chunks, rest) = x.col_as_slice(j).as_chunks::<8>();
-        for c in chunks {
-            for k in 0..8 {
-                acc[k] += c[k];
-            }
-        }
-        acc[0] += rest.iter().sum::<f64>();
-    }
-    acc.iter().sum()
-}
-
-fn best_of<F: FnMut()>(reps: usize, mut f: F) -> Duration {
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .expect("reps >= 1")
-}
+use std::time::Duration;
 
 fn bench(c: &mut Criterion) {
     let (d, alpha, b) = (2000, 3.0, 0.5);
