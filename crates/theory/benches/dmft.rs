@@ -1,7 +1,7 @@
 //! Benchmark: one time step of the particle DMFT solver (phase retrieval, GD) at step k = 40
 //! and k = 80 with N = 1000 particles, and at k = 40 with N = 2000. The per-step cost is
-//! O(N k²) (responses) + O(N²) (noise), so doubling k should cost about 4× in the response
-//! part and doubling N about 2× (plus the N² noise).
+//! O(N k²) (responses) + O(N k) (kernels, noise) + O(k²) (Cholesky row), so doubling k should
+//! cost about 4× and doubling N about 2×.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use gardner_models::PhaseRetrieval;
