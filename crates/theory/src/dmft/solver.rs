@@ -21,12 +21,16 @@
 //! is set to 0 (semi-definite Cholesky: that step brings no new randomness).
 //! q and ν (ridge or spherical) come from the weight side (see the `kernels` module docs).
 //!
-//! Variance reduction: the initial draws (h0, h(0), s(0)) of particle a are the point
-//! ((a + ½)/N, {a φ₂}, {a φ₃}) of a randomly shifted rank-1 lattice (φ₂, φ₃ the golden and
-//! plastic ratios' fractional parts) mapped through Φ⁻¹ (quasi–Monte Carlo: unbiased for each
-//! random shift, and at N = 1500 it cuts the spread of m(t ≤ 0.5) over seeds about threefold
-//! for phase retrieval). The Monte-Carlo error of a run is O(N^{-1/2}): estimate it from
-//! independent seeds (the fig6/fig7 report averages replicas and states their spread).
+//! Variance reduction: particles come in antithetic pairs (2i, 2i + 1) with teacher fields
+//! ±h0 and otherwise the same draws (h(0), s(0), noise innovations, selection flips), so
+//! averages odd in h0 cancel pairwise (at m = 0 the force μ vanishes exactly, which keeps a
+//! random start's small m0 from drowning in noise). The pair draws (|h0|, h(0), s(0)) of pair
+//! i are the point ((i + ½)/P, {i φ₂}, {i φ₃}) of a randomly shifted rank-1 lattice (P pairs;
+//! φ₂, φ₃ the golden and plastic ratios' fractional parts) mapped through Φ⁻¹ (quasi–Monte
+//! Carlo: unbiased for each random shift; at N = 1500 it cuts the spread of m(t ≤ 0.5) over
+//! seeds about threefold for phase retrieval). The Monte-Carlo error of a run is still
+//! O(N^{-1/2}): estimate it from independent seeds (fig6/fig7 average replicas and state
+//! their spread).
 //!
 //! Cost per step k: O(N k²) for the responses, O(N k) for the kernels and the noise, O(k²)
 //! for the Cholesky row: O(N T³/3) in total; memory O(N T²/2). Particles are processed in
