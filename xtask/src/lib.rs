@@ -208,12 +208,18 @@ fn publish(
 /// `dmft <config.toml>`: solve one user-written DMFT case (keys: `gardner_theory::dmft::Config`)
 /// and return the CSV `time,m,q,train_loss,gen_error,status`, one row per requested time.
 /// A run that diverges keeps its rows up to the divergence and returns an error after them.
+/// Shows a progress bar over the time steps (stderr).
 pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     let text =
         std::fs::read_to_string(config).map_err(|e| err(format!("{}: {e}", config.display())))?;
     let cfg: gardner_theory::dmft::Config = figure::parse_toml(config, &text)?;
-    let sol =
-        gardner_theory::dmft::solve(&cfg).map_err(|e| err(format!("{}: {e}", config.display())))?;
+    let bar = gardner_sim::executor::progress_bar("dmft", "time steps", 0, true);
+    let sol = gardner_theory::dmft::solve_with_progress(&cfg, &mut |k, steps| {
+        bar.set_length(steps as u64);
+        bar.set_position(k as u64);
+    })
+    .map_err(|e| err(format!("{}: {e}", config.display())))?;
+    bar.finish_and_clear();
     let csv = output::csv_text(&output::table(&sol.rows)?)?;
     let failure = (!sol.termination.converged())
         .then(|| format!("{}: {}", config.display(), sol.termination.status()));

@@ -18,7 +18,8 @@ use pyo3::types::PyDict;
 ///         ``algorithm`` (``{"kind": "gd", "eta": 0.05}``, ``{"kind": "flow"}``,
 ///         ``{"kind": "sgd", "eta": …, "b": …}``, ``{"kind": "psgd", "eta": …, "b": …, "tau": …}``),
 ///         ``times`` (physical times t = k η), ``method`` (``"dmft"`` or ``"exact"``), optional
-///         ``dt``, ``particles``, ``seed``.
+///         ``dt``, ``particles``, ``seed``, ``checkpoint`` (a file to save to / resume from),
+///         ``checkpoint_every`` (steps).
 ///
 /// Returns:
 ///     dict of float64 arrays ``time, m, q, train_loss, gen_error`` (one entry per requested

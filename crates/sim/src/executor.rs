@@ -86,7 +86,7 @@ impl Executor for Local {
                 threads: self.threads,
                 reason: e.to_string(),
             })?;
-        let bar = progress_bar(label, todo.len() as u64, self.progress);
+        let bar = progress_bar(label, "tasks", todo.len() as u64, self.progress);
         let first_error = Mutex::new(None);
         pool.install(|| {
             todo.par_iter().for_each(|t| {
@@ -115,16 +115,16 @@ impl Executor for Local {
     }
 }
 
-/// A progress bar on stderr, hidden unless `show` and stderr is a terminal.
-pub fn progress_bar(label: &str, len: u64, show: bool) -> ProgressBar {
+/// A progress bar on stderr counting `unit`s, hidden unless `show` and stderr is a terminal.
+pub fn progress_bar(label: &str, unit: &str, len: u64, show: bool) -> ProgressBar {
     if !(show && std::io::stderr().is_terminal()) {
         return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
     }
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:40}] {pos}/{len} tasks, {elapsed} elapsed, eta {eta}",
-        )
+        ProgressStyle::with_template(&format!(
+            "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, eta {{eta}}"
+        ))
         .expect("valid template")
         .progress_chars("=> "),
     );

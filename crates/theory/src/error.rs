@@ -44,6 +44,9 @@ pub enum Error {
     /// A limit that the theory cannot determine (a boundary case).
     #[error("undetermined: {context}")]
     Undetermined { context: &'static str },
+    /// A DMFT checkpoint could not be written or read, or belongs to another configuration.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint { path: String, reason: String },
     /// Invalid model parameters (from gardner-models).
     #[error(transparent)]
     Model(#[from] gardner_models::Error),

@@ -13,15 +13,19 @@
 //! informed start m(0) = m0 > 0 and nothing changes).
 //!
 //! Theory: the particle DMFT of `gardner_theory::dmft` (time step η, the same discrete
-//! algorithm), computed in `report` at the grid times t ≤ `dmft_t_max` (its cost grows as
-//! N T³, T = t/η); rows beyond that window have empty DMFT cells.
+//! algorithm) at the grid times t ≤ `dmft_t_max`. A DMFT run with N particles carries a
+//! Monte-Carlo error O(N^{-1/2}), so the theory side is `dmft_replicas` independent runs
+//! (tasks like the simulations: cached, sharded, run in parallel); the table gives their mean
+//! and standard error, and the agreement is measured in combined standard errors
+//! √(se_sim² + se_dmft²), with the ratio se_dmft/se_sim reported. One run costs O(N T³),
+//! T = t/η, which bounds the DMFT window; rows beyond it have empty DMFT cells.
 //!
 //! Start: `informed` — w(0) = m0 w* + √(1 − m0²) u (u ⊥ w*), the DMFT from the same m0;
-//! `random` — w(0) uniform on the sphere, so m(0) ~ N(0, 1/d) and |m(0)| is of order 1/√d;
-//! the DMFT (where m ≡ 0 is invariant) is started at the typical value m0 = 1/√d (the rms of
-//! m(0)) of the section's d.
+//! `random` — w(0) uniform on the sphere, so m(0) ~ N(0, 1/d) and the oriented overlap
+//! |m(0)| has mean √(2/(π d)); the DMFT (where m ≡ 0 is invariant) starts from that mean.
+//! While m is small its growth is linear in m0, so the DMFT from E|m(0)| tracks the seed mean
+//! of the oriented m until the escape times (which spread as ln(1/|m(0)|)) matter.
 
-use super::note;
 use crate::experiment::{
     Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary,
     check_positive, merge_status,
@@ -34,12 +38,15 @@ use gardner_models::PhaseRetrieval;
 use gardner_models::rng::Rng;
 use gardner_models::run::{Termination, stop};
 use gardner_theory::dmft;
+use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 /// Recovery threshold on the oriented m.
 pub const RECOVERY_OVERLAP: f64 = 0.99;
-/// Agreement threshold, in standard errors of the simulation mean.
+/// Agreement threshold, in combined standard errors.
 pub const AGREEMENT_STDERRS: f64 = 3.0;
+/// Smallest difference resolved (m(0) of the informed start is m0 up to rounding on both sides).
+const RESOLUTION: f64 = 1e-12;
 
 /// The three algorithms (one dynamics, three selection processes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -70,7 +77,7 @@ impl Algorithm {
 pub enum StartSpec {
     /// w(0) = m0 w* + √(1 − m0²) u, u ⊥ w*; the DMFT from m0.
     Informed { m0: f64 },
-    /// w(0) uniform on the sphere; the DMFT from m0 = 1/√d.
+    /// w(0) uniform on the sphere; the DMFT from m0 = E|m(0)| = √(2/(π d)).
     Random,
 }
 
@@ -88,18 +95,18 @@ pub struct SizeSpec {
     pub t_max: f64,
     /// End of the DMFT window (≤ `t_max`; the DMFT is computed at the grid times ≤ it).
     pub dmft_t_max: f64,
-    /// DMFT particles N.
+    /// DMFT particles N per run.
     pub particles: usize,
+    /// Independent DMFT runs per algorithm (a multiple of `seeds`).
+    pub dmft_replicas: usize,
 }
 
 /// `papers/fig6.toml`, `papers/fig7.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// Base seed of the simulations.
+    /// Base seed of the simulations and DMFT runs.
     pub seed: u64,
-    /// Seed of the DMFT particles.
-    pub dmft_seed: u64,
     /// α = n/d.
     pub alpha: f64,
     /// Learning rate η (= the DMFT time step; t = k η).
@@ -114,23 +121,40 @@ pub struct Spec {
     pub full: SizeSpec,
 }
 
-/// One task: an algorithm at dimension d.
+/// One task: a simulation or a DMFT run of one algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     pub algorithm: Algorithm,
-    pub d: usize,
+    pub side: Side,
     /// Grid spacing and end of the window (they fix the observation's length).
     pub time_step: f64,
     pub t_max: f64,
 }
 
+/// Which side of the comparison a task computes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Side {
+    /// Microscopic simulation at dimension d (one seed per task).
+    Simulation { d: usize },
+    /// One particle DMFT run (N particles, from m0); `block` numbers the groups of `seeds`
+    /// runs that make up the `dmft_replicas`.
+    Dmft {
+        particles: usize,
+        m0: f64,
+        block: usize,
+    },
+}
+
 /// One run's trajectory at the grid times t = jΔ (shorter when the run diverged).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Obs {
-    /// sign(m(0)) · w·w*/d.
+    /// Simulation: sign(m(0)) · w·w*/d; DMFT: m(t).
     pub m: Vec<f64>,
     /// (1/n) Σ_μ ℓ(y_μ, X_μ·w) over the whole training set.
     pub train_loss: Vec<f64>,
+    /// DMFT only (empty for a simulation): E ℓ on a fresh sample.
+    pub gen_error: Vec<f64>,
     /// m(0) before orientation.
     pub m_initial: f64,
 }
@@ -140,7 +164,7 @@ pub struct Obs {
 pub struct Row {
     pub time: f64,
     pub algorithm: Algorithm,
-    /// DMFT (empty beyond the DMFT window or after a DMFT failure).
+    /// DMFT mean over the replicas (empty beyond the DMFT window or when no run got there).
     pub m_dmft: Option<f64>,
     pub train_loss_dmft: Option<f64>,
     pub gen_error_dmft: Option<f64>,
@@ -149,25 +173,34 @@ pub struct Row {
     pub train_loss_sim_mean: f64,
     pub train_loss_sim_stderr: f64,
     pub status: String,
+    /// Monte-Carlo standard error of the DMFT means over the replicas.
+    pub m_dmft_stderr: Option<f64>,
+    pub train_loss_dmft_stderr: Option<f64>,
 }
 
 /// `[[dmft]]`: how the theory side was computed.
 #[derive(Debug, Clone, Serialize)]
 pub struct DmftSummary {
     pub algorithm: Algorithm,
+    /// Particles per run, runs, and their product.
     pub particles: usize,
-    /// Time step of the DMFT (= η).
+    pub replicas: usize,
+    pub particles_total: usize,
+    /// Time step of the DMFT (= η) and the number of steps T.
     pub dt: f64,
+    pub steps: usize,
     /// Last time computed.
     pub t_max: f64,
     pub m0: f64,
-    pub seed: u64,
-    /// `ok` or the DMFT termination.
+    /// `ok`, or the runs that diverged or failed.
     pub status: String,
-    pub seconds: f64,
+    /// Largest se_dmft/se_sim of m over the compared times: below 1, the DMFT's Monte-Carlo
+    /// error is below the simulation's standard error everywhere in the window.
+    pub mc_error_ratio_max_m: f64,
 }
 
-/// `[[agreement]]`: DMFT vs simulation for one algorithm and observable.
+/// `[[agreement]]`: DMFT vs simulation for one algorithm and observable, in units of the
+/// combined standard error √(se_sim² + se_dmft²).
 #[derive(Debug, Clone, Serialize)]
 pub struct AlgorithmAgreement {
     pub algorithm: Algorithm,
@@ -244,7 +277,9 @@ impl Spec {
     pub fn dmft_m0(&self, mode: Mode) -> f64 {
         match self.start {
             StartSpec::Informed { m0 } => m0,
-            StartSpec::Random => 1.0 / (self.section(mode).d as f64).sqrt(),
+            StartSpec::Random => {
+                (2.0 / (std::f64::consts::PI * self.section(mode).d as f64)).sqrt()
+            }
         }
     }
 
@@ -312,6 +347,12 @@ impl Spec {
                 s.d, s.seeds, s.particles
             ));
         }
+        if s.dmft_replicas < 2 || s.dmft_replicas % s.seeds != 0 {
+            return Err(format!(
+                "invalid parameter `{name}.dmft_replicas` = {}: must be a positive multiple of seeds = {} (at least 2)",
+                s.dmft_replicas, s.seeds
+            ));
+        }
         for a in ALGORITHMS {
             self.selection(a)?;
         }
@@ -322,15 +363,27 @@ impl Spec {
     pub fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
         self.validate(mode)?;
         let s = self.section(mode);
-        let pts = ALGORITHMS
-            .iter()
-            .map(|&algorithm| Point {
+        let mut pts = Vec::new();
+        for &algorithm in &ALGORITHMS {
+            pts.push(Point {
                 algorithm,
-                d: s.d,
+                side: Side::Simulation { d: s.d },
                 time_step: s.time_step,
                 t_max: s.t_max,
-            })
-            .collect();
+            });
+            for block in 0..s.dmft_replicas / s.seeds {
+                pts.push(Point {
+                    algorithm,
+                    side: Side::Dmft {
+                        particles: s.particles,
+                        m0: self.dmft_m0(mode),
+                        block,
+                    },
+                    time_step: s.time_step,
+                    t_max: s.dmft_t_max,
+                });
+            }
+        }
         Plan::new(
             pts,
             s.seeds,
@@ -340,25 +393,54 @@ impl Spec {
         )
     }
 
-    /// [`Experiment::task_bytes`]: X and its transposed copy, plus O(n + d) vectors.
-    pub fn task_bytes(&self, p: &Point) -> u64 {
-        let n = (self.alpha * p.d as f64).round() as u64;
-        16 * n * p.d as u64 + 64 * (n + p.d as u64)
+    /// DMFT time steps T of a window.
+    fn steps(&self, t_max: f64) -> usize {
+        (t_max / self.eta).round() as usize
     }
 
-    /// [`Experiment::task_cost`]: ∝ rows touched.
+    /// [`Experiment::task_bytes`]: simulation, X and its transposed copy plus O(n + d)
+    /// vectors; DMFT, the responses N T²/2 plus O(N T) histories.
+    pub fn task_bytes(&self, p: &Point) -> u64 {
+        match p.side {
+            Side::Simulation { d } => {
+                let n = (self.alpha * d as f64).round() as u64;
+                16 * n * d as u64 + 64 * (n + d as u64)
+            }
+            Side::Dmft { particles, .. } => {
+                let t = self.steps(p.t_max) as u64 + 1;
+                particles as u64 * (4 * t * t + 48 * t)
+            }
+        }
+    }
+
+    /// [`Experiment::task_cost`]: ∝ multiply-adds (simulation: rows touched; DMFT: N T³/3).
     pub fn task_cost(&self, p: &Point) -> f64 {
-        let b = if p.algorithm == Algorithm::Gd {
-            1.0
-        } else {
-            self.b
-        };
-        self.alpha * (p.d * p.d) as f64 * b * p.t_max / self.eta
+        match p.side {
+            Side::Simulation { d } => {
+                let b = if p.algorithm == Algorithm::Gd {
+                    1.0
+                } else {
+                    self.b
+                };
+                self.alpha * (d * d) as f64 * b * p.t_max / self.eta
+            }
+            Side::Dmft { particles, .. } => {
+                particles as f64 * (self.steps(p.t_max) as f64).powi(3) / 3.0
+            }
+        }
     }
 
     /// [`Experiment::run`].
     pub fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
-        let data = spherical_teacher(p.d, self.alpha, rng).map_err(|e| e.to_string())?;
+        match p.side {
+            Side::Simulation { d } => self.simulate(p, d, rng),
+            Side::Dmft { particles, m0, .. } => self.dmft(p, particles, m0, rng),
+        }
+    }
+
+    /// One microscopic run.
+    fn simulate(&self, p: &Point, d: usize, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+        let data = spherical_teacher(d, self.alpha, rng).map_err(|e| e.to_string())?;
         let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
         let dynamics = Dynamics {
             loss: PhaseRetrieval,
@@ -403,52 +485,44 @@ impl Spec {
             Obs {
                 m: recorded.iter().map(|o| sign * o.m).collect(),
                 train_loss: recorded.iter().map(|o| o.train_loss).collect(),
+                gen_error: Vec::new(),
                 m_initial,
             },
             termination,
         ))
     }
 
-    /// The DMFT of one algorithm at the grid times ≤ the DMFT window, and its summary.
+    /// One DMFT run (its seed drawn from the task's stream) at the grid times of the window.
     fn dmft(
         &self,
-        mode: Mode,
-        a: Algorithm,
-        times: &[f64],
-    ) -> (Result<dmft::Solution, String>, DmftSummary) {
-        let s = self.section(mode);
-        let m0 = self.dmft_m0(mode);
+        p: &Point,
+        particles: usize,
+        m0: f64,
+        rng: &mut Rng,
+    ) -> Result<(Obs, Termination), String> {
         let cfg = dmft::Config {
             loss: dmft::LossKind::PhaseRetrieval,
             alpha: self.alpha,
             regularisation: dmft::RegularisationConfig::Spherical(true),
             m0,
             q0: 1.0,
-            algorithm: self.dmft_algorithm(a),
-            times: times.to_vec(),
+            algorithm: self.dmft_algorithm(p.algorithm),
+            times: grid(p.time_step, p.t_max),
             method: dmft::Method::Dmft,
             dt: None,
-            particles: Some(s.particles),
-            seed: Some(self.dmft_seed),
+            particles: Some(particles),
+            seed: Some(rng.random()),
+            checkpoint: None,
+            checkpoint_every: None,
         };
-        let t0 = std::time::Instant::now();
-        let sol = dmft::solve(&cfg).map_err(|e| e.to_string());
-        let seconds = (t0.elapsed().as_secs_f64() * 10.0).round() / 10.0;
-        let status = match &sol {
-            Ok(sol) => sol.termination.status(),
-            Err(e) => format!("failed: {e}"),
+        let sol = dmft::solve(&cfg).map_err(|e| e.to_string())?;
+        let obs = Obs {
+            m: sol.rows.iter().map(|r| r.m).collect(),
+            train_loss: sol.rows.iter().map(|r| r.train_loss).collect(),
+            gen_error: sol.rows.iter().map(|r| r.gen_error).collect(),
+            m_initial: m0,
         };
-        let summary = DmftSummary {
-            algorithm: a,
-            particles: s.particles,
-            dt: self.eta,
-            t_max: times.last().copied().unwrap_or(0.0),
-            m0,
-            seed: self.dmft_seed,
-            status,
-            seconds,
-        };
-        (sol, summary)
+        Ok((obs, sol.termination))
     }
 
     /// [`Experiment::report`].
@@ -459,11 +533,7 @@ impl Spec {
         self.validate(mode)?;
         let s = self.section(mode);
         let times = grid(s.time_step, s.t_max);
-        let dmft_times: Vec<f64> = times
-            .iter()
-            .copied()
-            .filter(|&t| t <= s.dmft_t_max + 1e-9)
-            .collect();
+        let n_dmft = grid(s.time_step, s.dmft_t_max).len();
         let mut rows = Vec::new();
         let mut dmft_summaries = Vec::new();
         let mut agreement_m = Vec::new();
@@ -471,40 +541,44 @@ impl Spec {
         let mut recovery = Vec::new();
         let mut headline = Vec::new();
         for a in ALGORITHMS {
-            note(format!(
-                "{}: DMFT of {} ({} particles, t <= {}, dt = {})…",
-                E::ID,
-                a.name(),
-                s.particles,
-                s.dmft_t_max,
-                self.eta
-            ));
-            let (sol, ds) = self.dmft(mode, a, &dmft_times);
-            note(format!("  {} s, {}", ds.seconds, ds.status));
-            let dmft_rows: Vec<dmft::SolutionRow> = sol.map(|s| s.rows).unwrap_or_default();
-            let dmft_status = ds.status.clone();
-            dmft_summaries.push(ds);
             let p: &PointSims<E> = sims
-                .find(|p| p.algorithm == a)
+                .find(|p| p.algorithm == a && matches!(p.side, Side::Simulation { .. }))
                 .ok_or_else(|| format!("no simulations of {}", a.name()))?;
+            let theory: Vec<&PointSims<E>> = sims
+                .points
+                .iter()
+                .filter(|p| p.point.algorithm == a && matches!(p.point.side, Side::Dmft { .. }))
+                .collect();
+            let dmft_status = replica_status(&theory);
             let sim_status = p.status();
             let n_seeds = p.tasks.len();
-            let mut m_pairs = Vec::new();
-            let mut e_pairs = Vec::new();
+            let (mut m_pairs, mut e_pairs, mut ratio) = (Vec::new(), Vec::new(), 0.0f64);
             let first_row = rows.len();
             for (j, &t) in times.iter().enumerate() {
                 let m = stat_at(p, |o| o.m.get(j).copied());
                 let e = stat_at(p, |o| o.train_loss.get(j).copied());
-                let th = dmft_rows.get(j).filter(|r| (r.time - t).abs() < 1e-9);
-                let in_window = t <= s.dmft_t_max + 1e-9;
-                if let Some(r) = th {
-                    m_pairs.push((t, r.m, m));
-                    e_pairs.push((t, r.train_loss, e));
+                let th = (j < n_dmft).then(|| {
+                    (
+                        replica_stat(&theory, |o| o.m.get(j).copied()),
+                        replica_stat(&theory, |o| o.train_loss.get(j).copied()),
+                        replica_stat(&theory, |o| o.gen_error.get(j).copied()),
+                    )
+                });
+                let th = th.filter(|(tm, _, _)| tm.count > 0);
+                if let Some((tm, te, _)) = th {
+                    m_pairs.push((t, tm, m));
+                    e_pairs.push((t, te, e));
+                    if m.stderr > 0.0 {
+                        ratio = ratio.max(tm.stderr / m.stderr);
+                    }
                 }
-                let theory_status = match (th, in_window) {
-                    (Some(r), _) => r.status.clone(),
+                let theory_status = match (th, j < n_dmft) {
+                    (Some((tm, _, _)), _) if tm.count < s.dmft_replicas => format!(
+                        "dmft {dmft_status} ({}/{} runs at this time)",
+                        tm.count, s.dmft_replicas
+                    ),
                     (None, true) => format!("dmft {dmft_status}"),
-                    (None, false) => "ok".into(),
+                    _ => "ok".into(),
                 };
                 let sim_status = if m.count < n_seeds {
                     format!("{sim_status} ({}/{n_seeds} seeds at this time)", m.count)
@@ -514,16 +588,34 @@ impl Spec {
                 rows.push(Row {
                     time: t,
                     algorithm: a,
-                    m_dmft: th.map(|r| r.m),
-                    train_loss_dmft: th.map(|r| r.train_loss),
-                    gen_error_dmft: th.map(|r| r.gen_error),
+                    m_dmft: th.map(|(tm, _, _)| tm.mean),
+                    train_loss_dmft: th.map(|(_, te, _)| te.mean),
+                    gen_error_dmft: th.map(|(_, _, tg)| tg.mean),
                     m_sim_mean: m.mean,
                     m_sim_stderr: m.stderr,
                     train_loss_sim_mean: e.mean,
                     train_loss_sim_stderr: e.stderr,
                     status: merge_status(&theory_status, Some(&sim_status)),
+                    m_dmft_stderr: th.map(|(tm, _, _)| tm.stderr),
+                    train_loss_dmft_stderr: th.map(|(_, te, _)| te.stderr),
                 });
             }
+            let (particles, m0) = match theory.first().map(|p| p.point.side) {
+                Some(Side::Dmft { particles, m0, .. }) => (particles, m0),
+                _ => (s.particles, self.dmft_m0(mode)),
+            };
+            dmft_summaries.push(DmftSummary {
+                algorithm: a,
+                particles,
+                replicas: s.dmft_replicas,
+                particles_total: particles * s.dmft_replicas,
+                dt: self.eta,
+                steps: self.steps(s.dmft_t_max),
+                t_max: s.dmft_t_max,
+                m0,
+                status: dmft_status,
+                mc_error_ratio_max_m: ratio,
+            });
             agreement_m.push(agreement(a, "m (DMFT vs simulation mean)", &m_pairs));
             agreement_train_loss.push(agreement(
                 a,
@@ -587,7 +679,7 @@ impl Spec {
                 "informed: simulation w(0) = m0 w* + sqrt(1 - m0^2) u (u orthogonal to w*), m0 = {m0}; DMFT from the same m0"
             ),
             StartSpec::Random => format!(
-                "random: simulation w(0) uniform on the sphere, so m(0) ~ N(0, 1/d) and |m(0)| is of order 1/sqrt(d); the DMFT (m = 0 is invariant at d = infinity) starts at the typical value m0 = 1/sqrt(d) = {:.6} (d = {}); m is oriented, sign(m(0)) w.w*/d",
+                "random: simulation w(0) uniform on the sphere, so m(0) ~ N(0, 1/d); m is oriented, sign(m(0)) w.w*/d, with mean |m(0)| = sqrt(2/(pi d)); the DMFT (m = 0 is invariant at d = infinity) starts from that mean, m0 = {:.6} (d = {})",
                 self.dmft_m0(mode),
                 s.d
             ),
@@ -595,13 +687,13 @@ impl Spec {
         let summary = Summary {
             start,
             windows: format!(
-                "simulation at t = 0..{} (step {}); DMFT (time step eta = {}, {} particles) at t <= {}: rows beyond it have empty DMFT cells; deviations in units of the simulation's standard error over seeds (the DMFT's own finite-N error is not included)",
-                s.t_max, s.time_step, self.eta, s.particles, s.dmft_t_max
+                "simulation at t = 0..{} (step {}); DMFT (time step eta = {}, {} runs of {} particles, mean and Monte-Carlo standard error over the runs) at t <= {}: rows beyond it have empty DMFT cells; deviations in units of the combined standard error sqrt(se_sim^2 + se_dmft^2)",
+                s.t_max, s.time_step, self.eta, s.dmft_replicas, s.particles, s.dmft_t_max
             ),
             d: s.d,
             seeds: s.seeds,
             t_max_sim: s.t_max,
-            t_max_dmft: dmft_times.last().copied().unwrap_or(0.0),
+            t_max_dmft: s.dmft_t_max,
             dmft: dmft_summaries,
             agreement_m,
             agreement_train_loss,
@@ -628,22 +720,63 @@ impl Spec {
     }
 }
 
+/// Mean and Monte-Carlo standard error of `f` over the DMFT runs of all blocks.
+fn replica_stat<E: Experiment<Obs = Obs>>(
+    blocks: &[&PointSims<E>],
+    f: impl Fn(&Obs) -> Option<f64>,
+) -> Stat {
+    let v: Vec<f64> = blocks
+        .iter()
+        .flat_map(|p| p.done().filter_map(|(o, _)| f(o)))
+        .collect();
+    Stat::of(&v)
+}
+
+/// `ok`, or how many DMFT runs diverged or failed (the first reason).
+fn replica_status<E: Experiment<Obs = Obs>>(blocks: &[&PointSims<E>]) -> String {
+    let n: usize = blocks.iter().map(|p| p.tasks.len()).sum();
+    let bad: Vec<String> = blocks
+        .iter()
+        .flat_map(|p| &p.tasks)
+        .filter_map(|t| match t {
+            Err(e) => Some(format!("failed: {e}")),
+            Ok((_, term)) if !term.converged() => Some(term.status()),
+            Ok(_) => None,
+        })
+        .collect();
+    match bad.first() {
+        None => "ok".into(),
+        Some(first) => format!("{}/{n} runs {first}", bad.len()),
+    }
+}
+
 /// Mean and standard error of `f` over the seeds that did not fail and have a value.
 fn stat_at<E: Experiment<Obs = Obs>>(p: &PointSims<E>, f: impl Fn(&Obs) -> Option<f64>) -> Stat {
     Stat::of(&p.done().filter_map(|(o, _)| f(o)).collect::<Vec<_>>())
 }
 
-/// Agreement of (time, theory, simulation) triples, and up to which time it holds within
-/// [`AGREEMENT_STDERRS`] standard errors (times with a zero standard error, e.g. m(0) of the
-/// informed start, are not compared).
-fn agreement(a: Algorithm, compared: &str, pairs: &[(f64, f64, Stat)]) -> AlgorithmAgreement {
-    let deviation = Agreement::of(compared, pairs.iter().map(|&(_, th, s)| (th, s)), 0.0);
-    let compared: Vec<(f64, f64)> = pairs
+/// Agreement of (time, DMFT, simulation) triples in combined standard errors
+/// √(se_sim² + se_dmft²), and up to which time it holds within [`AGREEMENT_STDERRS`] of them
+/// (times where both errors vanish, e.g. m(0) of the informed start, are not compared).
+fn agreement(a: Algorithm, compared: &str, pairs: &[(f64, Stat, Stat)]) -> AlgorithmAgreement {
+    let combined: Vec<(f64, f64, Stat)> = pairs
+        .iter()
+        .map(|&(t, th, s)| {
+            let se = (s.stderr * s.stderr + th.stderr * th.stderr).sqrt();
+            (t, th.mean, Stat { stderr: se, ..s })
+        })
+        .collect();
+    let deviation = Agreement::of(
+        compared,
+        combined.iter().map(|&(_, th, s)| (th, s)),
+        RESOLUTION,
+    );
+    let compared: Vec<(f64, f64)> = combined
         .iter()
         .filter(|(_, th, s)| {
             th.is_finite() && s.mean.is_finite() && s.stderr.is_finite() && s.stderr > 0.0
         })
-        .map(|&(t, th, s)| (t, (th - s.mean).abs() / s.stderr))
+        .map(|&(t, th, s)| (t, (th - s.mean).abs() / s.stderr.max(RESOLUTION)))
         .collect();
     let first_bad = compared.iter().position(|&(_, d)| d > AGREEMENT_STDERRS);
     let until = match first_bad {

@@ -14,6 +14,8 @@
 //! dt = 0.01                             # flow step (default 0.01)
 //! particles = 2000                      # particle solver (default 2000)
 //! seed = 0                              # default 0
+//! checkpoint = "run.json"               # particle solver: resume from / save to this file
+//! checkpoint_every = 100                # steps between checkpoints (default 100)
 //! ```
 //!
 //! Unknown keys are rejected; values are validated on deserialisation (the error names the
@@ -82,6 +84,9 @@ pub struct Config {
     pub dt: Option<f64>,
     pub particles: Option<usize>,
     pub seed: Option<u64>,
+    /// Particle solver: checkpoint file (resumed from when it exists).
+    pub checkpoint: Option<std::path::PathBuf>,
+    pub checkpoint_every: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +103,8 @@ struct RawConfig {
     dt: Option<f64>,
     particles: Option<usize>,
     seed: Option<u64>,
+    checkpoint: Option<std::path::PathBuf>,
+    checkpoint_every: Option<usize>,
 }
 
 impl TryFrom<RawConfig> for Config {
@@ -115,6 +122,8 @@ impl TryFrom<RawConfig> for Config {
             dt: r.dt,
             particles: r.particles,
             seed: r.seed,
+            checkpoint: r.checkpoint,
+            checkpoint_every: r.checkpoint_every,
         };
         c.validate()?;
         Ok(c)
@@ -187,6 +196,13 @@ impl Config {
                 name: "particles",
                 value: n as f64,
                 bound: ">= 2",
+            });
+        }
+        if self.checkpoint_every == Some(0) {
+            return Err(Error::InvalidParameter {
+                name: "checkpoint_every",
+                value: 0.0,
+                bound: ">= 1",
             });
         }
         if self.times.is_empty() {

@@ -50,6 +50,7 @@
 //! | R, R0 | weight-side responses (kick, initial condition) | `r`, `r0` |
 //! | f, c | s ℓ', s ℓ'' of one particle | `f`, `c` |
 
+pub mod checkpoint;
 pub mod config;
 pub mod exact;
 pub mod gaussian;
@@ -64,7 +65,7 @@ pub use config::{Algorithm, Config, LossKind, Method, RegularisationConfig};
 pub use exact::{ExactPoint, LinearRidge};
 pub use gaussian::GaussianDmft;
 pub use params::{Observation, Regularisation, Selection, Teacher, TimeGrid};
-pub use solve::{Solution, SolutionRow, solve};
+pub use solve::{Solution, SolutionRow, solve, solve_with_progress};
 pub use solver::{Dmft, Setup};
 
 use crate::error::Error;

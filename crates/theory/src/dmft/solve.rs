@@ -9,6 +9,7 @@
 //! [`Termination::Diverged`] naming the step and the quantity, and the requested times after it
 //! have no row.
 
+use super::checkpoint::{self, Checkpointer};
 use super::config::{Config, LossKind, Method};
 use super::exact::LinearRidge;
 use super::gaussian::GaussianDmft;
@@ -18,6 +19,7 @@ use crate::error::Error;
 use gardner_models::run::{Driver, Step, Termination, stop};
 use gardner_models::{Loss, PhaseRetrieval, SampleLoss};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// One output row, fields in CSV column order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,7 +48,19 @@ pub fn run_steps<S>(step: &mut S, steps: usize) -> Result<(Vec<Observation>, Ter
 where
     S: Step<Obs = Observation, Error = Error>,
 {
-    let trace = Driver::new()
+    run_steps_with(step, steps, Driver::new())
+}
+
+/// [`run_steps`] on a driver that may already carry guards and observers.
+fn run_steps_with<'a, S>(
+    step: &mut S,
+    steps: usize,
+    driver: Driver<'a, S>,
+) -> Result<(Vec<Observation>, Termination), Error>
+where
+    S: Step<Obs = Observation, Error = Error>,
+{
+    let trace = driver
         .stop(stop::divergence(
             "m",
             |o: &Observation| o.m,
@@ -73,6 +87,14 @@ where
 
 /// Solve `cfg` (see the module docs).
 pub fn solve(cfg: &Config) -> Result<Solution, Error> {
+    solve_with_progress(cfg, &mut |_, _| {})
+}
+
+/// [`solve`], calling `progress(k, steps)` after each time step of a DMFT solver.
+pub fn solve_with_progress(
+    cfg: &Config,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Solution, Error> {
     cfg.validate()?;
     let step = cfg.step();
     let ks: Vec<usize> = cfg
@@ -115,32 +137,16 @@ pub fn solve(cfg: &Config) -> Result<Solution, Error> {
     let sel = cfg.selection()?;
     let (obs, termination) = if cfg.loss == LossKind::Square && sel.is_full_batch() {
         let mut g = GaussianDmft::new(cfg.alpha, cfg.regularisation(), cfg.m0, cfg.q0, grid)?;
-        run_steps(&mut g, steps)?
+        let driver = Driver::new().observer(|k: usize, _: &Observation| progress(k, steps));
+        run_steps_with(&mut g, steps, driver)?
     } else {
-        fn particles<L: SampleLoss>(
-            cfg: &Config,
-            loss: L,
-            teacher: Teacher,
-            grid: TimeGrid,
-            steps: usize,
-        ) -> Result<(Vec<Observation>, Termination), Error> {
-            let mut d = Dmft::new(Setup {
-                loss,
-                teacher,
-                alpha: cfg.alpha,
-                regularisation: cfg.regularisation(),
-                m0: cfg.m0,
-                q0: cfg.q0,
-                selection: cfg.selection()?,
-                grid,
-                particles: cfg.particles.unwrap_or(super::config::DEFAULT_PARTICLES),
-                seed: cfg.seed.unwrap_or(0),
-            })?;
-            run_steps(&mut d, steps)
-        }
         match cfg.loss {
-            LossKind::Square => particles(cfg, Loss::Square, Teacher::Linear, grid, steps)?,
-            LossKind::PhaseRetrieval => particles(cfg, PhaseRetrieval, Teacher::Abs, grid, steps)?,
+            LossKind::Square => {
+                particles(cfg, Loss::Square, Teacher::Linear, grid, steps, progress)?
+            }
+            LossKind::PhaseRetrieval => {
+                particles(cfg, PhaseRetrieval, Teacher::Abs, grid, steps, progress)?
+            }
         }
     };
     let mut rows = Vec::new();
@@ -163,4 +169,70 @@ pub fn solve(cfg: &Config) -> Result<Solution, Error> {
         r.status = termination.status();
     }
     Ok(Solution { rows, termination })
+}
+
+/// The particle solver over the whole grid, with checkpoints when `cfg.checkpoint` is set.
+fn particles<L>(
+    cfg: &Config,
+    loss: L,
+    teacher: Teacher,
+    grid: TimeGrid,
+    steps: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Vec<Observation>, Termination), Error>
+where
+    L: SampleLoss + PartialEq + Serialize + DeserializeOwned,
+{
+    let setup = Setup {
+        loss,
+        teacher,
+        alpha: cfg.alpha,
+        regularisation: cfg.regularisation(),
+        m0: cfg.m0,
+        q0: cfg.q0,
+        selection: cfg.selection()?,
+        grid,
+        particles: cfg.particles.unwrap_or(super::config::DEFAULT_PARTICLES),
+        seed: cfg.seed.unwrap_or(0),
+    };
+    let Some(path) = &cfg.checkpoint else {
+        let mut d = Dmft::new(setup)?;
+        let driver = Driver::new().observer(|k: usize, _: &Observation| progress(k, steps));
+        return run_steps_with(&mut d, steps, driver);
+    };
+    let (mut d, history) = match checkpoint::load(path, &setup)? {
+        Some(resumed) => resumed,
+        None => (Dmft::new(setup)?, Vec::new()),
+    };
+    let offset = d.step_index();
+    if offset > steps {
+        return Err(Error::Checkpoint {
+            path: path.display().to_string(),
+            reason: format!("it is at step {offset}, beyond the last requested step {steps}"),
+        });
+    }
+    let mut saver = Checkpointer::new(
+        path,
+        cfg.checkpoint_every.unwrap_or(checkpoint::DEFAULT_EVERY),
+        offset,
+        history.clone(),
+    );
+    let driver = Driver::new()
+        .guard(&mut saver)
+        .observer(|k: usize, _: &Observation| progress(k + offset, steps));
+    let (obs, termination) = run_steps_with(&mut d, steps - offset, driver)?;
+    if let Some(e) = saver.error {
+        return Err(e);
+    }
+    let termination = match termination {
+        Termination::Diverged {
+            iteration,
+            quantity,
+        } => Termination::Diverged {
+            iteration: iteration + offset,
+            quantity,
+        },
+        t => t,
+    };
+    Ok(([history, obs].concat(), termination))
 }

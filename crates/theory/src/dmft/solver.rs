@@ -218,6 +218,12 @@ impl<L: SampleLoss> Dmft<L> {
         &self.setup
     }
 
+    /// Extend (or shorten) the time grid of a resumed run; same step.
+    pub(crate) fn set_grid(&mut self, grid: TimeGrid) {
+        debug_assert_eq!(grid.dt(), self.setup.grid.dt());
+        self.setup.grid = grid;
+    }
+
     /// M_C(i, j) for i, j < current step.
     pub fn m_c(&self, i: usize, j: usize) -> f64 {
         self.kernels.mc(i, j)
