@@ -7,6 +7,7 @@
 //! algorithm, time step, particles and seed (a longer horizon is allowed) — and continues to
 //! the bit-identical result of an uninterrupted solve.
 
+use super::gen_error::GenError;
 use super::params::Observation;
 use super::solver::{Dmft, Setup};
 use crate::error::Error;
@@ -104,7 +105,7 @@ impl Checkpointer {
     }
 }
 
-impl<L: SampleLoss + Serialize> Guard<Dmft<L>> for Checkpointer {
+impl<L: GenError + Serialize> Guard<Dmft<L>> for Checkpointer {
     fn check(&mut self, step: &mut Dmft<L>, k: usize, o: &Observation) -> Option<Termination> {
         self.history.push(*o);
         if k > 0 && (k + self.offset).is_multiple_of(self.every) {

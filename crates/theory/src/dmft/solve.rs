@@ -13,11 +13,12 @@ use super::checkpoint::{self, Checkpointer};
 use super::config::{Config, LossKind, Method};
 use super::exact::LinearRidge;
 use super::gaussian::GaussianDmft;
+use super::gen_error::GenError;
 use super::params::{Observation, Teacher, TimeGrid};
 use super::solver::{Dmft, Setup};
 use crate::error::Error;
 use gardner_models::run::{Driver, Step, Termination, stop};
-use gardner_models::{Loss, PhaseRetrieval, SampleLoss};
+use gardner_models::{Loss, PhaseRetrieval};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -181,7 +182,7 @@ fn particles<L>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Vec<Observation>, Termination), Error>
 where
-    L: SampleLoss + PartialEq + Serialize + DeserializeOwned,
+    L: GenError + PartialEq + Serialize + DeserializeOwned,
 {
     let setup = Setup {
         loss,

@@ -38,11 +38,11 @@
 //! number comes from a stream tied to a particle and a step, so results do not depend on the
 //! thread count.
 
+use super::gen_error::GenError;
 use super::kernels::Kernels;
 use super::params::{Observation, Selection, Teacher, TimeGrid};
 use crate::error::Error;
 use gardner_models::SampleLoss;
-use gardner_models::gauss::{expect_normal, expect_normal_split};
 use gardner_models::rng::Rng;
 use gardner_models::run::Step;
 use gardner_models::special::inverse_normal_cdf;
@@ -240,34 +240,6 @@ impl<L: SampleLoss> Dmft<L> {
         Rng::seed_from_u64(key).random()
     }
 
-    /// E_{h0, z} ℓ(φ(h0), m h0 + √(q − m²) z), checked quadrature (outer split at h0 = 0).
-    fn gen_error(&self, m: f64, q: f64) -> Result<f64, Error> {
-        if !(m.is_finite() && q.is_finite() && q >= m * m) {
-            return Ok(f64::NAN);
-        }
-        let (loss, teacher, sd) = (self.setup.loss, self.setup.teacher, (q - m * m).sqrt());
-        let fail = std::cell::Cell::new(None);
-        // split the outer integral at h0 = 0, where labels y = φ(h0) may have a kink
-        let outer = expect_normal_split(
-            |h0| {
-                let y = teacher.label(h0);
-                match expect_normal(|z| loss.value(y, m * h0 + sd * z), 1e-10) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        fail.set(Some(e));
-                        f64::NAN
-                    }
-                }
-            },
-            &[0.0],
-            1e-10,
-        );
-        if let Some(e) = fail.take() {
-            return Err(Error::integration("dmft gen_error (inner)")(e));
-        }
-        outer.map_err(Error::integration("dmft gen_error"))
-    }
-
     /// Write the full state to `path` as JSON (floats round-trip exactly).
     pub fn checkpoint(&self, path: &Path) -> Result<(), std::io::Error>
     where
@@ -288,6 +260,20 @@ impl<L: SampleLoss> Dmft<L> {
     }
 }
 
+/// acc[j] = Σ_{i=j+1}^{k−1} M_R(k, i) Z(i, j) for j < k = `mr.len()` (Z rows packed as in
+/// [`Particle::z`]): the O(k²) hot loop, one axpy per row i. It reads every Z entry of the
+/// particle once per step, so the solver is memory-bandwidth bound once N T²/2 doubles exceed
+/// the caches (8 N T³/6 bytes per solve); blocking rows does not reduce that traffic and
+/// measured slower.
+pub(crate) fn memory_sum(z: &[f64], mr: &[f64], acc: &mut [f64]) {
+    for (i, &mri) in mr.iter().enumerate().skip(1) {
+        let zi = &z[tri(i)..tri(i) + i];
+        for (x, zij) in acc[..i].iter_mut().zip(zi) {
+            *x += mri * zij;
+        }
+    }
+}
+
 /// Per-chunk partial sums of the kernel row k.
 #[derive(Clone)]
 struct Partial {
@@ -298,7 +284,7 @@ struct Partial {
     fh: f64,
 }
 
-impl<L: SampleLoss> Step for Dmft<L> {
+impl<L: GenError> Step for Dmft<L> {
     type Obs = Observation;
     type Error = Error;
 
@@ -324,7 +310,7 @@ impl<L: SampleLoss> Step for Dmft<L> {
             m,
             q,
             train_loss: sum / self.particles.len() as f64,
-            gen_error: self.gen_error(m, q)?,
+            gen_error: self.setup.loss.gen_error(self.setup.teacher, m, q)?,
         })
     }
 
@@ -408,12 +394,7 @@ impl<L: SampleLoss> Step for Dmft<L> {
                 let decay = 1.0 - eta * (nt + p.c[k]);
                 // Z(k+1, j) = decay Z(k, j) + η² Σ_{i=j+1}^{k−1} M_R(k, i) Z(i, j), row-wise
                 let mut acc = vec![0.0; k];
-                for (i, &mri) in mr.iter().enumerate().skip(1) {
-                    let zi = &p.z[tri(i)..tri(i) + i];
-                    for (x, zij) in acc[..i].iter_mut().zip(zi) {
-                        *x += mri * zij;
-                    }
-                }
+                memory_sum(&p.z, mr, &mut acc);
                 let base = tri(k);
                 p.z.reserve(k + 1);
                 for (j, x) in acc.iter().enumerate() {

@@ -153,7 +153,7 @@ fn setup<L: gardner_models::SampleLoss>(
     }
 }
 
-fn particle_run<L: gardner_models::SampleLoss>(s: Setup<L>) -> (Vec<Observation>, Dmft<L>) {
+fn particle_run<L: crate::dmft::GenError>(s: Setup<L>) -> (Vec<Observation>, Dmft<L>) {
     let mut d = Dmft::new(s).unwrap();
     let (obs, term) = solve::run_steps(&mut d, s.grid.steps()).unwrap();
     assert!(term.converged(), "{term:?}");
@@ -569,6 +569,8 @@ impl RandomCurvature {
     }
 }
 
+impl crate::dmft::GenError for RandomCurvature {}
+
 impl gardner_models::SampleLoss for RandomCurvature {
     fn value(&self, y: f64, h: f64) -> f64 {
         0.5 * Self::c(y) * h * h
@@ -630,6 +632,8 @@ fn random_curvature_memory_kernel() {
 /// ℓ = h²/2, labels ignored.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Quadratic;
+
+impl crate::dmft::GenError for Quadratic {}
 
 impl gardner_models::SampleLoss for Quadratic {
     fn value(&self, _y: f64, h: f64) -> f64 {
@@ -817,4 +821,54 @@ fn solve_checkpoints_and_resumes() {
         .to_string();
     assert!(err.contains("another configuration"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The blocked memory sum equals the plain double loop Σ_{i=j+1}^{k−1} M_R(k, i) Z(i, j) to
+/// rounding, for every k mod 4.
+#[test]
+fn memory_sum_matches_plain_loop() {
+    for k in [0usize, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 40] {
+        let z: Vec<f64> = (0..k * k.saturating_sub(1) / 2)
+            .map(|x| (x * 7919 % 101) as f64 / 50.0 - 1.0)
+            .collect();
+        let mr: Vec<f64> = (0..k).map(|i| (i as f64 * 0.37).sin()).collect();
+        let mut fast = vec![0.0; k];
+        crate::dmft::solver::memory_sum(&z, &mr, &mut fast);
+        for (j, f) in fast.iter().enumerate() {
+            let plain: f64 = (j + 1..k).map(|i| mr[i] * z[i * (i - 1) / 2 + j]).sum();
+            assert!(
+                (f - plain).abs() < 1e-13,
+                "k = {k}, j = {j}: {f} vs {plain}"
+            );
+        }
+    }
+}
+
+/// The closed-form generalisation errors (phase retrieval y = |h0|, square loss y = h0) equal
+/// the generic quadrature default to 1e-9, and both are NaN off the covariance domain.
+#[test]
+fn gen_error_overrides_match_quadrature() {
+    use crate::dmft::GenError;
+    use crate::dmft::gen_error::by_quadrature;
+    for (m, q) in [(0.0, 1.0), (0.3, 1.0), (0.9, 1.0), (-0.5, 0.7), (0.2, 2.5)] {
+        let pr = gardner_models::PhaseRetrieval
+            .gen_error(Teacher::Abs, m, q)
+            .unwrap();
+        let pr_q = by_quadrature(&gardner_models::PhaseRetrieval, Teacher::Abs, m, q).unwrap();
+        assert!((pr - pr_q).abs() < 1e-9, "PR ({m}, {q}): {pr} vs {pr_q}");
+        let sq = gardner_models::Loss::Square
+            .gen_error(Teacher::Linear, m, q)
+            .unwrap();
+        let sq_q = by_quadrature(&gardner_models::Loss::Square, Teacher::Linear, m, q).unwrap();
+        assert!(
+            (sq - sq_q).abs() < 1e-9,
+            "square ({m}, {q}): {sq} vs {sq_q}"
+        );
+    }
+    assert!(
+        gardner_models::PhaseRetrieval
+            .gen_error(Teacher::Abs, 1.0, 0.5)
+            .unwrap()
+            .is_nan()
+    );
 }
