@@ -41,9 +41,12 @@ fn io(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// A resumed solver and the observations of the steps before its current one.
+pub type Resumed<L> = (Dmft<L>, Vec<Observation>);
+
 /// The state and observations of steps 0..k from `path`, when it exists and was written for
 /// `setup` (its time grid may be shorter).
-pub fn load<L>(path: &Path, setup: &Setup<L>) -> Result<Option<(Dmft<L>, Vec<Observation>)>, Error>
+pub fn load<L>(path: &Path, setup: &Setup<L>) -> Result<Option<Resumed<L>>, Error>
 where
     L: SampleLoss + PartialEq + DeserializeOwned,
 {
@@ -108,11 +111,12 @@ impl Checkpointer {
 impl<L: GenError + Serialize> Guard<Dmft<L>> for Checkpointer {
     fn check(&mut self, step: &mut Dmft<L>, k: usize, o: &Observation) -> Option<Termination> {
         self.history.push(*o);
-        if k > 0 && (k + self.offset).is_multiple_of(self.every) {
-            if let Err(e) = self.write(step) {
-                self.error = Some(e);
-                return Some(Termination::MaxIterations);
-            }
+        if k > 0
+            && (k + self.offset).is_multiple_of(self.every)
+            && let Err(e) = self.write(step)
+        {
+            self.error = Some(e);
+            return Some(Termination::MaxIterations);
         }
         None
     }

@@ -18,7 +18,7 @@ pub trait GenError: SampleLoss {
 
 /// The default of [`GenError::gen_error`]: nested quadrature to 1e-10, the outer integral
 /// split at h0 = 0 (where labels y = φ(h0) may have a kink).
-pub fn by_quadrature<L: SampleLoss + ?Sized>(
+pub fn by_quadrature<L: SampleLoss>(
     loss: &L,
     teacher: Teacher,
     m: f64,
