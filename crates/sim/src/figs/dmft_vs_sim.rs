@@ -347,7 +347,7 @@ impl Spec {
                 s.d, s.seeds, s.particles
             ));
         }
-        if s.dmft_replicas < 2 || s.dmft_replicas % s.seeds != 0 {
+        if s.dmft_replicas < 2 || !s.dmft_replicas.is_multiple_of(s.seeds) {
             return Err(format!(
                 "invalid parameter `{name}.dmft_replicas` = {}: must be a positive multiple of seeds = {} (at least 2)",
                 s.dmft_replicas, s.seeds
