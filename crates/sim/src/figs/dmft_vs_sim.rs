@@ -242,6 +242,8 @@ pub struct Summary {
     pub start: String,
     /// The windows and what the empty cells mean.
     pub windows: String,
+    /// How the mini-batch gradient is normalised, and what it means for comparing at equal t.
+    pub batch_convention: String,
     pub d: usize,
     pub seeds: usize,
     pub t_max_sim: f64,
@@ -689,6 +691,10 @@ impl Spec {
             windows: format!(
                 "simulation at t = 0..{} (step {}); DMFT (time step eta = {}, {} runs of {} particles, mean and Monte-Carlo standard error over the runs) at t <= {}: rows beyond it have empty DMFT cells; deviations in units of the combined standard error sqrt(se_sim^2 + se_dmft^2)",
                 s.t_max, s.time_step, self.eta, s.dmft_replicas, s.particles, s.dmft_t_max
+            ),
+            batch_convention: format!(
+                "the mini-batch gradient is the plain sum over the selected samples (no 1/b): on average SGD and p-SGD move b = {} times as far per step as GD, so at equal t they have taken b times the gradient; the talk's DMFT slides normalise the mini-batch loss by 1/b instead, so their mean drift per unit time is that of GD (it takes time t/b here)",
+                self.b
             ),
             d: s.d,
             seeds: s.seeds,
