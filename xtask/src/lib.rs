@@ -221,8 +221,8 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     .map_err(|e| err(format!("{}: {e}", config.display())))?;
     bar.finish_and_clear();
     let csv = output::csv_text(&output::table(&sol.rows)?)?;
-    let failure = (!sol.termination.converged())
-        .then(|| format!("{}: {}", config.display(), sol.termination.status()));
+    let failure =
+        (!sol.termination.converged()).then(|| format!("{}: {}", config.display(), sol.status));
     Ok((csv, failure))
 }
 

@@ -46,6 +46,6 @@ pub fn dmft<'py>(py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<Bound<
                 .map(|r| r.status.clone())
                 .collect::<Vec<_>>(),
         )?
-        .item("termination", sol.termination.status())
+        .item("termination", sol.status.clone())
         .map(Out::finish)
 }

@@ -39,6 +39,8 @@ pub struct SolutionRow {
 pub struct Solution {
     pub rows: Vec<SolutionRow>,
     pub termination: Termination,
+    /// `ok`, or the failure with its time: `failed: q diverged at iteration 12 (t = 6)`.
+    pub status: String,
 }
 
 /// Bound on |m|, |q|, e_tr beyond which a run is declared diverged.
@@ -132,6 +134,7 @@ pub fn solve_with_progress(
                 .map(|(p, &t)| row(t, p.m, p.q, p.train_loss, p.gen_error))
                 .collect(),
             termination: Termination::Converged,
+            status: "ok".into(),
         });
     }
     let grid = TimeGrid::new(step, steps.max(1))?;
@@ -164,12 +167,26 @@ pub fn solve_with_progress(
             _ => break,
         }
     }
+    let status = match &termination {
+        Termination::Diverged { iteration, .. } => {
+            format!(
+                "{} (t = {})",
+                termination.status(),
+                *iteration as f64 * step
+            )
+        }
+        t => t.status(),
+    };
     if !termination.converged()
         && let Some(r) = rows.last_mut()
     {
-        r.status = termination.status();
+        r.status = status.clone();
     }
-    Ok(Solution { rows, termination })
+    Ok(Solution {
+        rows,
+        termination,
+        status,
+    })
 }
 
 /// The particle solver over the whole grid, with checkpoints when `cfg.checkpoint` is set.

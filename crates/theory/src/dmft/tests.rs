@@ -694,7 +694,8 @@ fn persistent_sgd_selection_factor() {
 }
 
 /// GD beyond the stability edge η(λ + s₊) > 2 diverges: a `Diverged` termination naming the
-/// step and the quantity, no rows after it, the last row carries the failure status.
+/// step and the quantity, no rows after it, the last row carries the failure status with the
+/// time of the divergence.
 #[test]
 fn divergence_is_a_termination() {
     let src = "loss = \"square\"\nalpha = 3.0\nregularisation = { ridge = 0.5 }\nm0 = 0.2\n\
@@ -712,7 +713,10 @@ fn divergence_is_a_termination() {
     assert!(["m", "q", "train_loss"].contains(&quantity.as_str()));
     assert_eq!(sol.rows.len(), 1);
     assert!(
-        sol.rows[0].status.starts_with("failed:"),
+        sol.rows[0].status.starts_with("failed:")
+            && sol.rows[0]
+                .status
+                .contains(&format!("(t = {})", *iteration as f64 * 0.5)),
         "{}",
         sol.rows[0].status
     );
