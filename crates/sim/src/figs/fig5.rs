@@ -17,7 +17,7 @@ use super::success_curve::{
     finite,
 };
 use crate::Experiment;
-use crate::experiment::{Mode, Plan, Report, Sims, SimulationSummary};
+use crate::experiment::{Mode, Plan, PointSims, Report, Sims, SimulationSummary};
 use crate::plot::{Plot, Series};
 use crate::success::SizeEstimate;
 use gardner_algorithms::gd::{Problem, spherical_teacher};
@@ -169,6 +169,9 @@ pub struct Row {
     pub runs_out_of_budget: usize,
     /// Runs stopped early as failures (unreachability bound, stationary point, zero loss).
     pub runs_stopped_failing: usize,
+    /// `ok` when every run is decided (a success, or a failure stopped by a rule that only
+    /// stops certain failures), `out_of_budget: k/n seeds` when k runs were still improving at
+    /// t_max, `failed: …` when tasks failed.
     pub status: String,
 }
 
@@ -309,6 +312,22 @@ pub struct Summary {
     pub finite_size_fits: Vec<WidthFits>,
     pub conclusions: Conclusions,
     pub theory: Theory,
+}
+
+/// The row status (see [`Row::status`]).
+fn status(p: &PointSims<Fig5>) -> String {
+    let n = p.tasks.len();
+    let open = p
+        .done()
+        .filter(|(o, _)| o.stop == Stop::OutOfBudget)
+        .count();
+    if p.done().count() < n {
+        p.status()
+    } else if open > 0 {
+        format!("out_of_budget: {open}/{n} seeds still improving at t_max")
+    } else {
+        "ok".into()
+    }
 }
 
 /// m for a width rule at dimension d (at least 1).
@@ -497,7 +516,7 @@ impl Experiment for Fig5 {
                     gen_error_stderr: finite(ge.stderr),
                     runs_out_of_budget: count(&|o| o.stop == Stop::OutOfBudget),
                     runs_stopped_failing: count(&|o| o.stop.stopped_failing()),
-                    status: p.status(),
+                    status: status(p),
                 });
             }
             series.push(Series::interval(
