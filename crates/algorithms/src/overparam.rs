@@ -47,7 +47,7 @@
 //!   point: with a non-zero loss a spurious minimum, m < d);
 //! - `MaxIterations` after [`Config::max_steps`];
 //! - `Stalled` when success within the budget is impossible (if
-//!   [`Config::stop_when_unreachable`]; [`unreachable`]): GD with η ≤ 1/L dissipates
+//!   [`Config::stop_when_unreachable`]; [`unreachable()`]): GD with η ≤ 1/L dissipates
 //!   H_k − H_{k+1} ≥ (η/2)‖∇H_k‖² (descent lemma), so over the remaining time T the iterates
 //!   move by at most Σ η‖∇H‖ ≤ √(T Σ η‖∇H‖²) ≤ δ = √([`DESCENT_FACTOR`] T H) (Cauchy–Schwarz),
 //!   and A = WWᵀ/m by at most (2‖W‖_F δ + δ²)/m. When even that cannot bring
@@ -133,7 +133,7 @@ pub struct Config {
     /// Stop as soon as a recorded gen_error is below [`SUCCESS_GEN_ERROR`] (default true).
     #[serde(default = "default_true")]
     pub stop_on_success: bool,
-    /// Stop (`Stalled`) when success within `max_steps` is impossible ([`unreachable`]).
+    /// Stop (`Stalled`) when success within `max_steps` is impossible ([`unreachable()`]).
     #[serde(default = "default_true")]
     pub stop_when_unreachable: bool,
     /// Halve η whenever the training loss increases between steps (default true).
