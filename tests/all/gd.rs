@@ -125,7 +125,7 @@ fn overparam_succeeds_above_two_and_interpolates_without_learning_below() {
         .count();
     assert!(above >= 5, "alpha = 6: {above}/6 successes");
     for s in 0..4 {
-        let o = op_final(d, m, 1.3, 500 + s, |c| c.stall_check_time = None);
+        let o = op_final(d, m, 1.3, 500 + s, |c| c.stop_when_unreachable = false);
         let last = o.trace.last().unwrap();
         assert!(!overparam::succeeded(&o.trace));
         assert!(last.gen_error > 1e-2, "seed {s}: {last:?}");
@@ -137,21 +137,57 @@ fn overparam_succeeds_above_two_and_interpolates_without_learning_below() {
 }
 
 #[test]
-fn overparam_stall_rule_stops_failures_early_and_never_a_success() {
-    // Below α = 2 (m ≥ d) the decay of gen_error stalls: stopped long before the budget, and
-    // the same runs without the rule end above the threshold too. Above, the rule never fires.
-    for s in 0..3 {
-        let with = op_final(20, 40, 1.5, 800 + s, |_| {});
-        let without = op_final(20, 40, 1.5, 800 + s, |c| c.stall_check_time = None);
-        assert_eq!(with.trace.termination, Termination::Stalled, "seed {s}");
-        assert!(with.trace.last().unwrap().iteration < 50_000 / 4);
-        assert!(!overparam::succeeded(&without.trace));
-        let o = op_final(20, 40, 5.0, 900 + s, |_| {});
-        assert!(
-            o.trace.termination.converged() && overparam::succeeded(&o.trace),
-            "seed {s}"
-        );
+fn overparam_early_stops_never_stop_a_success() {
+    // Every run to the end of its budget without early stops (only success ends a run early),
+    // then with the stop rules of fig5 (the unreachability bound, a stationary gradient):
+    // each run that succeeds without them succeeds with them, and the rules stop failures
+    // (on a wrong zero-loss minimum for m >= d, alpha < 2; at spurious minima for m < d) early.
+    let (d, budget) = (16, 64_000); // t_max = 1280 = 20 d^1.5, the budget of fig5
+    let (mut stopped, mut succeeded, mut runs) = (0, 0, 0);
+    for m in [1, 8, 16, 32] {
+        for alpha in [1.5, 2.5, 3.0, 4.0] {
+            for s in 0..3 {
+                let seed = 1200 + 10 * m as u64 + s + (4.0 * alpha) as u64 * 1000;
+                let without = op_final(d, m, alpha, seed, |c| {
+                    c.max_steps = budget;
+                    c.stop_when_unreachable = false;
+                    c.loss_tol = 0.0;
+                    c.grad_tol = 0.0;
+                });
+                let with = op_final(d, m, alpha, seed, |c| {
+                    c.max_steps = budget;
+                    c.loss_tol = 0.0;
+                });
+                let (a, b) = (
+                    overparam::succeeded(&without.trace),
+                    overparam::succeeded(&with.trace),
+                );
+                let tag = format!("m = {m}, alpha = {alpha}, seed {s}");
+                assert_eq!(
+                    a,
+                    b,
+                    "{tag}: {:?} vs {:?}",
+                    without.trace.last(),
+                    with.trace.last()
+                );
+                let early = !b && with.trace.iterations < budget;
+                if early {
+                    assert_ne!(without.trace.iterations, with.trace.iterations, "{tag}");
+                }
+                stopped += usize::from(early);
+                succeeded += usize::from(b);
+                runs += 1;
+            }
+        }
     }
+    assert!(
+        stopped >= 4,
+        "the rules stopped only {stopped}/{runs} runs early"
+    );
+    assert!(
+        succeeded >= 16,
+        "only {succeeded}/{runs} successes: nothing to protect"
+    );
 }
 
 #[test]
@@ -163,7 +199,7 @@ fn overparam_halving_the_step_follows_gradient_flow() {
                 c.step = eta;
                 c.max_steps = (50.0 / eta).round() as usize;
                 c.stop_on_success = false;
-                c.stall_check_time = None;
+                c.stop_when_unreachable = false;
                 c.loss_tol = 0.0;
                 c.grad_tol = 0.0;
             });

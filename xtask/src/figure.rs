@@ -117,6 +117,16 @@ fn erase<E: Experiment>(run: Run<E>) -> Result<Output> {
 }
 
 impl Ctx {
+    /// Before a `--full` run: one line on stderr with the estimated core-hours, if the
+    /// figure has a cost model.
+    fn announce_cost<E: Experiment>(&self, exp: &E) -> Result<()> {
+        if self.mode == Mode::Full
+            && let Some(h) = gardner_sim::estimated_core_hours(exp, self.mode)?
+        {
+            eprintln!("{}: --full: estimated {h:.1} core-hours", E::ID);
+        }
+        Ok(())
+    }
     fn executor(&self) -> Local {
         gardner_sim::figs::set_verbose(self.progress);
         Local {
@@ -143,10 +153,12 @@ impl<E: Experiment> Figure for Fig<E> {
         let cache = CacheOptions {
             dir: ctx.cache_dir.clone(),
         };
+        ctx.announce_cost(&exp)?;
         erase(gardner_sim::run(&exp, ctx.mode, &ctx.executor(), &cache)?)
     }
     fn shard(&self, ctx: &Ctx, shard: Shard, dir: &Path) -> Result<ShardRun> {
         let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
+        ctx.announce_cost(&exp)?;
         Ok(gardner_sim::run_shard(
             &exp,
             ctx.mode,

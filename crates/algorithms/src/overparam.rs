@@ -41,15 +41,20 @@
 //! - `Converged` when gen_error < [`SUCCESS_GEN_ERROR`] (checked at recorded steps, if
 //!   [`Config::stop_on_success`]);
 //! - `Converged` when train_loss < [`Config::loss_tol`] (a zero-loss minimum: for m ≥ d and
-//!   α < 2 generically not A*, Theorem 3.1 of 2006.15459: convergence is not success);
-//! - `Converged` when the RMS gradient ‖∇H‖_F/√(d m) < [`Config::grad_tol`];
+//!   α < 2 generically not A*, Theorem 3.1 of 2006.15459: convergence is not success; 0 turns
+//!   it off, the bound below then decides);
+//! - `Converged` when the RMS gradient ‖∇H‖_F/√(d m) < [`Config::grad_tol`] (a stationary
+//!   point: with a non-zero loss a spurious minimum, m < d);
 //! - `MaxIterations` after [`Config::max_steps`];
-//! - `Stalled` when the decay of gen_error has stalled (if [`Config::stall_check_time`] is
-//!   set): at checkpoints t_j = t_0 2^j the local exponent p_j = log₂(g_{j−1}/g_j) is not
-//!   increasing (p_j ≤ p_{j−1}) and even the power-law extrapolation g_j (t_max/t_j)^{−p_j}
-//!   stays ≥ 1e-3. Decelerating decay (convergence to some g_∞ > 0) makes the extrapolation an
-//!   over-estimate of progress, so this stops only runs that would fail within the budget
-//!   anyway; accelerating phases (escape from a plateau) are never stopped.
+//! - `Stalled` when success within the budget is impossible (if
+//!   [`Config::stop_when_unreachable`]; [`unreachable()`]): GD with η ≤ 1/L dissipates
+//!   H_k − H_{k+1} ≥ (η/2)‖∇H_k‖² (descent lemma), so over the remaining time T the iterates
+//!   move by at most Σ η‖∇H‖ ≤ √(T Σ η‖∇H‖²) ≤ δ = √([`DESCENT_FACTOR`] T H) (Cauchy–Schwarz),
+//!   and A = WWᵀ/m by at most (2‖W‖_F δ + δ²)/m. When even that cannot bring
+//!   ‖A − A*‖_F below √1e-3 ‖A*‖_F before `max_steps`, the run is a failure. The rule bites
+//!   when H is small (a wrong zero-loss minimum: m ≥ d, α < 2), never on a run that reaches
+//!   the threshold within its budget (as long as the descent lemma holds; checked by the
+//!   `overparam_budget_bound` tests).
 //!
 //! Gradient flow decreases H monotonically: if a step increases the training loss (relative
 //! 1e-9), η is halved for the rest of the run ([`Config::halve_on_increase`], the shared
@@ -72,6 +77,9 @@ use serde::{Deserialize, Serialize};
 
 /// Success threshold on the final generalisation error ‖A − A*‖_F²/‖A*‖_F².
 pub const SUCCESS_GEN_ERROR: f64 = 1e-3;
+
+/// κ in Σ_{j ≥ k} η_j‖∇H_j‖² ≤ κ H_k: 2 by the descent lemma for η ≤ 1/L (1 for the flow).
+pub const DESCENT_FACTOR: f64 = 2.0;
 
 fn default_step() -> f64 {
     0.01
@@ -96,9 +104,6 @@ fn default_true() -> bool {
 }
 fn default_max_halvings() -> u32 {
     20
-}
-fn default_stall() -> Option<f64> {
-    Some(20.0)
 }
 
 /// The number of hidden units (physics, no default) and the tuning parameters.
@@ -128,9 +133,9 @@ pub struct Config {
     /// Stop as soon as a recorded gen_error is below [`SUCCESS_GEN_ERROR`] (default true).
     #[serde(default = "default_true")]
     pub stop_on_success: bool,
-    /// First checkpoint time t_0 of the stall test (module docs); `None` disables it.
-    #[serde(default = "default_stall")]
-    pub stall_check_time: Option<f64>,
+    /// Stop (`Stalled`) when success within `max_steps` is impossible ([`unreachable()`]).
+    #[serde(default = "default_true")]
+    pub stop_when_unreachable: bool,
     /// Halve η whenever the training loss increases between steps (default true).
     #[serde(default = "default_true")]
     pub halve_on_increase: bool,
@@ -151,7 +156,7 @@ impl Config {
             record_every: default_record_every(),
             threads: default_threads(),
             stop_on_success: true,
-            stall_check_time: default_stall(),
+            stop_when_unreachable: true,
             halve_on_increase: true,
             max_halvings: default_max_halvings(),
         };
@@ -177,17 +182,7 @@ impl Config {
             halve_on_increase: self.halve_on_increase,
             max_halvings: self.max_halvings,
         }
-        .validate()?;
-        if let Some(t) = self.stall_check_time
-            && !(t.is_finite() && t > 0.0)
-        {
-            return Err(Error::InvalidParameter {
-                name: "stall_check_time",
-                value: t,
-                bound: "> 0 and finite",
-            });
-        }
-        Ok(())
+        .validate()
     }
 }
 
@@ -365,8 +360,7 @@ pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<St
 
 /// The over-parametrised GD iteration with its buffers: a [`gardner_models::run::Step`] and
 /// [`Halvable`], driven by [`run_from`] (or by the caller: the benchmark). gen_error
-/// (O(d m²)) is measured only at recorded steps (every [`Config::record_every`]) and at the
-/// checkpoints of the stall test. Neither `observe` nor `advance` allocates.
+/// (O(d m²)) is measured only at recorded steps (every [`Config::record_every`]). Neither `observe` nor `advance` allocates.
 #[derive(Debug)]
 pub struct Stepper<'a> {
     problem: Problem<'a>,
@@ -378,20 +372,18 @@ pub struct Stepper<'a> {
     b: Buffers,
     k: usize,
     record_every: usize,
-    /// First checkpoint k_0 of the stall test (checkpoints at k_0 2^j), if any.
-    first_check: Option<usize>,
 }
 
-/// One observation of the [`Stepper`]: the recorded observables, whether this step is a
-/// checkpoint of the stall test, and the step size η that the next update would use.
+/// One observation of the [`Stepper`]: the recorded observables, ‖W‖_F at recorded steps, and
+/// the step size η that the next update would use.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {
     /// The observables; `gen_error` is meaningful only when `measured`.
     pub step: Step,
-    /// gen_error was computed at this step (a recorded step or a checkpoint).
+    /// gen_error and `w_norm` were computed at this step (a recorded step).
     pub measured: bool,
-    /// A checkpoint t_0 2^j of the stall test.
-    pub checkpoint: bool,
+    /// ‖W‖_F (meaningful only when `measured`).
+    pub w_norm: f64,
     /// Current step size η.
     pub eta: f64,
 }
@@ -439,16 +431,7 @@ impl<'a> Stepper<'a> {
             b: Buffers::new(n, d, m),
             k: 0,
             record_every: config.record_every,
-            first_check: config
-                .stall_check_time
-                .map(|t| ((t / config.step).ceil() as usize).max(1)),
         })
-    }
-
-    /// Whether step `k` is a checkpoint k_0 2^j of the stall test.
-    fn is_checkpoint(&self, k: usize) -> bool {
-        self.first_check
-            .is_some_and(|k0| k >= k0 && k.is_multiple_of(k0) && (k / k0).is_power_of_two())
     }
 
     /// (train_loss, RMS gradient) at the current W; keeps ∇H for `advance`.
@@ -495,13 +478,16 @@ impl<'a> Stepper<'a> {
 impl gardner_models::run::Step for Stepper<'_> {
     type Obs = Observation;
     type Error = Error;
-    /// Loss and gradient (kept for `advance`); gen_error at recorded steps and checkpoints.
+    /// Loss and gradient (kept for `advance`); gen_error and ‖W‖_F at recorded steps.
     fn observe(&mut self) -> Result<Observation, Error> {
         let k = self.k;
         let (train_loss, grad_norm) = self.evaluate();
-        let checkpoint = self.is_checkpoint(k);
-        let measured = k.is_multiple_of(self.record_every) || checkpoint;
-        let gen_error = if measured { self.gen_error() } else { f64::NAN };
+        let measured = k.is_multiple_of(self.record_every);
+        let (gen_error, w_norm) = if measured {
+            (self.gen_error(), self.w.norm_l2())
+        } else {
+            (f64::NAN, f64::NAN)
+        };
         Ok(Observation {
             step: Step {
                 iteration: k,
@@ -512,7 +498,7 @@ impl gardner_models::run::Step for Stepper<'_> {
                 halvings: self.halvings,
             },
             measured,
-            checkpoint,
+            w_norm,
             eta: self.eta,
         })
     }
@@ -543,25 +529,33 @@ impl Halvable for Stepper<'_> {
     }
 }
 
-/// The stall rule of the module docs, evaluated at the checkpoints t_0 2^j.
-fn stall_rule(max_steps: usize) -> impl FnMut(usize, &Observation) -> Option<Termination> {
-    let (mut prev_check, mut p_prev): (Option<(f64, f64)>, Option<f64>) = (None, None);
+/// The largest possible change of A = WWᵀ/m over the remaining time `t_rem`, relative to
+/// ‖A*‖_F: (2‖W‖_F δ + δ²)/(m ‖A*‖_F) with δ = √([`DESCENT_FACTOR`] t_rem H) (module docs).
+/// `h` is H = (m/4) Σ r² = m n · train_loss.
+pub fn reach(h: f64, t_rem: f64, w_norm: f64, m: usize, a_star_norm: f64) -> f64 {
+    let delta = (DESCENT_FACTOR * t_rem.max(0.0) * h.max(0.0)).sqrt();
+    (2.0 * w_norm * delta + delta * delta) / (m as f64 * a_star_norm)
+}
+
+/// True when gen_error `g` cannot fall below [`SUCCESS_GEN_ERROR`] within the reach `r` of
+/// [`reach`]: √g − r ≥ √1e-3 (the triangle inequality on ‖A − A*‖_F).
+pub fn unreachable(g: f64, r: f64) -> bool {
+    g.sqrt() - r >= SUCCESS_GEN_ERROR.sqrt()
+}
+
+/// The budget bound of the module docs, evaluated at recorded steps.
+fn unreachable_rule(
+    n: usize,
+    m: usize,
+    a_star_norm: f64,
+    max_steps: usize,
+) -> impl FnMut(usize, &Observation) -> Option<Termination> {
     move |k: usize, o: &Observation| {
-        if !o.checkpoint {
-            return None;
-        }
-        let (t, g) = (o.step.time, o.step.gen_error);
-        let mut stalled = false;
-        if let Some((tp, gp)) = prev_check {
-            let p = (gp / g).ln() / (t / tp).ln();
-            let decelerating = p_prev.is_some_and(|pp| p <= pp);
-            let t_max = t + (max_steps - k) as f64 * o.eta;
-            let projected = g * (t_max / t).powf(-p.max(0.0));
-            stalled = decelerating && projected >= SUCCESS_GEN_ERROR;
-            p_prev = Some(p);
-        }
-        prev_check = Some((t, g));
-        stalled.then_some(Termination::Stalled)
+        let g = o.gen_error()?;
+        let h = o.step.train_loss * (m * n) as f64;
+        // η only decreases (halvings), so the remaining time is at most (K − k) η
+        let t_rem = max_steps.saturating_sub(k) as f64 * o.eta;
+        unreachable(g, reach(h, t_rem, o.w_norm, m, a_star_norm)).then_some(Termination::Stalled)
     }
 }
 
@@ -599,8 +593,14 @@ pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outc
             config.grad_tol,
         ))
         .stop(stop::max_iterations(config.max_steps));
-    if config.stall_check_time.is_some() {
-        driver = driver.stop(stall_rule(config.max_steps));
+    if config.stop_when_unreachable {
+        let a_star_norm: f64 = problem.w_star().iter().map(|v| v * v).sum();
+        driver = driver.stop(unreachable_rule(
+            problem.n(),
+            config.m_hidden,
+            a_star_norm,
+            config.max_steps,
+        ));
     }
     if config.halve_on_increase {
         driver = driver.guard(HalveOnIncrease::new(
@@ -609,7 +609,7 @@ pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outc
             config.max_halvings as usize,
         ));
     }
-    // Keep the measured observations (recorded steps and checkpoints) and the last; the
+    // Keep the measured observations (recorded steps) and the last; the
     // last one's gen_error is measured now if it was not (the Stepper has not moved since).
     let mut steps: Vec<Step> = Vec::with_capacity(config.max_steps / config.record_every + 2);
     let trace = driver
@@ -707,6 +707,67 @@ mod tests {
         for i in 0..10 {
             assert!((g[(i, 0)] - g1[i]).abs() < 1e-12 * (1.0 + g1[i].abs()));
         }
+    }
+
+    /// ‖A − A*‖_F/‖A*‖_F at W (dense: no cancellation near A*).
+    fn distance(w: &Mat<f64>, w_star: &[f64]) -> f64 {
+        dense_gen_error(w, w_star).sqrt()
+    }
+
+    #[test]
+    fn overparam_budget_bound_holds_along_runs() {
+        // Without stop rules, from recorded states k to the end K: ‖W_K − W_k‖_F ≤ δ_k and
+        // ‖A_K − A_k‖_F/‖A*‖_F ≤ reach(H_k, (K − k) η, ‖W_k‖_F) (the bound of the rule), for a
+        // success (α = 4), a wrong zero-loss minimum (α = 1.5, m ≥ d) and m = 1.
+        for (d, m, alpha, seed) in [(12, 24, 4.0, 1), (12, 12, 1.5, 2), (12, 1, 2.0, 3)] {
+            let data = spherical_teacher(d, alpha, &mut stream(20, seed)).unwrap();
+            let p = Problem::from_dataset(&data).unwrap();
+            let w0 = random_start(d, m, &mut stream(21, seed));
+            let a_star_norm: f64 = data.w_star.iter().map(|v| v * v).sum();
+            let big_k = 20_000;
+            let run_to = |k: usize| {
+                let mut c = Config::new(m).unwrap();
+                c.step = 0.02;
+                c.max_steps = k;
+                c.stop_on_success = false;
+                c.stop_when_unreachable = false;
+                c.loss_tol = 0.0;
+                c.grad_tol = 0.0;
+                run_from(&p, &c, w0.clone()).unwrap()
+            };
+            let end = run_to(big_k);
+            assert_eq!(end.trace.termination, Termination::MaxIterations);
+            for k in [100, 1000, 5000, 15_000] {
+                let at = run_to(k);
+                let s = at.trace.last().unwrap();
+                let h = s.train_loss * (m * p.n()) as f64;
+                let t_rem = (big_k - k) as f64 * s.time / k as f64; // ≥ the time left
+                let delta = (DESCENT_FACTOR * t_rem * h).sqrt();
+                let moved = (&end.w - &at.w).norm_l2();
+                assert!(moved <= delta, "{d} {m} {alpha} k={k}: {moved} > {delta}");
+                let a_k = &at.w * at.w.transpose() * faer::Scale(1.0 / m as f64);
+                let a_end = &end.w * end.w.transpose() * faer::Scale(1.0 / m as f64);
+                let change = (&a_end - &a_k).norm_l2() / a_star_norm;
+                let r = reach(h, t_rem, at.w.norm_l2(), m, a_star_norm);
+                assert!(change <= r, "{d} {m} {alpha} k={k}: {change} > {r}");
+                // the triangle inequality behind `unreachable`
+                let (dk, dend) = (
+                    distance(&at.w, &data.w_star),
+                    distance(&end.w, &data.w_star),
+                );
+                assert!(dend >= dk - r - 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn unreachable_is_the_triangle_inequality() {
+        assert!(unreachable(0.01, 0.0));
+        assert!(!unreachable(1e-3 * 0.99, 0.0));
+        assert!(!unreachable(0.01, 0.1 - 0.03));
+        assert!(unreachable(0.01, 0.1 - 0.032));
+        assert_eq!(reach(0.0, 100.0, 5.0, 3, 2.0), 0.0);
+        assert_eq!(reach(1.0, 2.0, 1.0, 1, 1.0), 4.0 + 4.0);
     }
 
     #[test]

@@ -100,6 +100,11 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     fn task_cost(&self, point: &Self::Point) -> f64 {
         self.task_bytes(point) as f64
     }
+    /// Calibrated wall seconds of one task on one core at `point`, if the experiment has a cost
+    /// model (the core-hours estimate printed before a `--full` run).
+    fn task_seconds_estimate(&self, _point: &Self::Point) -> Option<f64> {
+        None
+    }
     /// Run one task on its stream.
     fn run(&self, point: &Self::Point, rng: &mut Rng) -> Result<(Self::Obs, Termination), String>;
     /// Theory and aggregated simulations → rows, summary, headline numbers, plot.

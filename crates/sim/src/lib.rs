@@ -45,7 +45,7 @@ pub use experiment::{
 };
 pub use key::{CODE_FINGERPRINT, TaskKey};
 pub use plot::{Plot, Series, Style};
-pub use runner::{CacheOptions, Run, ShardRun, merge, run, run_shard};
+pub use runner::{CacheOptions, Run, ShardRun, estimated_core_hours, merge, run, run_shard};
 pub use shard::Shard;
 pub use stats::Stat;
 pub use store::{Outcome, Store, TaskRecord};

@@ -190,6 +190,20 @@ pub fn run<E: Experiment>(
     finish(exp, mode, &points, &specs, &store, todo.len(), start)
 }
 
+/// Estimated core-hours of `mode`: Σ over its tasks of [`Experiment::task_seconds_estimate`];
+/// `None` when the experiment has no cost model.
+pub fn estimated_core_hours<E: Experiment>(exp: &E, mode: Mode) -> Result<Option<f64>, Error> {
+    let plan = exp.plan(mode).map_err(Error::Spec)?;
+    let mut seconds = 0.0;
+    for p in &plan.points {
+        match exp.task_seconds_estimate(p) {
+            Some(s) => seconds += s,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(seconds * plan.seeds as f64 / 3600.0))
+}
+
 /// Build the report from a complete store.
 fn finish<E: Experiment>(
     exp: &E,
