@@ -206,7 +206,8 @@ fn publish(
 }
 
 /// `dmft <config.toml>`: solve one user-written DMFT case (keys: `gardner_theory::dmft::Config`)
-/// and return the CSV `time,m,q,train_loss,gen_error,status`, one row per requested time.
+/// and return the CSV `time,m,q,train_loss,gen_error,status,m_stderr,q_stderr,train_loss_stderr`, one row per
+/// requested time (the standard errors are filled with `replicas` > 1).
 /// A run that diverges keeps its rows up to the divergence and returns an error after them.
 /// Shows a progress bar over the time steps (stderr).
 pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {

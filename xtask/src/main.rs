@@ -66,10 +66,10 @@ enum Cmd {
         no_cache: bool,
     },
     /// Solve one DMFT case (a TOML config) and print or write the CSV
-    /// `time,m,q,train_loss,gen_error,status`.
+    /// `time,m,q,train_loss,gen_error,status,m_stderr,q_stderr,train_loss_stderr`.
     Dmft {
         /// The config (keys: loss, alpha, regularisation, m0, q0, algorithm, times, method;
-        /// optional dt, particles, seed; see the README).
+        /// optional dt, particles, seed, replicas, checkpoint, checkpoint_every; see the README).
         config: std::path::PathBuf,
         /// Write the CSV here instead of printing it.
         #[arg(long)]

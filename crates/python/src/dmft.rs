@@ -18,12 +18,13 @@ use pyo3::types::PyDict;
 ///         ``algorithm`` (``{"kind": "gd", "eta": 0.05}``, ``{"kind": "flow"}``,
 ///         ``{"kind": "sgd", "eta": …, "b": …}``, ``{"kind": "psgd", "eta": …, "b": …, "tau": …}``),
 ///         ``times`` (physical times t = k η), ``method`` (``"dmft"`` or ``"exact"``), optional
-///         ``dt``, ``particles``, ``seed``, ``checkpoint`` (a file to save to / resume from),
-///         ``checkpoint_every`` (steps).
+///         ``dt``, ``particles``, ``seed``, ``replicas`` (independent particle runs averaged),
+///         ``checkpoint`` (a file to save to / resume from), ``checkpoint_every`` (steps).
 ///
 /// Returns:
 ///     dict of float64 arrays ``time, m, q, train_loss, gen_error`` (one entry per requested
-///     time reached), list ``status`` and the overall ``termination``.
+///     time reached), list ``status`` and the overall ``termination``; with ``replicas`` > 1
+///     also ``m_stderr, q_stderr, train_loss_stderr`` (Monte-Carlo standard errors).
 ///
 /// Raises:
 ///     ValueError: invalid config (the message names the parameter and its bound).
@@ -33,7 +34,11 @@ pub fn dmft<'py>(py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<Bound<
     let cfg: Config = convert::from_dict("config", config)?;
     let sol = interrupt::run(py, move || solve(&cfg))?.map_err(crate::theory::theory_error)?;
     let col = |f: fn(&gardner_theory::dmft::SolutionRow) -> f64| sol.rows.iter().map(f).collect();
-    Out::new(py)
+    let replicated = !sol.rows.is_empty() && sol.rows.iter().all(|r| r.m_stderr.is_some());
+    let se = |f: fn(&gardner_theory::dmft::SolutionRow) -> Option<f64>| {
+        sol.rows.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect()
+    };
+    let out = Out::new(py)
         .floats("time", col(|r| r.time))?
         .floats("m", col(|r| r.m))?
         .floats("q", col(|r| r.q))?
@@ -46,6 +51,13 @@ pub fn dmft<'py>(py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<Bound<
                 .map(|r| r.status.clone())
                 .collect::<Vec<_>>(),
         )?
-        .item("termination", sol.status.clone())
-        .map(Out::finish)
+        .item("termination", sol.status.clone())?;
+    let out = if replicated {
+        out.floats("m_stderr", se(|r| r.m_stderr))?
+            .floats("q_stderr", se(|r| r.q_stderr))?
+            .floats("train_loss_stderr", se(|r| r.train_loss_stderr))?
+    } else {
+        out
+    };
+    Ok(out.finish())
 }

@@ -514,6 +514,7 @@ impl Spec {
             dt: None,
             particles: Some(particles),
             seed: Some(rng.random()),
+            replicas: None,
             checkpoint: None,
             checkpoint_every: None,
         };

@@ -14,7 +14,9 @@
 //! dt = 0.01                             # flow step (default 0.01)
 //! particles = 2000                      # particle solver (default 2000)
 //! seed = 0                              # default 0
-//! checkpoint = "run.json"               # particle solver: resume from / save to this file
+//! replicas = 4                          # particle solver: mean and standard error of 4 runs
+//!                                       # (seeds seed, seed + 1, …; default 1)
+//! checkpoint = "run.json"               # particle solver, one run: resume from / save to it
 //! checkpoint_every = 100                # steps between checkpoints (default 100)
 //! ```
 //!
@@ -84,6 +86,8 @@ pub struct Config {
     pub dt: Option<f64>,
     pub particles: Option<usize>,
     pub seed: Option<u64>,
+    /// Particle solver: independent runs averaged (default 1).
+    pub replicas: Option<usize>,
     /// Particle solver: checkpoint file (resumed from when it exists).
     pub checkpoint: Option<std::path::PathBuf>,
     pub checkpoint_every: Option<usize>,
@@ -103,6 +107,7 @@ struct RawConfig {
     dt: Option<f64>,
     particles: Option<usize>,
     seed: Option<u64>,
+    replicas: Option<usize>,
     checkpoint: Option<std::path::PathBuf>,
     checkpoint_every: Option<usize>,
 }
@@ -122,6 +127,7 @@ impl TryFrom<RawConfig> for Config {
             dt: r.dt,
             particles: r.particles,
             seed: r.seed,
+            replicas: r.replicas,
             checkpoint: r.checkpoint,
             checkpoint_every: r.checkpoint_every,
         };
@@ -197,6 +203,31 @@ impl Config {
                 value: n as f64,
                 bound: ">= 2",
             });
+        }
+        if let Some(k) = self.replicas {
+            if k == 0 {
+                return Err(Error::InvalidParameter {
+                    name: "replicas",
+                    value: 0.0,
+                    bound: ">= 1",
+                });
+            }
+            let deterministic = self.method == Method::Exact
+                || (self.loss == LossKind::Square && self.selection()?.is_full_batch());
+            if k > 1 && deterministic {
+                return Err(Error::InvalidParameter {
+                    name: "replicas",
+                    value: k as f64,
+                    bound: "1 for a deterministic solve (exact, or square loss with b = 1)",
+                });
+            }
+            if k > 1 && self.checkpoint.is_some() {
+                return Err(Error::InvalidParameter {
+                    name: "replicas",
+                    value: k as f64,
+                    bound: "1 with a checkpoint file",
+                });
+            }
         }
         if self.checkpoint_every == Some(0) {
             return Err(Error::InvalidParameter {

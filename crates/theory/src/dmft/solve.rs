@@ -32,6 +32,11 @@ pub struct SolutionRow {
     pub gen_error: f64,
     /// `ok`, or the [`Termination::status`] of a failed run.
     pub status: String,
+    /// Monte-Carlo standard errors over `replicas` independent particle runs (empty for one
+    /// run and for the deterministic solvers).
+    pub m_stderr: Option<f64>,
+    pub q_stderr: Option<f64>,
+    pub train_loss_stderr: Option<f64>,
 }
 
 /// Rows at the requested times and how the run ended.
@@ -93,12 +98,83 @@ pub fn solve(cfg: &Config) -> Result<Solution, Error> {
     solve_with_progress(cfg, &mut |_, _| {})
 }
 
-/// [`solve`], calling `progress(k, steps)` after each time step of a DMFT solver.
+/// [`solve`], calling `progress(k, steps)` after each time step of a DMFT solver. With
+/// `replicas = K > 1` the particle solver runs K times (seeds seed, seed + 1, …) and each row
+/// is the mean over the runs with its standard error; a failed run fails the solve at the
+/// time it failed (earlier rows are kept).
 pub fn solve_with_progress(
     cfg: &Config,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Solution, Error> {
     cfg.validate()?;
+    let replicas = cfg.replicas.unwrap_or(1);
+    if replicas == 1 {
+        return solve_once(cfg, progress);
+    }
+    let seed = cfg.seed.unwrap_or(0);
+    let steps = (cfg.times.last().copied().unwrap_or(0.0) / cfg.step()).round() as usize;
+    let runs = (0..replicas)
+        .map(|r| {
+            let one = Config {
+                seed: Some(seed.wrapping_add(r as u64)),
+                replicas: None,
+                ..cfg.clone()
+            };
+            solve_once(&one, &mut |k, _| progress(r * steps + k, replicas * steps))
+        })
+        .collect::<Result<Vec<Solution>, Error>>()?;
+    Ok(replica_mean(runs))
+}
+
+/// Rows averaged over runs, up to the first time some run did not reach; the first failed run
+/// gives the termination.
+fn replica_mean(runs: Vec<Solution>) -> Solution {
+    let reached = runs.iter().map(|s| s.rows.len()).min().unwrap_or(0);
+    let failed = runs.iter().find(|s| !s.termination.converged());
+    let (termination, status) = match failed {
+        Some(s) => (s.termination.clone(), s.status.clone()),
+        None => (Termination::Converged, "ok".to_string()),
+    };
+    let stat = |j: usize, f: fn(&SolutionRow) -> f64| {
+        let v: Vec<f64> = runs.iter().map(|s| f(&s.rows[j])).collect();
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+        (mean, (var / n).sqrt())
+    };
+    let mut rows: Vec<SolutionRow> = (0..reached)
+        .map(|j| {
+            let (m, m_se) = stat(j, |r| r.m);
+            let (q, q_se) = stat(j, |r| r.q);
+            let (e, e_se) = stat(j, |r| r.train_loss);
+            let (g, _) = stat(j, |r| r.gen_error);
+            SolutionRow {
+                time: runs[0].rows[j].time,
+                m,
+                q,
+                train_loss: e,
+                gen_error: g,
+                status: "ok".into(),
+                m_stderr: Some(m_se),
+                q_stderr: Some(q_se),
+                train_loss_stderr: Some(e_se),
+            }
+        })
+        .collect();
+    if failed.is_some()
+        && let Some(r) = rows.last_mut()
+    {
+        r.status = status.clone();
+    }
+    Solution {
+        rows,
+        termination,
+        status,
+    }
+}
+
+/// One run of the solver `cfg` selects.
+fn solve_once(cfg: &Config, progress: &mut dyn FnMut(usize, usize)) -> Result<Solution, Error> {
     let step = cfg.step();
     let ks: Vec<usize> = cfg
         .times
@@ -113,6 +189,9 @@ pub fn solve_with_progress(
         train_loss: e,
         gen_error: g,
         status: "ok".into(),
+        m_stderr: None,
+        q_stderr: None,
+        train_loss_stderr: None,
     };
     if cfg.method == Method::Exact {
         let lambda = match cfg.regularisation() {

@@ -416,7 +416,10 @@ fn config_and_solve() {
     assert!(err.contains("tau"), "{err}");
     let mut w = csv_header(&dm.rows[0]);
     w.retain(|c| c != ' ');
-    assert_eq!(w, "time,m,q,train_loss,gen_error,status");
+    assert_eq!(
+        w,
+        "time,m,q,train_loss,gen_error,status,m_stderr,q_stderr,train_loss_stderr"
+    );
 }
 
 fn csv_header(row: &SolutionRow) -> String {
@@ -874,5 +877,43 @@ fn gen_error_overrides_match_quadrature() {
             .gen_error(Teacher::Abs, 1.0, 0.5)
             .unwrap()
             .is_nan()
+    );
+}
+
+/// `replicas = 3`: each row is the mean of the three single runs with seeds 5, 6, 7 and its
+/// standard error; a deterministic solve or a checkpoint with replicas > 1 is refused.
+#[test]
+fn replicas_average_independent_runs() {
+    let src = "loss = \"phase_retrieval\"\nalpha = 3.0\nregularisation = { spherical = true }\n\
+               m0 = 0.25\nq0 = 1.0\nalgorithm = { kind = \"gd\", eta = 0.01 }\n\
+               times = [0.2, 0.5]\nmethod = \"dmft\"\nparticles = 300\nseed = 5\n";
+    let mean = solve(&Config::from_toml(&format!("{src}replicas = 3\n")).unwrap()).unwrap();
+    let singles: Vec<Solution> = (5..8)
+        .map(|seed| {
+            let one = src.replace("seed = 5", &format!("seed = {seed}"));
+            solve(&Config::from_toml(&one).unwrap()).unwrap()
+        })
+        .collect();
+    for (j, row) in mean.rows.iter().enumerate() {
+        let v: Vec<f64> = singles.iter().map(|s| s.rows[j].m).collect();
+        let (m, se) = mean_se(&v);
+        assert!((row.m - m).abs() < 1e-15, "{} vs {m}", row.m);
+        assert!((row.m_stderr.unwrap() - se).abs() < 1e-15);
+        assert!(se > 0.0);
+        assert_eq!(singles[0].rows[j].m_stderr, None);
+    }
+    let square = "loss = \"square\"\nalpha = 3.0\nregularisation = { ridge = 0.5 }\nm0 = 0.2\n\
+                  q0 = 1.04\nalgorithm = { kind = \"gd\", eta = 0.05 }\ntimes = [0.5]\n\
+                  method = \"dmft\"\nreplicas = 2\n";
+    let err = Config::from_toml(square).unwrap_err();
+    assert!(
+        err.contains("replicas") && err.contains("deterministic"),
+        "{err}"
+    );
+    let err =
+        Config::from_toml(&format!("{src}replicas = 2\ncheckpoint = \"x.json\"\n")).unwrap_err();
+    assert!(
+        err.contains("replicas") && err.contains("checkpoint"),
+        "{err}"
     );
 }
