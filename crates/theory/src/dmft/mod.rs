@@ -51,10 +51,12 @@
 //! | f, c | s ℓ', s ℓ'' of one particle | `f`, `c` |
 
 pub mod checkpoint;
+pub mod coarse;
 pub mod config;
 pub mod exact;
 pub mod gaussian;
 pub mod gen_error;
+pub mod history;
 mod kernels;
 pub mod params;
 pub mod solve;
@@ -62,6 +64,7 @@ pub mod solver;
 #[cfg(test)]
 mod tests;
 
+pub use coarse::CoarseDmft;
 pub use config::{Algorithm, Config, LossKind, Method, RegularisationConfig};
 pub use exact::{ExactPoint, LinearRidge};
 pub use gaussian::GaussianDmft;

@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Particles per reduction chunk (fixed: the summation order must not depend on threads).
-const CHUNK: usize = 16;
+pub(crate) const CHUNK: usize = 16;
 
 /// One sample of the effective process and its history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +143,50 @@ pub fn cholesky_row(l: &[Vec<f64>], mc: &[f64]) -> Vec<f64> {
     row
 }
 
+/// The selection draw of particle a at step k: a uniform from a stream seeded by (seed, a, k).
+pub(crate) fn uniform(seed: u64, a: usize, k: usize) -> f64 {
+    let key = splitmix(splitmix(splitmix(seed ^ 0x005E_1EC7) ^ a as u64) ^ k as u64);
+    Rng::seed_from_u64(key).random()
+}
+
+/// The noise innovation ζ_a(k) of particle a (antithetic pairs share it) at step k.
+pub(crate) fn innovation(seed: u64, a: usize, k: usize) -> f64 {
+    keyed_normal(seed, 0x0000_A015_E000, a / 2, k)
+}
+
+/// The next selection s ∈ {0, 1} of particle a after step k (pairs share the flips).
+pub(crate) fn next_selection(s: f64, seed: u64, a: usize, k: usize, p01: f64, p10: f64) -> f64 {
+    let u = uniform(seed, a / 2, k);
+    if s == 1.0 {
+        if u < p10 { 0.0 } else { 1.0 }
+    } else if u < p01 {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// The initial draws (h0, y, s(0), h(0)) of every particle (module docs: antithetic pairs on a
+/// randomly shifted rank-1 lattice).
+pub(crate) fn initial_draws<L>(setup: &Setup<L>) -> Vec<(f64, f64, f64, f64)> {
+    let sigma = (setup.q0 - setup.m0 * setup.m0).sqrt();
+    let b = setup.selection.b();
+    let mut shift = Rng::seed_from_u64(splitmix(setup.seed ^ 0x1A77_1CE5));
+    let shift: [f64; 3] = [shift.random(), shift.random(), shift.random()];
+    let pairs = setup.particles.div_ceil(2) as f64;
+    (0..setup.particles)
+        .map(|a| {
+            let a_f = (a / 2) as f64;
+            let sign = if a % 2 == 0 { 1.0 } else { -1.0 };
+            let h0 = sign * inverse_normal_cdf(((a_f + 0.5) / pairs + shift[0]).fract());
+            let x = inverse_normal_cdf((a_f * LATTICE[0] + shift[1]).fract());
+            let u = (a_f * LATTICE[1] + shift[2]).fract();
+            let s = if b == 1.0 || u < b { 1.0 } else { 0.0 };
+            (h0, setup.teacher.label(h0), s, sigma * x)
+        })
+        .collect()
+}
+
 /// A standard normal draw from the stream keyed by (seed, tag, a, k).
 fn keyed_normal(seed: u64, tag: u64, a: usize, k: usize) -> f64 {
     let key = splitmix(splitmix(splitmix(seed ^ tag) ^ a as u64) ^ k as u64);
@@ -152,7 +196,7 @@ fn keyed_normal(seed: u64, tag: u64, a: usize, k: usize) -> f64 {
 /// Fractional parts of the golden and plastic ratios: the rank-1 lattice generators.
 const LATTICE: [f64; 2] = [0.618_033_988_749_894_9, 0.324_717_957_244_746];
 
-fn splitmix(mut x: u64) -> u64 {
+pub(crate) fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -172,29 +216,17 @@ impl<L: SampleLoss> Dmft<L> {
         }
         let eta = setup.grid.dt();
         let (p01, p10) = setup.selection.probabilities(eta)?;
-        let sigma = (setup.q0 - setup.m0 * setup.m0).sqrt();
-        let b = setup.selection.b();
-        let mut shift = Rng::seed_from_u64(splitmix(setup.seed ^ 0x1A77_1CE5));
-        let shift: [f64; 3] = [shift.random(), shift.random(), shift.random()];
-        let pairs = setup.particles.div_ceil(2) as f64;
-        let particles = (0..setup.particles)
-            .into_par_iter()
-            .map(|a| {
-                let a_f = (a / 2) as f64;
-                let sign = if a % 2 == 0 { 1.0 } else { -1.0 };
-                let h0 = sign * inverse_normal_cdf(((a_f + 0.5) / pairs + shift[0]).fract());
-                let x = inverse_normal_cdf((a_f * LATTICE[0] + shift[1]).fract());
-                let u = (a_f * LATTICE[1] + shift[2]).fract();
-                Particle {
-                    h0,
-                    y: setup.teacher.label(h0),
-                    s: if b == 1.0 || u < b { 1.0 } else { 0.0 },
-                    h: vec![sigma * x],
-                    f: Vec::new(),
-                    c: Vec::new(),
-                    z: Vec::new(),
-                    zeta: Vec::new(),
-                }
+        let particles = initial_draws(&setup)
+            .into_iter()
+            .map(|(h0, y, s, h)| Particle {
+                h0,
+                y,
+                s,
+                h: vec![h],
+                f: Vec::new(),
+                c: Vec::new(),
+                z: Vec::new(),
+                zeta: Vec::new(),
             })
             .collect();
         Ok(Self {
@@ -234,11 +266,6 @@ impl<L: SampleLoss> Dmft<L> {
         self.kernels.m_r[i][j]
     }
 
-    /// The selection draw of particle a at step k: a uniform from a stream seeded by (seed, a, k).
-    fn uniform(seed: u64, a: usize, k: usize) -> f64 {
-        let key = splitmix(splitmix(splitmix(seed ^ 0x005E_1EC7) ^ a as u64) ^ k as u64);
-        Rng::seed_from_u64(key).random()
-    }
 
     /// Write the full state to `path` as JSON (floats round-trip exactly).
     pub fn checkpoint(&self, path: &Path) -> Result<(), std::io::Error>
@@ -386,7 +413,7 @@ impl<L: GenError> Step for Dmft<L> {
             .par_iter_mut()
             .enumerate()
             .for_each(|(a, p)| {
-                p.zeta.push(keyed_normal(seed, 0x0000_A015_E000, a / 2, k));
+                p.zeta.push(innovation(seed, a, k));
                 let xia: f64 = lk.iter().zip(&p.zeta).map(|(l, z)| l * z).sum();
                 let mem: f64 = (0..k).map(|j| mr[j] * p.h[j]).sum();
                 let hk = p.h[k];
@@ -403,14 +430,7 @@ impl<L: GenError> Step for Dmft<L> {
                 }
                 p.z.push(1.0);
                 if !full {
-                    let u = Self::uniform(seed, a / 2, k);
-                    p.s = if p.s == 1.0 {
-                        if u < p10 { 0.0 } else { 1.0 }
-                    } else if u < p01 {
-                        1.0
-                    } else {
-                        0.0
-                    };
+                    p.s = next_selection(p.s, seed, a, k, p01, p10);
                 }
             });
         self.k += 1;
