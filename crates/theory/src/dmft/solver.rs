@@ -2,7 +2,9 @@
 //! effective process, for any [`SampleLoss`] and any [`Selection`] (GD, SGD, p-SGD, flow).
 //!
 //! N particles a = 1..N, each a training sample: h0 ~ N(0, 1), y = φ(h0), h(0) ~ N(0, σ²),
-//! s(0) ~ Bernoulli(b). At step k (η = dt, h̃ = m_k h0 + h_k, f = s ℓ'(y, h̃), c = s ℓ''(y, h̃)):
+//! s(0) = ω with probability b, else 0, where ω = [`Selection::weight`] (1/b in the `mean`
+//! batch convention, 1 in `sum`): s ∈ {0, ω} jumps 0 → ω with P(0→1) and ω → 0 with P(1→0).
+//! At step k (η = dt, h̃ = m_k h0 + h_k, f = s ℓ'(y, h̃), c = s ℓ''(y, h̃)):
 //!
 //! ```text
 //!   M_C(k, j) = α ⟨f_k f_j⟩ (j ≤ k),  M_R(k, j) = α ⟨c_k Z(k, j) c_j⟩ (j < k)
@@ -61,7 +63,7 @@ const CHUNK: usize = 16;
 struct Particle {
     h0: f64,
     y: f64,
-    /// s ∈ {0, 1} at the current step.
+    /// s ∈ {0, ω} at the current step (ω the selection weight).
     s: f64,
     /// h_j, j ≤ k.
     h: Vec<f64>,
@@ -174,6 +176,7 @@ impl<L: SampleLoss> Dmft<L> {
         let (p01, p10) = setup.selection.probabilities(eta)?;
         let sigma = (setup.q0 - setup.m0 * setup.m0).sqrt();
         let b = setup.selection.b();
+        let weight = setup.selection.weight();
         let mut shift = Rng::seed_from_u64(splitmix(setup.seed ^ 0x1A77_1CE5));
         let shift: [f64; 3] = [shift.random(), shift.random(), shift.random()];
         let pairs = setup.particles.div_ceil(2) as f64;
@@ -188,7 +191,7 @@ impl<L: SampleLoss> Dmft<L> {
                 Particle {
                     h0,
                     y: setup.teacher.label(h0),
-                    s: if b == 1.0 || u < b { 1.0 } else { 0.0 },
+                    s: if b == 1.0 || u < b { weight } else { 0.0 },
                     h: vec![sigma * x],
                     f: Vec::new(),
                     c: Vec::new(),
@@ -382,6 +385,7 @@ impl<L: GenError> Step for Dmft<L> {
         let (lk, mr) = (&self.chol[k], &self.kernels.m_r[k]);
         let (seed, p01, p10) = (self.setup.seed, self.p01, self.p10);
         let full = self.setup.selection.is_full_batch();
+        let weight = self.setup.selection.weight();
         self.particles
             .par_iter_mut()
             .enumerate()
@@ -404,10 +408,10 @@ impl<L: GenError> Step for Dmft<L> {
                 p.z.push(1.0);
                 if !full {
                     let u = Self::uniform(seed, a / 2, k);
-                    p.s = if p.s == 1.0 {
-                        if u < p10 { 0.0 } else { 1.0 }
+                    p.s = if p.s != 0.0 {
+                        if u < p10 { 0.0 } else { weight }
                     } else if u < p01 {
-                        1.0
+                        weight
                     } else {
                         0.0
                     };
