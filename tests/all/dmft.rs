@@ -315,12 +315,13 @@ fn persistent_sgd_selection_factor_both_conventions() {
 
 /// fig6's dynamics (phase retrieval, spherical, α = 3, η = 0.01, p-SGD b = 0.5, τ = 1,
 /// m0 = 0.25) to t = 1 in both conventions: d = 2000 × 6 seeds vs N = 2000 × 4 runs, m within
-/// 4 combined standard errors at t = 0.5 and 1; the mean convention (drift twice the sum's)
-/// is ahead of the sum convention by more than 5 combined standard errors at t = 1.
+/// 4 combined standard errors at t = 0.5 and 1. (Here the two conventions are only a few
+/// hundredths apart in m at t ≤ 1: the doubled drift of `mean` comes with four times the
+/// noise, which the retraction to the sphere turns into a loss of m; the test that tells
+/// the conventions apart is the quadratic one above.)
 #[test]
 fn dmft_vs_simulation_psgd_spherical_both_conventions() {
     let (alpha, m0, eta, steps) = (3.0, 0.25, 0.01, 100);
-    let mut at_end = Vec::new();
     for batch in [Batch::Sum, Batch::Mean] {
         let sel = Selection::persistent(0.5, 1.0, batch).unwrap();
         let sims: Vec<_> = (0..6)
@@ -364,14 +365,6 @@ fn dmft_vs_simulation_psgd_spherical_both_conventions() {
                 (s.mean - t.mean).abs() < 4.0 * se,
                 "{batch:?} k = {k}: {s:?} vs {t:?}"
             );
-            if k == 100 {
-                at_end.push(t);
-            }
         }
     }
-    let (sum, mean) = (at_end[0], at_end[1]);
-    assert!(
-        mean.mean - sum.mean > 5.0 * sum.stderr.hypot(mean.stderr),
-        "sum {sum:?} vs mean {mean:?}"
-    );
 }
