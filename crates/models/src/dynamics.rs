@@ -234,7 +234,7 @@ pub trait ExpectedLoss: SampleLoss {
 
 /// The default of [`ExpectedLoss::gen_error`]: E_z E_ξ ℓ(φ(z), m z + √(q − m²) ξ) by nested
 /// checked quadrature to 1e-10, the outer integral split at z = 0 (where φ may have a kink).
-pub fn expected_loss_by_quadrature<L: SampleLoss + ?Sized>(
+pub fn expected_loss_by_quadrature<L: SampleLoss>(
     loss: &L,
     teacher: Teacher,
     m: f64,
