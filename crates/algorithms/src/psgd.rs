@@ -11,7 +11,7 @@
 //! | s_μ(k) | 1 if sample μ is in the batch at step k | [`Chain::selected`] |
 //! | ω | weight of a selected sample: 1/b (`mean`) or 1 (`sum`) | [`Selection::weight`] |
 //! | ν̂ | confinement: ridge constant λ, or the Lagrange multiplier of ‖w‖² = d | [`Confinement`] |
-//! | ℓ(y, h) | per-sample loss, ℓ' = ∂_h ℓ | [`SampleLoss`] |
+//! | ℓ(y, h) | per-sample loss, ℓ' = ∂_h ℓ | [`SampleLoss`](gardner_models::SampleLoss) |
 //!
 //! The selection, batch convention, confinement, start and expected loss are the shared
 //! vocabulary of [`gardner_models::dynamics`] (re-exported here).
