@@ -2,6 +2,7 @@
 //! `--quick` figure tables. One binary (faer is monomorphised once).
 
 mod bayes;
+mod dmft;
 mod erm;
 mod gd;
 mod snapshots;

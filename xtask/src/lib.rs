@@ -206,9 +206,10 @@ fn publish(
 }
 
 /// `dmft <config.toml>`: solve one user-written DMFT case (keys: `gardner_theory::dmft::Config`)
-/// and return the CSV `time,m,q,train_loss,gen_error,status,m_stderr,q_stderr,train_loss_stderr`, one row per
-/// requested time (the standard errors are filled with `replicas` > 1).
-/// A run that diverges keeps its rows up to the divergence and returns an error after them.
+/// and return the CSV `time,m,q,train_loss,gen_error,m_stderr,q_stderr,train_loss_stderr,status`,
+/// one row per requested time reached (the standard errors are filled with `replicas` > 1;
+/// the header alone when no requested time was reached), and the failure of a run that
+/// diverged (`config: failed: … (t = …)`), which the caller reports after the rows.
 /// Shows a progress bar over the time steps (stderr).
 pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     let text =
@@ -221,7 +222,14 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     })
     .map_err(|e| err(format!("{}: {e}", config.display())))?;
     bar.finish_and_clear();
-    let csv = output::csv_text(&output::table(&sol.rows)?)?;
+    let mut table = output::table(&sol.rows)?;
+    if sol.rows.is_empty() {
+        table.columns = gardner_theory::dmft::SolutionRow::COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+    }
+    let csv = output::csv_text(&table)?;
     let failure =
         (!sol.termination.converged()).then(|| format!("{}: {}", config.display(), sol.status));
     Ok((csv, failure))

@@ -66,7 +66,8 @@ enum Cmd {
         no_cache: bool,
     },
     /// Solve one DMFT case (a TOML config) and print or write the CSV
-    /// `time,m,q,train_loss,gen_error,status,m_stderr,q_stderr,train_loss_stderr`.
+    /// `time,m,q,train_loss,gen_error,m_stderr,q_stderr,train_loss_stderr,status`; a run that
+    /// diverges prints its rows, then the failure as the error, and exits non-zero.
     Dmft {
         /// The config (keys: loss, alpha, regularisation, m0, q0, algorithm, times, method;
         /// optional dt, particles, seed, replicas, checkpoint, checkpoint_every; see the README).
@@ -151,7 +152,11 @@ fn run(cmd: Cmd) -> xtask::figure::Result<String> {
                 None => csv.trim_end().to_string(),
             };
             match failure {
-                Some(f) => Err(xtask::figure::err(format!("{msg}\n{f}"))),
+                // the rows (or "wrote …") on stdout, then the failure alone as the error
+                Some(f) => {
+                    println!("{msg}");
+                    Err(xtask::figure::err(f))
+                }
                 None => Ok(msg),
             }
         }

@@ -11,7 +11,9 @@ mod common;
 use common::{best_of, read_sum};
 use criterion::{Criterion, criterion_group, criterion_main};
 use gardner_algorithms::gd::{Problem, spherical_teacher};
-use gardner_algorithms::psgd::{Config, Confinement, Dynamics, Selection, Start, Stepper};
+use gardner_algorithms::psgd::{
+    self, Batch, Config, Confinement, Dynamics, Selection, Start, Stepper, Teacher,
+};
 use gardner_models::PhaseRetrieval;
 use gardner_models::rng::stream;
 use gardner_models::run::Step as _;
@@ -32,17 +34,16 @@ fn bench(c: &mut Criterion) {
     let stepper = |selection| {
         let dynamics = Dynamics {
             loss: PhaseRetrieval,
+            teacher: Teacher::Abs,
             selection,
             confinement: Confinement::Spherical,
         };
         let mut rng = stream(1, 1);
-        let w0 = Start::Random { q0: 1.0 }
-            .draw(&data.w_star, &mut rng)
-            .expect("start");
+        let w0 = psgd::draw(&Start::Random { q0: 1.0 }, &data.w_star, &mut rng).expect("start");
         Stepper::new(&p, &dynamics, w0, &cfg, rng).expect("stepper")
     };
     let mut gd = stepper(Selection::gd());
-    let mut sgd = stepper(Selection::sgd(b).expect("b"));
+    let mut sgd = stepper(Selection::sgd(b, eta, Batch::Mean).expect("b"));
     let mut g = c.benchmark_group("psgd");
     g.sample_size(30).measurement_time(Duration::from_secs(6));
     g.bench_function("gd_step_d2000_alpha3", |bch| {

@@ -7,10 +7,14 @@
 //! |---|---|---|
 //! | η | learning rate; physical time t = k η after k steps | [`Config::eta`] |
 //! | b | batch fraction: stationary P(s_μ = 1) | [`Selection::b`] |
-//! | τ | mean time (in units of t) a sample spends out of the batch | [`Selection::persistent`] |
+//! | τ | mean time (in units of t) a sample spends out of the batch | [`Selection::tau`] |
 //! | s_μ(k) | 1 if sample μ is in the batch at step k | [`Chain::selected`] |
+//! | ω | weight of a selected sample: 1/b (`mean`) or 1 (`sum`) | [`Selection::weight`] |
 //! | ν̂ | confinement: ridge constant λ, or the Lagrange multiplier of ‖w‖² = d | [`Confinement`] |
-//! | ℓ(y, h) | per-sample loss, ℓ' = ∂_h ℓ | [`SampleLoss`] |
+//! | ℓ(y, h) | per-sample loss, ℓ' = ∂_h ℓ | [`SampleLoss`](gardner_models::SampleLoss) |
+//!
+//! The selection, batch convention, confinement, start and expected loss are the shared
+//! vocabulary of [`gardner_models::dynamics`] (re-exported here).
 //!
 //! # Selection process
 //! Each s_μ(k) ∈ {0, 1} is an independent two-state Markov chain with
@@ -32,14 +36,19 @@
 //! cost of a step is ∝ the number of selected samples, not n.
 //!
 //! # Update
-//! With X_{μi} ~ N(0, 1/d), fields h_μ = X_μ·w and the **sum** (no 1/b) over the batch:
+//! With X_{μi} ~ N(0, 1/d), fields h_μ = X_μ·w and the weight ω of the batch convention
+//! ([`Batch`]: ω = 1/b for `mean`, the mini-batch gradient divided by b, whose mean drift is
+//! GD's; ω = 1 for `sum`, the plain sum over the batch):
 //!
 //! ```text
-//!   w(k+1) = w(k) − η [ ν̂(k) w(k) + Σ_μ s_μ(k) ℓ'(y_μ, h_μ(k)) X_μ ]
+//!   w(k+1) = w(k) − η [ ν̂(k) w(k) + ω Σ_μ s_μ(k) ℓ'(y_μ, h_μ(k)) X_μ ]
 //! ```
 //!
+//! (ω multiplies each ℓ'_μ; ω = 1 is exact, so `sum` and b = 1 are the unweighted update bit
+//! for bit.)
+//!
 //! - ridge: ν̂ = λ;
-//! - spherical: ν̂ = −g·w/d with g = Σ_μ s_μ ℓ'_μ X_μ (the discrete Lagrange multiplier that
+//! - spherical: ν̂ = −g·w/d with g = ω Σ_μ s_μ ℓ'_μ X_μ (the discrete Lagrange multiplier that
 //!   makes the step tangent to the sphere; its continuous-time limit is −α⟨s h ℓ'⟩), followed
 //!   by the retraction w ← √d w/‖w‖. At b = 1 this is exactly the step of
 //!   [`crate::gd`].
@@ -58,7 +67,8 @@
 //!
 //! # Observables and stopping
 //! Per step ([`PsgdStep`]): t = k η, m = w·w*/d, q = w·w/d, the generalisation error
-//! [`ExpectedLoss::gen_error`] (E ℓ on a fresh sample, a function of m and q), the batch
+//! [`ExpectedLoss::gen_error`] (E ℓ on a fresh sample, a function of m and q, for the labels
+//! of [`Dynamics::teacher`]), the batch
 //! fraction Σ_μ s_μ(k)/n of the update that follows, and the training loss on the **whole**
 //! training set (1/n) Σ_μ ℓ(y_μ, h_μ). The last costs a full pass over X, so it is measured
 //! only every [`Config::record_every`] steps (the recorded ones) and at the last step.
@@ -73,141 +83,14 @@ use crate::error::Error;
 use crate::gamp::{axpy, axpy4, dot, dot4};
 use crate::gd::{Problem, random_start};
 use faer::Mat;
+use gardner_models::Termination;
 use gardner_models::rng::Rng;
 use gardner_models::run::{Driver, stop};
-use gardner_models::{Loss, PhaseRetrieval, SampleLoss, Termination};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-/// A loss with a closed-form expected value on a fresh sample, for the labels it is used with,
-/// as a function of the overlaps m = w·w*/d and q = w·w/d (teacher ‖w*‖²/d = 1, Gaussian x, so
-/// (z, h) = (x·w*, x·w) is Gaussian with variances 1 and q and covariance m).
-pub trait ExpectedLoss: SampleLoss {
-    /// E ℓ(y, h) on a fresh sample.
-    fn gen_error(&self, m: f64, q: f64) -> f64;
-}
-
-impl ExpectedLoss for PhaseRetrieval {
-    /// Labels y = |z|: E (h² − z²)²/4 = (3 + 3q² − 2q − 4m²)/4 (= 1 − m² on the sphere).
-    fn gen_error(&self, m: f64, q: f64) -> f64 {
-        (3.0 + 3.0 * q * q - 2.0 * q - 4.0 * m * m) / 4.0
-    }
-}
-
-/// The square loss ℓ = (y − h)²/2 ([`Loss::Square`]) with linear labels y = z.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct SquareRegression;
-
-impl SampleLoss for SquareRegression {
-    #[inline]
-    fn value(&self, y: f64, h: f64) -> f64 {
-        Loss::Square.value(y, h)
-    }
-    #[inline]
-    fn derivative(&self, y: f64, h: f64) -> f64 {
-        Loss::Square.derivative(y, h)
-    }
-    #[inline]
-    fn second_derivative(&self, y: f64, h: f64) -> f64 {
-        Loss::Square.second_derivative(y, h)
-    }
-}
-
-impl ExpectedLoss for SquareRegression {
-    /// Labels y = z: E (z − h)²/2 = (1 − 2m + q)/2.
-    fn gen_error(&self, m: f64, q: f64) -> f64 {
-        (1.0 - 2.0 * m + q) / 2.0
-    }
-}
-
-/// Parameters of the selection process (module docs): batch fraction b and the per-step
-/// transition probabilities P(0 → 1) and P(1 → 0).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Selection {
-    b: f64,
-    p_join: f64,
-    p_leave: f64,
-    /// The η the probabilities were computed with (only [`Selection::persistent`]).
-    eta: Option<f64>,
-}
-
-impl Selection {
-    /// Gradient descent: b = 1, every sample always selected.
-    pub fn gd() -> Self {
-        Self {
-            b: 1.0,
-            p_join: 1.0,
-            p_leave: 0.0,
-            eta: None,
-        }
-    }
-
-    /// Plain SGD: a fresh Bernoulli(b) batch every step (τ = η/b, so P(0 → 1) = b and
-    /// P(1 → 0) = 1 − b for any η). b ∈ (0, 1].
-    pub fn sgd(b: f64) -> Result<Self, Error> {
-        check_b(b)?;
-        Ok(Self {
-            b,
-            p_join: b,
-            p_leave: 1.0 - b,
-            eta: None,
-        })
-    }
-
-    /// Persistent SGD with batch fraction b ∈ (0, 1], mean time τ > 0 out of the batch
-    /// (τ = ∞ freezes the initial batch) and the run's learning rate η (which must equal
-    /// [`Config::eta`]): P(0 → 1) = η/τ, P(1 → 0) = (1 − b)η/(bτ), both ≤ 1.
-    pub fn persistent(b: f64, tau: f64, eta: f64) -> Result<Self, Error> {
-        check_b(b)?;
-        if tau.is_nan() || tau <= 0.0 {
-            return Err(Error::InvalidParameter {
-                name: "tau",
-                value: tau,
-                bound: "> 0",
-            });
-        }
-        check_eta(eta)?;
-        let (p_join, p_leave) = (eta / tau, (1.0 - b) * eta / (b * tau));
-        if p_join > 1.0 || p_leave > 1.0 {
-            return Err(Error::InvalidParameter {
-                name: "tau",
-                value: tau,
-                bound: ">= eta max(1, 1/b - 1), so that P(0->1) = eta/tau and P(1->0) = (1-b) eta/(b tau) are <= 1",
-            });
-        }
-        Ok(Self {
-            b,
-            p_join,
-            p_leave,
-            eta: Some(eta),
-        })
-    }
-
-    /// Stationary batch fraction b.
-    pub fn b(&self) -> f64 {
-        self.b
-    }
-    /// P(s = 0 → 1) per step.
-    pub fn p_join(&self) -> f64 {
-        self.p_join
-    }
-    /// P(s = 1 → 0) per step.
-    pub fn p_leave(&self) -> f64 {
-        self.p_leave
-    }
-}
-
-fn check_b(b: f64) -> Result<(), Error> {
-    if !(b > 0.0 && b <= 1.0) {
-        return Err(Error::InvalidParameter {
-            name: "b",
-            value: b,
-            bound: "in (0, 1]",
-        });
-    }
-    Ok(())
-}
+pub use gardner_models::dynamics::{Batch, Confinement, ExpectedLoss, Selection, Start, Teacher};
 
 fn check_eta(eta: f64) -> Result<(), Error> {
     if !(eta > 0.0 && eta.is_finite()) {
@@ -224,7 +107,8 @@ fn check_eta(eta: f64) -> Result<(), Error> {
 /// out-list and each sample's position in its list.
 #[derive(Debug, Clone)]
 pub struct Chain {
-    sel: Selection,
+    p_join: f64,
+    p_leave: f64,
     batch: Vec<usize>,
     out: Vec<usize>,
     /// Position of sample μ in `batch` (if selected) or `out`.
@@ -235,13 +119,16 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// s_μ(0) ~ Bernoulli(b) for μ = 0..n, in increasing μ (no draw when b = 1).
-    pub fn new(n: usize, sel: Selection, rng: &mut Rng) -> Self {
+    /// s_μ(0) ~ Bernoulli(b) for μ = 0..n, in increasing μ (no draw when b = 1); the flips
+    /// at the step η have the probabilities [`Selection::probabilities`].
+    pub fn new(n: usize, sel: &Selection, eta: f64, rng: &mut Rng) -> Result<Self, Error> {
+        let (p_join, p_leave) = sel.probabilities(eta)?;
+        let b = sel.b();
         let (mut batch, mut out) = (Vec::new(), Vec::new());
         let mut pos = vec![0; n];
         let mut selected = vec![false; n];
         for mu in 0..n {
-            if sel.b >= 1.0 || rng.random::<f64>() < sel.b {
+            if b >= 1.0 || rng.random::<f64>() < b {
                 pos[mu] = batch.len();
                 batch.push(mu);
                 selected[mu] = true;
@@ -250,15 +137,21 @@ impl Chain {
                 out.push(mu);
             }
         }
-        Self {
-            sel,
+        Ok(Self {
+            p_join,
+            p_leave,
             batch,
             out,
             pos,
             selected,
             leave: Vec::new(),
             join: Vec::new(),
-        }
+        })
+    }
+
+    /// (P(0 → 1), P(1 → 0)) per step.
+    pub fn probabilities(&self) -> (f64, f64) {
+        (self.p_join, self.p_leave)
     }
 
     /// The samples with s_μ = 1 (in no particular order after the first flip).
@@ -276,8 +169,8 @@ impl Chain {
     pub fn step(&mut self, rng: &mut Rng) {
         self.leave.clear();
         self.join.clear();
-        picks(self.batch.len(), self.sel.p_leave, rng, &mut self.leave);
-        picks(self.out.len(), self.sel.p_join, rng, &mut self.join);
+        picks(self.batch.len(), self.p_leave, rng, &mut self.leave);
+        picks(self.out.len(), self.p_join, rng, &mut self.join);
         // positions → samples, then remove (descending positions keep the others valid)
         for p in self.leave.iter_mut() {
             *p = self.batch[*p];
@@ -337,71 +230,47 @@ fn picks(len: usize, p: f64, rng: &mut Rng, out: &mut Vec<usize>) {
     }
 }
 
-/// The confinement ν̂ (module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confinement {
-    /// ν̂ = λ ≥ 0.
-    Ridge(f64),
-    /// ‖w‖² = d: ν̂ = −g·w/d and the retraction w ← √d w/‖w‖ after each step.
-    Spherical,
-}
-
-/// Initial condition (module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Start {
-    /// w(0) = √q0 × a uniform direction on the sphere ‖·‖² = d.
-    Random { q0: f64 },
-    /// w(0) = m0 w* + √(q0 − m0²) u, u ⊥ w*, ‖u‖²/d = 1.
-    Informed { m0: f64, q0: f64 },
-}
-
-impl Start {
-    /// Draw w(0) for the teacher `w_star` (‖w*‖²/d = 1) from `rng`.
-    pub fn draw(&self, w_star: &[f64], rng: &mut Rng) -> Result<Vec<f64>, Error> {
-        let d = w_star.len();
-        let q0 = match *self {
-            Start::Random { q0 } | Start::Informed { q0, .. } => q0,
-        };
-        if !(q0 > 0.0 && q0.is_finite()) {
-            return Err(Error::InvalidParameter {
-                name: "q0",
-                value: q0,
-                bound: "> 0 and finite",
-            });
+/// Draw w(0) of `start` for the teacher `w_star` (‖w*‖²/d = 1) from `rng` (module docs).
+pub fn draw(start: &Start, w_star: &[f64], rng: &mut Rng) -> Result<Vec<f64>, Error> {
+    let d = w_star.len();
+    let q0 = start.q0();
+    if !(q0 > 0.0 && q0.is_finite()) {
+        return Err(Error::InvalidParameter {
+            name: "q0",
+            value: q0,
+            bound: "> 0 and finite",
+        });
+    }
+    match *start {
+        Start::Random { .. } => {
+            let mut w = random_start(d, rng);
+            if q0 != 1.0 {
+                let s = q0.sqrt();
+                w.iter_mut().for_each(|v| *v *= s);
+            }
+            Ok(w)
         }
-        match *self {
-            Start::Random { .. } => {
-                let mut w = random_start(d, rng);
-                if q0 != 1.0 {
-                    let s = q0.sqrt();
-                    w.iter_mut().for_each(|v| *v *= s);
-                }
-                Ok(w)
+        Start::Informed { m0, .. } => {
+            if m0.is_nan() || m0 * m0 > q0 {
+                return Err(Error::InvalidParameter {
+                    name: "m0",
+                    value: m0,
+                    bound: "m0^2 <= q0",
+                });
             }
-            Start::Informed { m0, .. } => {
-                if m0.is_nan() || m0 * m0 > q0 {
-                    return Err(Error::InvalidParameter {
-                        name: "m0",
-                        value: m0,
-                        bound: "m0^2 <= q0",
-                    });
-                }
-                let dn = d as f64;
-                let mut u: Vec<f64> = (0..d)
-                    .map(|_| rng.sample::<f64, _>(StandardNormal))
-                    .collect();
-                let c = dot(&u, w_star) / dn;
-                u.iter_mut().zip(w_star).for_each(|(ui, si)| *ui -= c * si);
-                let s = (dn / dot(&u, &u)).sqrt();
-                let r = (q0 - m0 * m0).sqrt() * s;
-                Ok(w_star
-                    .iter()
-                    .zip(&u)
-                    .map(|(si, ui)| m0 * si + r * ui)
-                    .collect())
-            }
+            let dn = d as f64;
+            let mut u: Vec<f64> = (0..d)
+                .map(|_| rng.sample::<f64, _>(StandardNormal))
+                .collect();
+            let c = dot(&u, w_star) / dn;
+            u.iter_mut().zip(w_star).for_each(|(ui, si)| *ui -= c * si);
+            let s = (dn / dot(&u, &u)).sqrt();
+            let r = (q0 - m0 * m0).sqrt() * s;
+            Ok(w_star
+                .iter()
+                .zip(&u)
+                .map(|(si, ui)| m0 * si + r * ui)
+                .collect())
         }
     }
 }
@@ -452,6 +321,8 @@ impl Config {
 pub struct Dynamics<L> {
     /// Per-sample loss ℓ.
     pub loss: L,
+    /// Labels y = φ(z) of the data (for the generalisation error).
+    pub teacher: Teacher,
     /// Selection process (GD, SGD or p-SGD).
     pub selection: Selection,
     /// ν̂.
@@ -495,6 +366,8 @@ pub struct Stepper<'a, L> {
     w_star: &'a [f64],
     dynamics: Dynamics<L>,
     eta: f64,
+    /// Selection weight ω ([`Selection::weight`]).
+    weight: f64,
     chain: Chain,
     rng: Rng,
     w: Vec<f64>,
@@ -516,15 +389,6 @@ impl<'a, L: ExpectedLoss> Stepper<'a, L> {
     ) -> Result<Self, Error> {
         config.validate()?;
         let (n, d) = (problem.n(), problem.d());
-        if let Some(eta) = dynamics.selection.eta
-            && eta != config.eta
-        {
-            return Err(Error::InvalidParameter {
-                name: "eta",
-                value: config.eta,
-                bound: "equal to the eta the persistent selection was built with",
-            });
-        }
         if let Confinement::Ridge(lambda) = dynamics.confinement
             && !(lambda >= 0.0 && lambda.is_finite())
         {
@@ -563,13 +427,14 @@ impl<'a, L: ExpectedLoss> Stepper<'a, L> {
                 bound: "1 (within 1e-9) under the spherical constraint",
             });
         }
-        let chain = Chain::new(n, dynamics.selection, &mut rng);
+        let chain = Chain::new(n, &dynamics.selection, config.eta, &mut rng)?;
         Ok(Self {
             xt: problem.x().transpose().to_owned(),
             y: problem.y(),
             w_star: problem.w_star(),
             dynamics: *dynamics,
             eta: config.eta,
+            weight: dynamics.selection.weight(),
             chain,
             rng,
             w: w0,
@@ -632,7 +497,7 @@ impl<L: ExpectedLoss> gardner_models::run::Step for Stepper<'_, L> {
                 },
                 m,
                 q,
-                gen_error: self.dynamics.loss.gen_error(m, q),
+                gen_error: self.dynamics.loss.gen_error(self.dynamics.teacher, m, q)?,
                 batch_fraction: self.chain.selected().len() as f64 / self.y.len() as f64,
             },
             measured,
@@ -645,17 +510,17 @@ impl<L: ExpectedLoss> gardner_models::run::Step for Stepper<'_, L> {
         self.g.fill(0.0);
         // Rows in blocks of 4: w is read once per block for the four fields, g updated once
         // per block, and four rows stream concurrently.
-        let (xt, y) = (&self.xt, self.y);
+        let (xt, y, weight) = (&self.xt, self.y, self.weight);
         let (blocks, rest) = self.chain.selected().as_chunks::<4>();
         for block in blocks {
             let rows = block.map(|mu| xt.col_as_slice(mu));
             let h = dot4(rows, &self.w);
-            let u = std::array::from_fn(|j| loss.derivative(y[block[j]], h[j]));
+            let u = std::array::from_fn(|j| weight * loss.derivative(y[block[j]], h[j]));
             axpy4(&mut self.g, u, rows);
         }
         for &mu in rest {
             let row = xt.col_as_slice(mu);
-            let u = loss.derivative(y[mu], dot(row, &self.w));
+            let u = weight * loss.derivative(y[mu], dot(row, &self.w));
             axpy(&mut self.g, u, row);
         }
         self.rows_touched += self.chain.selected().len() as u64;
@@ -700,7 +565,7 @@ pub fn run<L: ExpectedLoss>(
     config: &Config,
     rng: &mut Rng,
 ) -> Result<Trace<PsgdStep>, Error> {
-    let w0 = start.draw(problem.w_star(), rng)?;
+    let w0 = draw(&start, problem.w_star(), rng)?;
     let mut st = Stepper::new(problem, dynamics, w0, config, rng.clone())?;
     let trace = drive(&mut st, config)?;
     *rng = st.into_rng();
@@ -759,16 +624,19 @@ mod tests {
     use crate::gd::{self, spherical_teacher};
     use gardner_models::rng::stream;
     use gardner_models::run::Step as _;
+    use gardner_models::{Loss, PhaseRetrieval, SampleLoss};
 
     /// Time fraction in the batch and mean sojourn times of the chain against b, τ and
     /// bτ/(1 − b), each within 5 standard errors.
     #[test]
     fn chain_stationary_fraction_and_sojourn_times() {
         for (b, tau, eta) in [(0.3, 10.0, 1.0), (0.5, 2.0, 1.0), (0.8, 0.5, 0.1)] {
-            let sel = Selection::persistent(b, tau, eta).unwrap();
+            let sel = Selection::persistent(b, tau, Batch::Sum).unwrap();
+            let (p_join, p_leave) = sel.probabilities(eta).unwrap();
             let (n, k_max) = (1000usize, 4000usize);
             let mut rng = stream(21, 0);
-            let mut chain = Chain::new(n, sel, &mut rng);
+            let mut chain = Chain::new(n, &sel, eta, &mut rng).unwrap();
+            assert_eq!(chain.probabilities(), (p_join, p_leave));
             let mut since = vec![0usize; n]; // start step of the current sojourn
             let (mut ins, mut outs) = (Vec::new(), Vec::new());
             let mut occupied = 0usize;
@@ -794,15 +662,12 @@ mod tests {
                 }
             }
             // fraction: each sample's s is AR(1) with λ = 1 − p_join − p_leave
-            let lam = 1.0 - sel.p_join() - sel.p_leave();
+            let lam = 1.0 - p_join - p_leave;
             let frac = occupied as f64 / (n * k_max) as f64;
             let se = (b * (1.0 - b) * (1.0 + lam) / (1.0 - lam) / (n * k_max) as f64).sqrt();
             assert!((frac - b).abs() < 5.0 * se, "b {b}: fraction {frac} ± {se}");
             // sojourns: geometric in steps, mean η/p, sd η √(1 − p)/p
-            for (lens, want, p) in [
-                (&ins, b * tau / (1.0 - b), sel.p_leave()),
-                (&outs, tau, sel.p_join()),
-            ] {
+            for (lens, want, p) in [(&ins, b * tau / (1.0 - b), p_leave), (&outs, tau, p_join)] {
                 let mean = lens.iter().sum::<f64>() / lens.len() as f64;
                 let se = eta * (1.0 - p).sqrt() / p / (lens.len() as f64).sqrt();
                 assert!(
@@ -813,26 +678,11 @@ mod tests {
             }
         }
         // plain SGD: τ = η/b
-        let s = Selection::sgd(0.25).unwrap();
-        assert_eq!((s.p_join(), s.p_leave()), (0.25, 0.75));
-        let p = Selection::persistent(0.25, 0.1 / 0.25, 0.1).unwrap();
-        assert!((p.p_join() - 0.25).abs() < 1e-15 && (p.p_leave() - 0.75).abs() < 1e-15);
-    }
-
-    #[test]
-    fn invalid_selection_names_the_parameter() {
-        let msg = |r: Result<Selection, Error>| r.unwrap_err().to_string();
-        let e = msg(Selection::sgd(0.0));
-        assert!(e.contains("`b`") && e.contains("(0, 1]"), "{e}");
-        assert!(msg(Selection::sgd(1.5)).contains("`b` = 1.5"));
-        assert!(msg(Selection::sgd(f64::NAN)).contains("`b`"));
-        let e = msg(Selection::persistent(0.5, -1.0, 0.1));
-        assert!(e.contains("`tau` = -1") && e.contains("> 0"), "{e}");
-        // b = 0.1: P(1 → 0) = 9 η/τ > 1 for τ = 2η
-        let e = msg(Selection::persistent(0.1, 0.2, 0.1));
-        assert!(e.contains("`tau` = 0.2") && e.contains("<= 1"), "{e}");
-        assert!(msg(Selection::persistent(0.5, 1.0, 0.0)).contains("`eta`"));
-        assert!(Selection::persistent(0.5, f64::INFINITY, 0.1).is_ok());
+        let s = Selection::sgd(0.25, 0.1, Batch::Sum).unwrap();
+        assert_eq!(s.probabilities(0.1).unwrap(), (0.25, 0.75));
+        let p = Selection::persistent(0.25, 0.1 / 0.25, Batch::Sum).unwrap();
+        let (p01, p10) = p.probabilities(0.1).unwrap();
+        assert!((p01 - 0.25).abs() < 1e-15 && (p10 - 0.75).abs() < 1e-15);
     }
 
     fn pr_problem(d: usize, alpha: f64, seed: u64) -> gardner_models::Dataset {
@@ -842,6 +692,7 @@ mod tests {
     fn spherical_pr(selection: Selection) -> Dynamics<PhaseRetrieval> {
         Dynamics {
             loss: PhaseRetrieval,
+            teacher: Teacher::Abs,
             selection,
             confinement: Confinement::Spherical,
         }
@@ -868,8 +719,10 @@ mod tests {
             .unwrap()
         };
         let a = go(Selection::gd());
-        assert_eq!(a, go(Selection::sgd(1.0).unwrap()));
-        assert_eq!(a, go(Selection::persistent(1.0, 0.05, eta).unwrap()));
+        for batch in [Batch::Mean, Batch::Sum] {
+            assert_eq!(a, go(Selection::sgd(1.0, eta, batch).unwrap()));
+            assert_eq!(a, go(Selection::persistent(1.0, 0.05, batch).unwrap()));
+        }
         assert!(a.steps.iter().all(|s| s.batch_fraction == 1.0));
         // spherical GD of crate::gd from the same start, same η, no halving: the same update
         // (summed in another order: equal up to rounding, amplified by the dynamics)
@@ -912,11 +765,14 @@ mod tests {
             ..Config::new(eta).unwrap()
         };
         for tau in [f64::INFINITY, 1e15] {
-            let dynamics = spherical_pr(Selection::persistent(0.5, tau, eta).unwrap());
+            let dynamics = spherical_pr(Selection::persistent(0.5, tau, Batch::Sum).unwrap());
             let mut rng = stream(2, 1);
-            let w0 = Start::Informed { m0: 0.3, q0: 1.0 }
-                .draw(&data.w_star, &mut rng)
-                .unwrap();
+            let w0 = draw(
+                &Start::Informed { m0: 0.3, q0: 1.0 },
+                &data.w_star,
+                &mut rng,
+            )
+            .unwrap();
             let mut st = Stepper::new(&p, &dynamics, w0.clone(), &cfg, rng).unwrap();
             let subset = st.chain().selected().to_vec();
             assert!(subset.windows(2).all(|w| w[0] < w[1]));
@@ -956,11 +812,9 @@ mod tests {
             ..Config::new(0.001).unwrap()
         };
         for b in [0.1, 0.25, 0.5, 1.0] {
-            let dynamics = spherical_pr(Selection::sgd(b).unwrap());
+            let dynamics = spherical_pr(Selection::sgd(b, 0.001, Batch::Mean).unwrap());
             let mut rng = stream(3, 1);
-            let w0 = Start::Random { q0: 1.0 }
-                .draw(&data.w_star, &mut rng)
-                .unwrap();
+            let w0 = draw(&Start::Random { q0: 1.0 }, &data.w_star, &mut rng).unwrap();
             let mut st = Stepper::new(&p, &dynamics, w0, &cfg, rng).unwrap();
             drive(&mut st, &cfg).unwrap();
             let per_step = st.rows_touched() as f64 / (steps * n) as f64;
@@ -983,7 +837,7 @@ mod tests {
             record_every: 250,
             ..Config::new(eta).unwrap()
         };
-        let dyn_pr = spherical_pr(Selection::persistent(0.5, 1.0, eta).unwrap());
+        let dyn_pr = spherical_pr(Selection::persistent(0.5, 1.0, Batch::Sum).unwrap());
         let start = Start::Informed { m0: 0.5, q0: 1.0 };
         let a = run(&p, &dyn_pr, start, &cfg, &mut stream(4, 1)).unwrap();
         let b = run(&p, &dyn_pr, start, &cfg, &mut stream(4, 1)).unwrap();
@@ -1003,8 +857,9 @@ mod tests {
         // gives w = w*), so m → 1, q → 1 and the generalisation error (1 − 2m + q)/2 → 0.
         let ps = Problem::new(&data.x, &data.z, &data.w_star).unwrap();
         let dyn_sq = Dynamics {
-            loss: SquareRegression,
-            selection: Selection::sgd(0.5).unwrap(),
+            loss: Loss::Square,
+            teacher: Teacher::Linear,
+            selection: Selection::sgd(0.5, 0.05, Batch::Sum).unwrap(),
             confinement: Confinement::Ridge(0.0),
         };
         let cfg = Config {
@@ -1032,6 +887,7 @@ mod tests {
         // ridge, no constraint, a huge step: the quartic loss blows up
         let dynamics = Dynamics {
             loss: PhaseRetrieval,
+            teacher: Teacher::Abs,
             selection: Selection::gd(),
             confinement: Confinement::Ridge(0.0),
         };
@@ -1057,12 +913,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`q0`"), "{e}");
-        let e = Start::Informed { m0: 1.5, q0: 1.0 }
-            .draw(&data.w_star, &mut stream(5, 2))
-            .unwrap_err()
-            .to_string();
+        let e = draw(
+            &Start::Informed { m0: 1.5, q0: 1.0 },
+            &data.w_star,
+            &mut stream(5, 2),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`m0`"), "{e}");
-        let pers = spherical_pr(Selection::persistent(0.5, 1.0, 0.01).unwrap());
+        // τ = 1 < η = 5: P(0 → 1) = η/τ > 1
+        let pers = spherical_pr(Selection::persistent(0.5, 1.0, Batch::Sum).unwrap());
         let e = run(
             &p,
             &pers,
@@ -1072,7 +932,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("`eta`"), "{e}");
+        assert!(e.contains("`tau`") && e.contains("<= 1"), "{e}");
     }
 
     /// The closed-form generalisation errors against a Monte-Carlo average over fresh
@@ -1088,13 +948,21 @@ mod tests {
                 let e: f64 = rng.sample(StandardNormal);
                 let h = m * z + (q - m * m).sqrt() * e;
                 let a = PhaseRetrieval.value(z.abs(), h);
-                let b = SquareRegression.value(z, h);
+                let b = Loss::Square.value(z, h);
                 (s1, s2, t1, t2) = (s1 + a, s2 + a * a, t1 + b, t2 + b * b);
             }
             let kf = k as f64;
             for (sum, sq, want) in [
-                (s1, s2, PhaseRetrieval.gen_error(m, q)),
-                (t1, t2, SquareRegression.gen_error(m, q)),
+                (
+                    s1,
+                    s2,
+                    PhaseRetrieval.gen_error(Teacher::Abs, m, q).unwrap(),
+                ),
+                (
+                    t1,
+                    t2,
+                    Loss::Square.gen_error(Teacher::Linear, m, q).unwrap(),
+                ),
             ] {
                 let mean = sum / kf;
                 let se = ((sq / kf - mean * mean) / kf).sqrt();

@@ -1,6 +1,6 @@
 //! Errors of the models crate.
 
-/// Invalid input to a model constructor or data generator.
+/// Invalid input to a model constructor or data generator, or a failed quadrature.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -10,6 +10,13 @@ pub enum Error {
         name: &'static str,
         value: f64,
         bound: &'static str,
+    },
+    /// A checked quadrature failed (non-finite integrand or error estimate above tolerance).
+    #[error("integration failed in {context}: {source}")]
+    Integration {
+        context: &'static str,
+        #[source]
+        source: crate::gauss::IntegrationError,
     },
 }
 

@@ -16,7 +16,10 @@ use pyo3::types::PyDict;
 ///     config: dict with the keys of ``cargo xtask dmft``: ``loss``, ``alpha``,
 ///         ``regularisation`` (``{"ridge": 0.1}`` or ``{"spherical": True}``), ``m0``, ``q0``,
 ///         ``algorithm`` (``{"kind": "gd", "eta": 0.05}``, ``{"kind": "flow"}``,
-///         ``{"kind": "sgd", "eta": …, "b": …}``, ``{"kind": "psgd", "eta": …, "b": …, "tau": …}``),
+///         ``{"kind": "sgd", "eta": …, "b": …, "batch": "mean"}``,
+///         ``{"kind": "psgd", "eta": …, "b": …, "tau": …, "batch": "mean"}``; ``batch`` is
+///         required for sgd/psgd: ``"mean"`` divides the mini-batch gradient by b, the talk's
+///         convention, ``"sum"`` is the plain sum),
 ///         ``times`` (physical times t = k η), ``method`` (``"dmft"`` or ``"exact"``), optional
 ///         ``dt``, ``particles``, ``seed``, ``replicas`` (independent particle runs averaged),
 ///         ``checkpoint`` (a file to save to / resume from), ``checkpoint_every`` (steps).

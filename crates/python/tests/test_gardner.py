@@ -290,6 +290,21 @@ def test_dmft_rejects_bad_input_with_the_rust_message():
         gardner.dmft({**DMFT_GD, "alpha": -1.0})
     with pytest.raises(ValueError, match="unknown field"):
         gardner.dmft({**DMFT_GD, "alfa": 1.0})
+    psgd = {"kind": "psgd", "eta": 0.05, "b": 0.5, "tau": 1.0}
+    with pytest.raises(ValueError, match="batch"):
+        gardner.dmft({**DMFT_GD, "algorithm": psgd})
+    with pytest.raises(ValueError, match="method"):
+        gardner.dmft({**DMFT_GD, "loss": "phase_retrieval", "method": "exact"})
+
+
+def test_dmft_batch_conventions_agree_at_b_one():
+    """b = 1: the "mean" and "sum" conventions are the same computation."""
+    base = {**DMFT_GD, "loss": "phase_retrieval", "particles": 64, "times": [0.1, 0.2]}
+    runs = [
+        gardner.dmft({**base, "algorithm": {"kind": "sgd", "eta": 0.05, "b": 1.0, "batch": b}})
+        for b in ("mean", "sum")
+    ]
+    assert list(runs[0]["m"]) == list(runs[1]["m"])
 
 
 def test_ctrl_c_interrupts_promptly():

@@ -16,6 +16,13 @@ pub enum Error {
         value: f64,
         bound: &'static str,
     },
+    /// A categorical parameter (e.g. `method`) whose value is not allowed with the others:
+    /// names it and what it must be.
+    #[error("invalid parameter `{name}`: must be {bound}")]
+    InvalidChoice {
+        name: &'static str,
+        bound: &'static str,
+    },
     /// A checked quadrature failed (non-finite integrand or error estimate above tolerance).
     #[error("integration failed in {context}: {source}")]
     Integration {

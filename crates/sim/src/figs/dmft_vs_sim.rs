@@ -7,8 +7,14 @@
 //! then w ← √d w/‖w‖, t = k η. Selection s_μ: GD b = 1; SGD a fresh Bernoulli(b) batch every
 //! step (τ = η/b); p-SGD the two-state chain P(0→1) = η/τ, P(1→0) = (1 − b)η/(bτ).
 //!
+//! Batch convention ([`Batch`], required in the spec): `mean` divides the mini-batch gradient
+//! by b (the talk's; SGD and p-SGD then have GD's mean drift), `sum` is the plain sum.
+//!
+//! Time grid: t = 0 and a logarithmic grid from `t_min` to `t_max` with `points_per_decade`
+//! points per decade, each rounded to a multiple of η (duplicates dropped).
+//!
 //! Simulation: one task = one seed of one algorithm at dimension d; its observation is the
-//! trajectory m(t) and the whole-set training loss (1/n) Σ_μ ℓ at the grid times t = jΔ.
+//! trajectory m(t) and the whole-set training loss (1/n) Σ_μ ℓ at the grid times.
 //! m is *oriented*: sign(m(0)) · w·w*/d (phase retrieval is symmetric under w → −w; with an
 //! informed start m(0) = m0 > 0 and nothing changes).
 //!
@@ -33,10 +39,10 @@ use crate::experiment::{
 use crate::plot::{Plot, Series};
 use crate::stats::Stat;
 use gardner_algorithms::gd::{Problem, spherical_teacher};
-use gardner_algorithms::psgd::{self, Confinement, Dynamics, Selection, Start};
+use gardner_algorithms::psgd::{self, Batch, Confinement, Dynamics, Selection, Start, Teacher};
 use gardner_models::PhaseRetrieval;
 use gardner_models::rng::Rng;
-use gardner_models::run::{Termination, stop};
+use gardner_models::run::{Step as _, Termination};
 use gardner_theory::dmft;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -89,9 +95,11 @@ pub struct SizeSpec {
     pub d: usize,
     /// Seeds per algorithm.
     pub seeds: usize,
-    /// Grid spacing Δ (a multiple of η): rows at t = 0, Δ, 2Δ, …, `t_max`.
-    pub time_step: f64,
-    /// End of the simulated window (a multiple of Δ).
+    /// First positive grid time (≥ η).
+    pub t_min: f64,
+    /// Points per decade of the logarithmic time grid (≥ 1).
+    pub points_per_decade: usize,
+    /// End of the simulated window (the last grid time).
     pub t_max: f64,
     /// End of the DMFT window (≤ `t_max`; the DMFT is computed at the grid times ≤ it).
     pub dmft_t_max: f64,
@@ -115,6 +123,8 @@ pub struct Spec {
     pub b: f64,
     /// Persistence time τ of p-SGD.
     pub tau: f64,
+    /// Batch convention of SGD and p-SGD (required: `mean`, the talk's, or `sum`).
+    pub batch: Batch,
     pub start: StartSpec,
     pub quick: SizeSpec,
     pub default: SizeSpec,
@@ -126,8 +136,9 @@ pub struct Spec {
 pub struct Point {
     pub algorithm: Algorithm,
     pub side: Side,
-    /// Grid spacing and end of the window (they fix the observation's length).
-    pub time_step: f64,
+    /// The time grid and the end of the window (they fix the observation's length).
+    pub t_min: f64,
+    pub points_per_decade: usize,
     pub t_max: f64,
 }
 
@@ -172,10 +183,10 @@ pub struct Row {
     pub m_sim_stderr: f64,
     pub train_loss_sim_mean: f64,
     pub train_loss_sim_stderr: f64,
-    pub status: String,
     /// Monte-Carlo standard error of the DMFT means over the replicas.
     pub m_dmft_stderr: Option<f64>,
     pub train_loss_dmft_stderr: Option<f64>,
+    pub status: String,
 }
 
 /// `[[dmft]]`: how the theory side was computed.
@@ -252,14 +263,32 @@ pub struct Summary {
     pub agreement_m: Vec<AlgorithmAgreement>,
     pub agreement_train_loss: Vec<AlgorithmAgreement>,
     pub recovery: Vec<Recovery>,
+    /// The talk's claims answered from the simulations ([`super::claims`]).
+    pub claims: super::claims::Claims,
     pub simulation: SimulationSummary,
 }
 
-/// Grid times from 0 to `t_max` in steps of Δ (rounded to 1e-12).
-fn grid(time_step: f64, t_max: f64) -> Vec<f64> {
-    let k = (t_max / time_step + 1e-9).floor() as usize;
-    (0..=k)
-        .map(|j| ((j as f64 * time_step) * 1e12).round() / 1e12)
+/// The grid times: t = 0, then t_min 10^{j/ppd} for j = 0, 1, … while ≤ t_max, each rounded
+/// to a multiple of η (duplicates dropped), and t_max itself (rounded to 1e-12).
+pub fn log_grid(eta: f64, t_min: f64, points_per_decade: usize, t_max: f64) -> Vec<f64> {
+    let k_max = (t_max / eta).round() as u64;
+    let mut ks = vec![0u64];
+    let ppd = points_per_decade.max(1) as f64;
+    for j in 0.. {
+        let t = t_min * 10f64.powf(j as f64 / ppd);
+        if t > t_max * (1.0 + 1e-12) {
+            break;
+        }
+        let k = ((t / eta).round() as u64).max(1).min(k_max);
+        if ks.last() != Some(&k) {
+            ks.push(k);
+        }
+    }
+    if ks.last() != Some(&k_max) {
+        ks.push(k_max);
+    }
+    ks.iter()
+        .map(|&k| ((k as f64 * eta) * 1e12).round() / 1e12)
         .collect()
 }
 
@@ -288,10 +317,12 @@ impl Spec {
     fn selection(&self, a: Algorithm) -> Result<Selection, String> {
         let s = match a {
             Algorithm::Gd => Ok(Selection::gd()),
-            Algorithm::Sgd => Selection::sgd(self.b),
-            Algorithm::Psgd => Selection::persistent(self.b, self.tau, self.eta),
+            Algorithm::Sgd => Selection::sgd(self.b, self.eta, self.batch),
+            Algorithm::Psgd => Selection::persistent(self.b, self.tau, self.batch),
         };
-        s.map_err(|e| e.to_string())
+        let s = s.map_err(|e| e.to_string())?;
+        s.probabilities(self.eta).map_err(|e| e.to_string())?;
+        Ok(s)
     }
 
     fn dmft_algorithm(&self, a: Algorithm) -> dmft::Algorithm {
@@ -300,11 +331,13 @@ impl Spec {
             Algorithm::Sgd => dmft::Algorithm::Sgd {
                 eta: self.eta,
                 b: self.b,
+                batch: self.batch,
             },
             Algorithm::Psgd => dmft::Algorithm::Psgd {
                 eta: self.eta,
                 b: self.b,
                 tau: self.tau,
+                batch: self.batch,
             },
         }
     }
@@ -328,19 +361,27 @@ impl Spec {
             ));
         }
         let name = mode.name();
-        check_positive(&format!("{name}.time_step"), s.time_step)?;
+        check_positive(&format!("{name}.t_min"), s.t_min)?;
         check_positive(&format!("{name}.t_max"), s.t_max)?;
         check_positive(&format!("{name}.dmft_t_max"), s.dmft_t_max)?;
-        if !multiple_of(s.time_step, self.eta) {
+        if s.t_min < self.eta || s.t_min > s.t_max {
             return Err(format!(
-                "invalid parameter `{name}.time_step` = {}: must be a multiple of eta = {}",
-                s.time_step, self.eta
+                "invalid parameter `{name}.t_min` = {}: must be in [eta, t_max] = [{}, {}]",
+                s.t_min, self.eta, s.t_max
             ));
         }
-        if !multiple_of(s.t_max, s.time_step) || s.dmft_t_max > s.t_max {
+        if s.points_per_decade == 0 {
             return Err(format!(
-                "invalid parameter `{name}.t_max`/`dmft_t_max` = {}/{}: t_max must be a multiple of time_step and dmft_t_max <= t_max",
-                s.t_max, s.dmft_t_max
+                "invalid parameter `{name}.points_per_decade` = 0: must be >= 1"
+            ));
+        }
+        if !multiple_of(s.t_max, self.eta)
+            || !multiple_of(s.dmft_t_max, self.eta)
+            || s.dmft_t_max > s.t_max
+        {
+            return Err(format!(
+                "invalid parameter `{name}.t_max`/`dmft_t_max` = {}/{}: both must be multiples of eta = {} and dmft_t_max <= t_max",
+                s.t_max, s.dmft_t_max, self.eta
             ));
         }
         if s.d < 2 || s.seeds < 2 || s.particles < 2 {
@@ -370,7 +411,8 @@ impl Spec {
             pts.push(Point {
                 algorithm,
                 side: Side::Simulation { d: s.d },
-                time_step: s.time_step,
+                t_min: s.t_min,
+                points_per_decade: s.points_per_decade,
                 t_max: s.t_max,
             });
             for block in 0..s.dmft_replicas / s.seeds {
@@ -381,7 +423,8 @@ impl Spec {
                         m0: self.dmft_m0(mode),
                         block,
                     },
-                    time_step: s.time_step,
+                    t_min: s.t_min,
+                    points_per_decade: s.points_per_decade,
                     t_max: s.dmft_t_max,
                 });
             }
@@ -390,7 +433,7 @@ impl Spec {
             pts,
             s.seeds,
             &(
-                self.seed, self.alpha, self.eta, self.b, self.tau, self.start,
+                self.seed, self.alpha, self.eta, self.b, self.tau, self.batch, self.start,
             ),
         )
     }
@@ -440,53 +483,63 @@ impl Spec {
         }
     }
 
-    /// One microscopic run.
+    /// The grid times of a task's window.
+    fn times(&self, p: &Point) -> Vec<f64> {
+        log_grid(self.eta, p.t_min, p.points_per_decade, p.t_max)
+    }
+
+    /// One microscopic run, observed at the grid times (the whole-set training loss is a full
+    /// pass over X, so it is measured only there).
     fn simulate(&self, p: &Point, d: usize, rng: &mut Rng) -> Result<(Obs, Termination), String> {
         let data = spherical_teacher(d, self.alpha, rng).map_err(|e| e.to_string())?;
         let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
         let dynamics = Dynamics {
             loss: PhaseRetrieval,
+            teacher: Teacher::Abs,
             selection: self.selection(p.algorithm)?,
             confinement: Confinement::Spherical,
         };
-        let every = (p.time_step / self.eta).round() as usize;
-        let steps = (p.t_max / self.eta).round() as usize;
+        let q_max = 1e6;
         let config = psgd::Config {
             eta: self.eta,
-            max_steps: steps,
-            record_every: every,
-            q_max: 1e6,
+            max_steps: (p.t_max / self.eta).round() as usize,
+            record_every: usize::MAX,
+            q_max,
         };
         let start = match self.start {
             StartSpec::Informed { m0 } => Start::Informed { m0, q0: 1.0 },
             StartSpec::Random => Start::Random { q0: 1.0 },
         };
-        let w0 = start
-            .draw(problem.w_star(), rng)
-            .map_err(|e| e.to_string())?;
+        let w0 = psgd::draw(&start, problem.w_star(), rng).map_err(|e| e.to_string())?;
         let mut st = psgd::Stepper::new(&problem, &dynamics, w0, &config, rng.clone())
             .map_err(|e| e.to_string())?;
-        let trace = psgd::driver(config.q_max)
-            .stop(stop::max_iterations(steps))
-            .record_every(every)
-            .run(&mut st)
-            .map_err(|e| e.to_string())?;
-        let recorded: Vec<&psgd::PsgdStep> = trace
-            .steps
-            .iter()
-            .filter(|o| o.measured)
-            .map(|o| &o.step)
-            .collect();
-        let m_initial = recorded.first().ok_or("no observation")?.m;
+        let (mut m, mut train_loss) = (Vec::new(), Vec::new());
+        let mut termination = Termination::Converged;
+        let mut k = 0usize;
+        for t in self.times(p) {
+            let target = (t / self.eta).round() as usize;
+            while k < target {
+                st.advance().map_err(|e| e.to_string())?;
+                k += 1;
+            }
+            let o = st.observe().map_err(|e| e.to_string())?.step;
+            let e = st.train_loss();
+            let bad = [("q", o.q), ("m", o.m), ("train_loss", e)]
+                .into_iter()
+                .find(|&(name, v)| !v.is_finite() || (name == "q" && v > q_max));
+            if let Some((quantity, _)) = bad {
+                termination = Termination::diverged(k, quantity);
+                break;
+            }
+            m.push(o.m);
+            train_loss.push(e);
+        }
+        let m_initial = *m.first().ok_or("no observation")?;
         let sign = if m_initial < 0.0 { -1.0 } else { 1.0 };
-        let termination = match trace.termination {
-            Termination::MaxIterations => Termination::Converged,
-            t => t,
-        };
         Ok((
             Obs {
-                m: recorded.iter().map(|o| sign * o.m).collect(),
-                train_loss: recorded.iter().map(|o| o.train_loss).collect(),
+                m: m.iter().map(|x| sign * x).collect(),
+                train_loss,
                 gen_error: Vec::new(),
                 m_initial,
             },
@@ -509,7 +562,7 @@ impl Spec {
             m0,
             q0: 1.0,
             algorithm: self.dmft_algorithm(p.algorithm),
-            times: grid(p.time_step, p.t_max),
+            times: self.times(p),
             method: dmft::Method::Dmft,
             dt: None,
             particles: Some(particles),
@@ -535,8 +588,8 @@ impl Spec {
     {
         self.validate(mode)?;
         let s = self.section(mode);
-        let times = grid(s.time_step, s.t_max);
-        let n_dmft = grid(s.time_step, s.dmft_t_max).len();
+        let times = log_grid(self.eta, s.t_min, s.points_per_decade, s.t_max);
+        let n_dmft = times.iter().filter(|&&t| t <= s.dmft_t_max + 1e-12).count();
         let mut rows = Vec::new();
         let mut dmft_summaries = Vec::new();
         let mut agreement_m = Vec::new();
@@ -598,9 +651,9 @@ impl Spec {
                     m_sim_stderr: m.stderr,
                     train_loss_sim_mean: e.mean,
                     train_loss_sim_stderr: e.stderr,
-                    status: merge_status(&theory_status, Some(&sim_status)),
                     m_dmft_stderr: th.map(|(tm, _, _)| tm.stderr),
                     train_loss_dmft_stderr: th.map(|(_, te, _)| te.stderr),
+                    status: merge_status(&theory_status, Some(&sim_status)),
                 });
             }
             let (particles, m0) = match theory.first().map(|p| p.point.side) {
@@ -665,6 +718,23 @@ impl Spec {
                 headline.push(Headline::new(format!("m_dmft_t{t}_{}", a.name()), m, 1e-9));
             }
         }
+        let trajectories: Vec<super::claims::Trajectories> = ALGORITHMS
+            .iter()
+            .map(|&a| super::claims::Trajectories {
+                algorithm: a,
+                m: sims
+                    .points
+                    .iter()
+                    .filter(|p| {
+                        p.point.algorithm == a && matches!(p.point.side, Side::Simulation { .. })
+                    })
+                    .flat_map(|p| p.done())
+                    .filter(|(o, _)| o.m.len() == times.len())
+                    .map(|(o, _)| o.m.as_slice())
+                    .collect(),
+            })
+            .collect();
+        let claims = super::claims::claims(&times, &trajectories);
         let mut series = Vec::new();
         for a in ALGORITHMS {
             let sel: Vec<&Row> = rows.iter().filter(|r| r.algorithm == a).collect();
@@ -690,13 +760,16 @@ impl Spec {
         let summary = Summary {
             start,
             windows: format!(
-                "simulation at t = 0..{} (step {}); DMFT (time step eta = {}, {} runs of {} particles, mean and Monte-Carlo standard error over the runs) at t <= {}: rows beyond it have empty DMFT cells; deviations in units of the combined standard error sqrt(se_sim^2 + se_dmft^2)",
-                s.t_max, s.time_step, self.eta, s.dmft_replicas, s.particles, s.dmft_t_max
+                "simulation at t = 0 and {} points per decade from t = {} to {} (log grid, multiples of eta); DMFT (time step eta = {}, {} runs of {} particles, mean and Monte-Carlo standard error over the runs) at t <= {}: rows beyond it have empty DMFT cells; deviations in units of the combined standard error sqrt(se_sim^2 + se_dmft^2)",
+                s.points_per_decade,
+                s.t_min,
+                s.t_max,
+                self.eta,
+                s.dmft_replicas,
+                s.particles,
+                s.dmft_t_max
             ),
-            batch_convention: format!(
-                "the mini-batch gradient is the plain sum over the selected samples (no 1/b): on average SGD and p-SGD move b = {} times as far per step as GD, so at equal t they have taken b times the gradient; the talk's DMFT slides normalise the mini-batch loss by 1/b instead, so their mean drift per unit time is that of GD (it takes time t/b here)",
-                self.b
-            ),
+            batch_convention: batch_convention(self.batch, self.b),
             d: s.d,
             seeds: s.seeds,
             t_max_sim: s.t_max,
@@ -705,6 +778,7 @@ impl Spec {
             agreement_m,
             agreement_train_loss,
             recovery,
+            claims,
             simulation: SimulationSummary::of(sims),
         };
         let plot = Plot {
@@ -724,6 +798,18 @@ impl Spec {
             plot,
             check_rel_tol: 1e-9,
         })
+    }
+}
+
+/// The summary's statement of the batch convention.
+pub fn batch_convention(batch: Batch, b: f64) -> String {
+    match batch {
+        Batch::Mean => format!(
+            "mean: the mini-batch gradient is divided by b = {b} (the talk's convention; its DMFT kernels carry alpha/b^2 and alpha/b): SGD and p-SGD have the mean drift of GD per unit time t"
+        ),
+        Batch::Sum => format!(
+            "sum: the mini-batch gradient is the plain sum over the selected samples (no 1/b): on average SGD and p-SGD move b = {b} times as far per unit time as GD; the talk divides by b instead"
+        ),
     }
 }
 

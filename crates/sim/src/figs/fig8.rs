@@ -10,7 +10,9 @@ use crate::plot::{Plot, Series};
 use crate::success::{BootstrapCrossing, SuccessPoint, bootstrap_crossing};
 use crate::{Experiment, Stat};
 use gardner_algorithms::gd::{Problem, spherical_teacher};
-use gardner_algorithms::psgd::{self, Confinement, Dynamics, Observation, Selection, Start};
+use gardner_algorithms::psgd::{
+    self, Batch, Confinement, Dynamics, Observation, Selection, Start, Teacher,
+};
 use gardner_models::PhaseRetrieval;
 use gardner_models::rng::Rng;
 use gardner_models::run::{Termination, stop};
@@ -50,6 +52,8 @@ pub struct Fig8 {
     pub b: f64,
     /// Persistence time τ of p-SGD.
     pub tau: f64,
+    /// Batch convention of SGD and p-SGD (required: `mean`, the talk's, or `sum`).
+    pub batch: Batch,
     /// Physical time budget T: at most T/η steps.
     pub time_budget: f64,
     /// Bootstrap of α½: replicates and seed.
@@ -125,6 +129,8 @@ pub struct EtaCheck {
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub budget_rule: String,
+    /// How the mini-batch gradient is normalised.
+    pub batch_convention: String,
     pub eta_check: Vec<EtaCheck>,
     pub alpha_half: Vec<AlphaHalf>,
     /// Algorithms by increasing α½ at the largest d (`above_grid` last).
@@ -139,10 +145,12 @@ impl Fig8 {
     fn selection(&self, a: Algorithm, eta: f64) -> Result<Selection, String> {
         let s = match a {
             Algorithm::Gd => Ok(Selection::gd()),
-            Algorithm::Sgd => Selection::sgd(self.b),
-            Algorithm::Psgd => Selection::persistent(self.b, self.tau, eta),
+            Algorithm::Sgd => Selection::sgd(self.b, eta, self.batch),
+            Algorithm::Psgd => Selection::persistent(self.b, self.tau, self.batch),
         };
-        s.map_err(|e| e.to_string())
+        let s = s.map_err(|e| e.to_string())?;
+        s.probabilities(eta).map_err(|e| e.to_string())?;
+        Ok(s)
     }
     fn row(&self, p: &PointSims<Self>) -> Row {
         let pt = p.point;
@@ -257,7 +265,7 @@ impl Experiment for Fig8 {
         Plan::new(
             pts,
             s.seeds,
-            &(self.seed, self.b, self.tau, self.time_budget),
+            &(self.seed, self.b, self.tau, self.batch, self.time_budget),
         )
     }
     fn task_bytes(&self, p: &Point) -> u64 {
@@ -278,6 +286,7 @@ impl Experiment for Fig8 {
         let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
         let dynamics = Dynamics {
             loss: PhaseRetrieval,
+            teacher: Teacher::Abs,
             selection: self.selection(p.algorithm, p.eta)?,
             confinement: Confinement::Spherical,
         };
@@ -288,8 +297,7 @@ impl Experiment for Fig8 {
             record_every: steps.max(1),
             q_max: 1e6,
         };
-        let w0 = Start::Random { q0: 1.0 }
-            .draw(problem.w_star(), rng)
+        let w0 = psgd::draw(&Start::Random { q0: 1.0 }, problem.w_star(), rng)
             .map_err(|e| e.to_string())?;
         let mut st = psgd::Stepper::new(&problem, &dynamics, w0, &config, rng.clone())
             .map_err(|e| e.to_string())?;
@@ -413,6 +421,7 @@ impl Experiment for Fig8 {
                 "success = |m| >= {SUCCESS_OVERLAP} within physical time T = {} (at most T/eta steps, the same T for every algorithm and d); a run reaching T without it is a failure",
                 self.time_budget
             ),
+            batch_convention: super::dmft_vs_sim::batch_convention(self.batch, self.b),
             alpha_half,
             ordering_at_largest_d: order.into_iter().map(|(_, a)| a).collect(),
             simulation: SimulationSummary::of(sims),

@@ -4,6 +4,7 @@
 //! ([`dmft_vs_sim`], fig6 and fig7).
 
 pub mod bayes;
+pub mod claims;
 pub mod dmft_vs_sim;
 pub mod fig1;
 pub mod fig2;

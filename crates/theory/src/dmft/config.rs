@@ -6,8 +6,13 @@
 //! regularisation = { ridge = 0.5 }      # or { spherical = true }
 //! m0 = 0.2
 //! q0 = 1.04
-//! algorithm = { kind = "gd", eta = 0.05 }   # { kind = "flow" } | { kind = "sgd", eta, b }
-//!                                           # | { kind = "psgd", eta, b, tau }
+//! algorithm = { kind = "gd", eta = 0.05 }   # { kind = "flow" } | { kind = "sgd", eta, b, batch }
+//!                                           # | { kind = "psgd", eta, b, tau, batch }
+//! # batch = "mean" (the mini-batch gradient divided by b: the talk's convention, mean drift
+//! # equal to GD's) or "sum" (the plain sum over the batch: drift b times GD's). Required for
+//! # sgd and psgd: omitting it is an error, because the two conventions give different
+//! # dynamics (at equal t, by a factor b in the drift) and configurations written before the
+//! # key existed meant "sum" — a silent default of either kind would misread some of them.
 //! times = [0.5, 2.0, 10.0]              # physical times t = kη, increasing
 //! method = "dmft"                       # or "exact" (square loss, ridge, b = 1 only)
 //! # optional numerics
@@ -23,7 +28,7 @@
 //! Unknown keys are rejected; values are validated on deserialisation (the error names the
 //! parameter, its value and the bound).
 
-use super::params::{Regularisation, Selection};
+use super::params::{Batch, Regularisation, Selection};
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
 
@@ -55,10 +60,15 @@ pub enum Algorithm {
     Gd { eta: f64 },
     /// Gradient flow (η → 0, b = 1), step `dt`.
     Flow,
-    /// Plain SGD: batch fraction b, τ = η/b.
-    Sgd { eta: f64, b: f64 },
-    /// Persistent SGD: batch fraction b, persistence time τ.
-    Psgd { eta: f64, b: f64, tau: f64 },
+    /// Plain SGD: batch fraction b, τ = η/b, batch convention.
+    Sgd { eta: f64, b: f64, batch: Batch },
+    /// Persistent SGD: batch fraction b, persistence time τ, batch convention.
+    Psgd {
+        eta: f64,
+        b: f64,
+        tau: f64,
+        batch: Batch,
+    },
 }
 
 /// `dmft` or `exact`.
@@ -167,8 +177,8 @@ impl Config {
     pub fn selection(&self) -> Result<Selection, Error> {
         match self.algorithm {
             Algorithm::Gd { .. } | Algorithm::Flow => Ok(Selection::gd()),
-            Algorithm::Sgd { eta, b } => Selection::sgd(b, eta),
-            Algorithm::Psgd { b, tau, .. } => Selection::persistent(b, tau),
+            Algorithm::Sgd { eta, b, batch } => Ok(Selection::sgd(b, eta, batch)?),
+            Algorithm::Psgd { b, tau, batch, .. } => Ok(Selection::persistent(b, tau, batch)?),
         }
     }
 
@@ -264,17 +274,15 @@ impl Config {
         }
         if self.method == Method::Exact {
             if self.loss != LossKind::Square {
-                return Err(Error::InvalidParameter {
+                return Err(Error::InvalidChoice {
                     name: "method",
-                    value: f64::NAN,
-                    bound: "\"dmft\" unless loss = \"square\" (exact: square loss only)",
+                    bound: "\"dmft\" unless loss = \"square\" (\"exact\" is the square loss only)",
                 });
             }
             if self.regularisation() == Regularisation::Spherical {
-                return Err(Error::InvalidParameter {
+                return Err(Error::InvalidChoice {
                     name: "method",
-                    value: f64::NAN,
-                    bound: "\"dmft\" with the spherical constraint (exact: ridge only)",
+                    bound: "\"dmft\" with the spherical constraint (\"exact\" is ridge only)",
                 });
             }
             if !sel.is_full_batch() {

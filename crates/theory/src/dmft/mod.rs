@@ -7,10 +7,13 @@
 //! (λ/2)‖w‖² (so ν = λ), |w*|²/d = 1, teacher field h0 = X_μ·w* ~ N(0, 1),
 //! w(0) = m0 w* + (a part orthogonal to w* of squared norm (q0 − m0²) d); labels y = h0
 //! (square loss ℓ = ½(y − h)², linear teacher) or y = |h0| (phase retrieval ℓ = (h² − y²)²/4).
-//! The discrete algorithm is w_{k+1} = w_k − η [ν_k w_k + Σ_μ s_μ(k) ℓ'(y_μ, X_μ·w_k) X_μ]
-//! (mini-batch loss = plain sum over the selected samples, no 1/b), t = kη. Selection
-//! s_μ(k): a two-state Markov chain, P(0→1) = η/τ, P(1→0) = (1 − b)η/(bτ), s(0) ~ Bernoulli(b)
-//! ([`Selection`]); GD is b = 1, plain SGD τ = η/b, the flow limit η → 0 a telegraph process.
+//! The discrete algorithm is w_{k+1} = w_k − η [ν_k w_k + Σ_μ s_μ(k) ℓ'(y_μ, X_μ·w_k) X_μ],
+//! t = kη, with the weighted selection s_μ(k) ∈ {0, ω} ([`Selection::weight`]): ω = 1/b in
+//! the `mean` [`Batch`] convention (the mini-batch gradient divided by b, the talk's: kernels
+//! α/b² in M_C and α/b in Γ), ω = 1 in the `sum` convention; b = 1 is the same in both.
+//! Selection: a two-state Markov chain, P(0→1) = η/τ, P(1→0) = (1 − b)η/(bτ), selected at
+//! t = 0 with probability b ([`Selection`]); GD is b = 1, plain SGD τ = η/b, the flow limit
+//! η → 0 a telegraph process.
 //! Regularisation: ridge ν ≡ λ, or spherical (q ≡ 1, ν a Lagrange multiplier).
 //! Observables: m(t), q(t), training loss (1/n) Σ_μ ℓ over the whole training set,
 //! generalisation error E ℓ on a fresh sample ((3 + 3q² − 2q − 4m²)/4 for phase retrieval,
@@ -21,7 +24,8 @@
 //!   by checked quadrature and independently by ODE integration;
 //! - [`solver`]: the causal single-pass particle DMFT solver ([`Dmft`], any loss/selection);
 //! - [`gaussian`]: the deterministic DMFT of the Gaussian case (square loss, b = 1);
-//! - [`params`]: [`TimeGrid`], [`Selection`], [`Regularisation`], [`Teacher`], [`Observation`];
+//! - [`params`]: [`TimeGrid`], [`Observation`], and the shared [`Selection`], [`Batch`],
+//!   [`Regularisation`], [`Teacher`];
 //! - [`config`]: the TOML [`Config`]; [`solve`](mod@solve): [`solve()`] → [`Solution`] rows.
 //!
 //! ## Effective process (continuous time; the solvers use its exact discrete-time form)
@@ -37,7 +41,7 @@
 //! | α | n/d | `alpha` |
 //! | m, q | w·w*/d, \|w\|²/d | `m`, `q` |
 //! | h0, h, h̃ | teacher field, orthogonal field, student field m h0 + h | `h0`, `h` |
-//! | s | selection variable ∈ {0, 1} | `s` |
+//! | s | weighted selection ∈ {0, ω}, ω = 1/b (mean) or 1 (sum) | `s` |
 //! | b, τ | batch fraction, persistence time | `b`, `tau` |
 //! | η, dt | learning rate = time step | `eta`, `dt` |
 //! | ν | ridge λ or spherical multiplier | `nu` |
@@ -69,7 +73,7 @@ pub use config::{Algorithm, Config, LossKind, Method, RegularisationConfig};
 pub use exact::{ExactPoint, LinearRidge};
 pub use gaussian::GaussianDmft;
 pub use gen_error::GenError;
-pub use params::{Observation, Regularisation, Selection, Teacher, TimeGrid};
+pub use params::{Batch, Observation, Regularisation, Selection, Teacher, TimeGrid};
 pub use solve::{Solution, SolutionRow, solve, solve_with_progress};
 pub use solver::{Dmft, Setup};
 

@@ -18,7 +18,7 @@ use super::params::{Observation, Teacher, TimeGrid};
 use super::solver::{Dmft, Setup};
 use crate::error::Error;
 use gardner_models::run::{Driver, Step, Termination, stop};
-use gardner_models::{Loss, PhaseRetrieval};
+use gardner_models::{Loss, PhaseRetrieval, Stat};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -30,13 +30,28 @@ pub struct SolutionRow {
     pub q: f64,
     pub train_loss: f64,
     pub gen_error: f64,
-    /// `ok`, or the [`Termination::status`] of a failed run.
-    pub status: String,
     /// Monte-Carlo standard errors over `replicas` independent particle runs (empty for one
     /// run and for the deterministic solvers).
     pub m_stderr: Option<f64>,
     pub q_stderr: Option<f64>,
     pub train_loss_stderr: Option<f64>,
+    /// `ok`, or the [`Termination::status`] of a failed run (the last column).
+    pub status: String,
+}
+
+impl SolutionRow {
+    /// The CSV columns, in field order (also the header of a table without rows).
+    pub const COLUMNS: [&'static str; 9] = [
+        "time",
+        "m",
+        "q",
+        "train_loss",
+        "gen_error",
+        "m_stderr",
+        "q_stderr",
+        "train_loss_stderr",
+        "status",
+    ];
 }
 
 /// Rows at the requested times and how the run ended.
@@ -136,11 +151,8 @@ fn replica_mean(runs: Vec<Solution>) -> Solution {
         None => (Termination::Converged, "ok".to_string()),
     };
     let stat = |j: usize, f: fn(&SolutionRow) -> f64| {
-        let v: Vec<f64> = runs.iter().map(|s| f(&s.rows[j])).collect();
-        let n = v.len() as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
-        (mean, (var / n).sqrt())
+        let s = Stat::of(&runs.iter().map(|s| f(&s.rows[j])).collect::<Vec<f64>>());
+        (s.mean, s.stderr)
     };
     let mut rows: Vec<SolutionRow> = (0..reached)
         .map(|j| {

@@ -2,7 +2,9 @@
 //! effective process, for any [`SampleLoss`] and any [`Selection`] (GD, SGD, p-SGD, flow).
 //!
 //! N particles a = 1..N, each a training sample: h0 ~ N(0, 1), y = φ(h0), h(0) ~ N(0, σ²),
-//! s(0) ~ Bernoulli(b). At step k (η = dt, h̃ = m_k h0 + h_k, f = s ℓ'(y, h̃), c = s ℓ''(y, h̃)):
+//! s(0) = ω with probability b, else 0, where ω = [`Selection::weight`] (1/b in the `mean`
+//! batch convention, 1 in `sum`): s ∈ {0, ω} jumps 0 → ω with P(0→1) and ω → 0 with P(1→0).
+//! At step k (η = dt, h̃ = m_k h0 + h_k, f = s ℓ'(y, h̃), c = s ℓ''(y, h̃)):
 //!
 //! ```text
 //!   M_C(k, j) = α ⟨f_k f_j⟩ (j ≤ k),  M_R(k, j) = α ⟨c_k Z(k, j) c_j⟩ (j < k)
@@ -61,7 +63,7 @@ pub(crate) const CHUNK: usize = 16;
 struct Particle {
     h0: f64,
     y: f64,
-    /// s ∈ {0, 1} at the current step.
+    /// s ∈ {0, ω} at the current step (ω the selection weight).
     s: f64,
     /// h_j, j ≤ k.
     h: Vec<f64>,
@@ -154,23 +156,32 @@ pub(crate) fn innovation(seed: u64, a: usize, k: usize) -> f64 {
     keyed_normal(seed, 0x0000_A015_E000, a / 2, k)
 }
 
-/// The next selection s ∈ {0, 1} of particle a after step k (pairs share the flips).
-pub(crate) fn next_selection(s: f64, seed: u64, a: usize, k: usize, p01: f64, p10: f64) -> f64 {
+/// The next selection s ∈ {0, w} of particle a after step k (pairs share the flips; w the
+/// selection weight).
+pub(crate) fn next_selection(
+    s: f64,
+    seed: u64,
+    a: usize,
+    k: usize,
+    (p01, p10): (f64, f64),
+    weight: f64,
+) -> f64 {
     let u = uniform(seed, a / 2, k);
-    if s == 1.0 {
-        if u < p10 { 0.0 } else { 1.0 }
+    if s != 0.0 {
+        if u < p10 { 0.0 } else { weight }
     } else if u < p01 {
-        1.0
+        weight
     } else {
         0.0
     }
 }
 
-/// The initial draws (h0, y, s(0), h(0)) of every particle (module docs: antithetic pairs on a
+/// The initial draws (h0, y, s(0) ∈ {0, w}, h(0)) of every particle (module docs: antithetic pairs on a
 /// randomly shifted rank-1 lattice).
 pub(crate) fn initial_draws<L>(setup: &Setup<L>) -> Vec<(f64, f64, f64, f64)> {
     let sigma = (setup.q0 - setup.m0 * setup.m0).sqrt();
     let b = setup.selection.b();
+    let weight = setup.selection.weight();
     let mut shift = Rng::seed_from_u64(splitmix(setup.seed ^ 0x1A77_1CE5));
     let shift: [f64; 3] = [shift.random(), shift.random(), shift.random()];
     let pairs = setup.particles.div_ceil(2) as f64;
@@ -181,7 +192,7 @@ pub(crate) fn initial_draws<L>(setup: &Setup<L>) -> Vec<(f64, f64, f64, f64)> {
             let h0 = sign * inverse_normal_cdf(((a_f + 0.5) / pairs + shift[0]).fract());
             let x = inverse_normal_cdf((a_f * LATTICE[0] + shift[1]).fract());
             let u = (a_f * LATTICE[1] + shift[2]).fract();
-            let s = if b == 1.0 || u < b { 1.0 } else { 0.0 };
+            let s = if b == 1.0 || u < b { weight } else { 0.0 };
             (h0, setup.teacher.label(h0), s, sigma * x)
         })
         .collect()
@@ -409,6 +420,7 @@ impl<L: GenError> Step for Dmft<L> {
         let (lk, mr) = (&self.chol[k], &self.kernels.m_r[k]);
         let (seed, p01, p10) = (self.setup.seed, self.p01, self.p10);
         let full = self.setup.selection.is_full_batch();
+        let weight = self.setup.selection.weight();
         self.particles
             .par_iter_mut()
             .enumerate()
@@ -430,7 +442,7 @@ impl<L: GenError> Step for Dmft<L> {
                 }
                 p.z.push(1.0);
                 if !full {
-                    p.s = next_selection(p.s, seed, a, k, p01, p10);
+                    p.s = next_selection(p.s, seed, a, k, (p01, p10), weight);
                 }
             });
         self.k += 1;
