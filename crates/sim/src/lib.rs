@@ -28,6 +28,7 @@
 pub mod executor;
 pub mod experiment;
 pub mod figs;
+pub mod findings;
 pub mod key;
 pub mod plot;
 pub mod runner;
@@ -44,7 +45,8 @@ pub use experiment::{
     merge_status,
 };
 pub use key::{CODE_FINGERPRINT, TaskKey};
-pub use plot::{Plot, Series, Style};
+pub use findings::{Findings, Verdict};
+pub use plot::{Axis, Level, Panel, Plot, Role, Rule, RuleKind, Series, Span, Style};
 pub use runner::{CacheOptions, Run, ShardRun, estimated_core_hours, merge, run, run_shard};
 pub use shard::Shard;
 pub use stats::Stat;
