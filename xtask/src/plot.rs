@@ -36,6 +36,11 @@ impl Rgb {
     fn hex(&self) -> String {
         format!("#{:02x}{:02x}{:02x}", self.0, self.1, self.2)
     }
+    /// Mixed with black: `k` = 0 keeps the colour, 1 is black.
+    fn shade(&self, k: f64) -> Rgb {
+        let m = |c: u8| (c as f64 * (1.0 - k)).round() as u8;
+        Rgb(m(self.0), m(self.1), m(self.2))
+    }
     /// Mixed with white: `w` = 0 keeps the colour, 1 is white.
     fn tint(&self, w: f64) -> Rgb {
         let m = |c: u8| (c as f64 + (255.0 - c as f64) * w).round() as u8;
@@ -62,7 +67,11 @@ fn colour(role: Role) -> Rgb {
 fn series_colour(role: Role, level: Option<Level>) -> Rgb {
     let c = colour(role);
     match level {
-        Some(l) if l.count > 1 => c.tint(0.62 * (1.0 - l.index as f64 / (l.count - 1) as f64)),
+        Some(l) if l.count > 1 => {
+            // light (first) → full → darker (last): offset 0.6 … −0.35
+            let f = 0.6 - 0.95 * l.index as f64 / (l.count - 1) as f64;
+            if f >= 0.0 { c.tint(f) } else { c.shade(-f) }
+        }
         _ => c,
     }
 }
@@ -130,16 +139,21 @@ fn marker_svg(m: Marker, x: f64, y: f64, r: f64, fill: &str) -> String {
 
 // ---------------------------------------------------------------- text
 
-fn face() -> &'static ttf_parser::Face<'static> {
-    static FACE: OnceLock<ttf_parser::Face<'static>> = OnceLock::new();
-    FACE.get_or_init(|| {
-        ttf_parser::Face::parse(dejavu::sans::regular(), 0).expect("the shipped font parses")
-    })
+fn face(bold: bool) -> &'static ttf_parser::Face<'static> {
+    static REGULAR: OnceLock<ttf_parser::Face<'static>> = OnceLock::new();
+    static BOLD: OnceLock<ttf_parser::Face<'static>> = OnceLock::new();
+    let (cell, data) = if bold {
+        (&BOLD, dejavu::sans::bold())
+    } else {
+        (&REGULAR, dejavu::sans::regular())
+    };
+    cell.get_or_init(|| ttf_parser::Face::parse(data, 0).expect("the shipped font parses"))
 }
 
 /// Width of plain text at `size` px in DejaVu Sans.
-fn plain_width(s: &str, size: f64) -> f64 {
-    let f = face();
+/// Width of plain text at `size` px in DejaVu Sans (bold or regular).
+fn plain_width_in(s: &str, size: f64, bold: bool) -> f64 {
+    let f = face(bold);
     let em = f.units_per_em() as f64;
     let units: f64 = s
         .chars()
@@ -198,11 +212,16 @@ const SCRIPT: f64 = 0.72;
 
 /// Width of a label with sub/superscripts.
 fn text_width(s: &str, size: f64) -> f64 {
+    text_width_in(s, size, false)
+}
+
+/// Width of a label with sub/superscripts, bold or regular.
+fn text_width_in(s: &str, size: f64, bold: bool) -> f64 {
     segments(s)
         .iter()
         .map(|g| match g {
-            Seg::Plain(t) => plain_width(t, size),
-            Seg::Sub(t) | Seg::Sup(t) => plain_width(t, size * SCRIPT),
+            Seg::Plain(t) => plain_width_in(t, size, bold),
+            Seg::Sub(t) | Seg::Sup(t) => plain_width_in(t, size * SCRIPT, bold),
         })
         .sum()
 }
@@ -463,7 +482,8 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
             let labelled = match m {
                 1 => true,
                 2 | 5 => span <= 2.2,
-                _ => false,
+                3 | 4 => span <= 1.1,
+                _ => span <= 0.7,
             };
             if labelled {
                 major.push(v);
@@ -501,9 +521,25 @@ fn tick_label(v: f64, step: f64) -> String {
     if !(1e-3..1e5).contains(&a) {
         let e = a.log10().floor() as i32;
         let m = v / 10f64.powi(e);
-        let sup: String = e
-            .to_string()
-            .chars()
+        let sup = superscript(e);
+        return if (m - 1.0).abs() < 1e-9 {
+            format!("10{sup}")
+        } else {
+            format!("{}·10{sup}", trim(format!("{m:.1}")))
+        };
+    }
+    let decimals = if step > 0.0 {
+        (-(step.log10().floor()) as i32).max(0) as usize + usize::from(step_has_half(step))
+    } else {
+        (-(a.log10().floor()) as i32).max(0) as usize
+    };
+    trim(format!("{v:.decimals$}"))
+}
+
+/// An integer in superscript digits.
+fn superscript(e: i32) -> String {
+    e.to_string()
+        .chars()
             .map(|c| match c {
                 '-' => '⁻',
                 '0' => '⁰',
@@ -517,19 +553,7 @@ fn tick_label(v: f64, step: f64) -> String {
                 '8' => '⁸',
                 _ => '⁹',
             })
-            .collect();
-        return if (m - 1.0).abs() < 1e-9 {
-            format!("10{sup}")
-        } else {
-            format!("{}·10{sup}", trim(format!("{m:.1}")))
-        };
-    }
-    let decimals = if step > 0.0 {
-        (-(step.log10().floor()) as i32).max(0) as usize + usize::from(step_has_half(step))
-    } else {
-        (-(a.log10().floor()) as i32).max(0) as usize
-    };
-    trim(format!("{v:.decimals$}"))
+            .collect()
 }
 
 fn step_has_half(step: f64) -> bool {
@@ -549,7 +573,21 @@ fn trim(s: String) -> String {
 fn ticks(lo: f64, hi: f64, log: bool) -> (Vec<f64>, Vec<String>, Vec<f64>) {
     if log {
         let (major, minor) = log_ticks(lo, hi);
-        let labels = major.iter().map(|&v| tick_label(v, 0.0)).collect();
+        let mut labels: Vec<String> = major.iter().map(|&v| tick_label(v, 0.0)).collect();
+        // one notation per axis: powers of ten for all decades if any label needs one
+        if labels.iter().any(|l| l.contains('⁰') || l.contains('¹') || l.contains('⁻')) {
+            labels = major
+                .iter()
+                .map(|&v| {
+                    let e = v.log10().round();
+                    if (v / 10f64.powf(e) - 1.0).abs() < 1e-9 {
+                        format!("10{}", superscript(e as i32))
+                    } else {
+                        tick_label(v, 0.0)
+                    }
+                })
+                .collect();
+        }
         (major, labels, minor)
     } else {
         let (major, step) = linear_ticks(lo, hi);
@@ -675,7 +713,7 @@ fn polyline(pts: &[(f64, f64)], stroke: &str, width: f64, dash: Option<&str>) ->
 }
 
 /// Draw one series' data (clipped by the caller).
-fn draw_series(s: &Series, sx: &Scale, sy: &Scale, area: &Area, out: &mut String) {
+fn draw_series(s: &Series, sx: &Scale, sy: &Scale, area: &Area, dodge: f64, out: &mut String) {
     let c = series_colour(s.role, s.level).hex();
     let good = |&(x, y): &(f64, f64)| ok(x, sx.log) && ok(y, sy.log);
     // y of an error-bar end, clamped below the area on a log axis when ≤ 0
@@ -750,7 +788,7 @@ fn draw_series(s: &Series, sx: &Scale, sy: &Scale, area: &Area, out: &mut String
             if s.joined && items.len() > 1 {
                 let pts: Vec<(f64, f64)> = items
                     .iter()
-                    .map(|((x, y), _)| (sx.px(*x), sy.px(*y)))
+                    .map(|((x, y), _)| (sx.px(*x) + dodge, sy.px(*y)))
                     .collect();
                 out.push_str(&polyline(&pts, &c, 1.3, None));
             }
@@ -760,7 +798,7 @@ fn draw_series(s: &Series, sx: &Scale, sy: &Scale, area: &Area, out: &mut String
                     && hi.is_finite()
                     && hi > lo
                 {
-                    let (px, a, b) = (sx.px(x), ypx(lo), ypx(hi));
+                    let (px, a, b) = (sx.px(x) + dodge, ypx(lo), ypx(hi));
                     let _ = writeln!(
                         out,
                         r#"<path d="M{px:.2},{a:.2} L{px:.2},{b:.2} M{:.2},{a:.2} L{:.2},{a:.2} M{:.2},{b:.2} L{:.2},{b:.2}" stroke="{c}" stroke-width="1.3" fill="none"/>"#,
@@ -773,31 +811,95 @@ fn draw_series(s: &Series, sx: &Scale, sy: &Scale, area: &Area, out: &mut String
             }
             let m = marker(s.level);
             for &((x, y), _) in &items {
-                out.push_str(&marker_svg(m, sx.px(x), sy.px(y), 4.2, &c));
+                out.push_str(&marker_svg(m, sx.px(x) + dodge, sy.px(y), 4.2, &c));
                 out.push('\n');
             }
         }
     }
 }
 
-/// The label of a rule, placed beside its line inside the area.
-fn rule_label(r: &Rule, vertical: bool, s: &Scale, area: &Area, out: &mut String) {
+/// Data points of a panel in px (to keep labels off the data).
+fn data_px(p: &Panel, sx: &Scale, sy: &Scale) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for s in &p.series {
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .filter(|&&(x, y)| ok(x, sx.log) && ok(y, sy.log))
+            .map(|&(x, y)| (sx.px(x), sy.px(y)))
+            .collect();
+        // lines: also their midpoints, so a sparse line still counts where it runs
+        for w in pts.windows(2) {
+            for k in 1..4 {
+                let t = k as f64 / 4.0;
+                out.push((w[0].0 + t * (w[1].0 - w[0].0), w[0].1 + t * (w[1].1 - w[0].1)));
+            }
+        }
+        out.extend(pts);
+    }
+    out
+}
+
+/// Data points inside a box (x0, y0, x1, y1), padded by 4 px.
+fn crowding(pts: &[(f64, f64)], b: (f64, f64, f64, f64)) -> usize {
+    pts.iter()
+        .filter(|(x, y)| *x >= b.0 - 4.0 && *x <= b.2 + 4.0 && *y >= b.1 - 4.0 && *y <= b.3 + 4.0)
+        .count()
+}
+
+/// The label of a rule, beside its line inside the area, on the side with the least data.
+fn rule_label(
+    r: &Rule,
+    vertical: bool,
+    s: &Scale,
+    area: &Area,
+    pts: &[(f64, f64)],
+    taken: &mut Vec<(f64, f64, f64, f64)>,
+    out: &mut String,
+) {
+    let overlaps = |b: (f64, f64, f64, f64), taken: &[(f64, f64, f64, f64)]| {
+        taken
+            .iter()
+            .filter(|t| b.0 < t.2 + 3.0 && t.0 < b.2 + 3.0 && b.1 < t.3 + 3.0 && t.1 < b.3 + 3.0)
+            .count()
+            * 10_000
+    };
     if r.label.is_empty() || !s.contains(r.at) {
         return;
     }
     let (colour, _, _) = rule_style(r.kind);
     let p = s.px(r.at);
+    let w = text_width(&r.label, RULE_LABEL_SIZE);
+    let asc = 0.76 * RULE_LABEL_SIZE;
     if vertical {
-        let w = text_width(&r.label, RULE_LABEL_SIZE);
-        let asc = 0.76 * RULE_LABEL_SIZE;
-        let right_side = p + 6.0 + asc < area.right;
-        let x = if right_side { p + 4.0 + asc } else { p - 4.0 };
-        // from the top down, unless it would run past the bottom
-        let y = area.top + 6.0;
-        let (y, anchor) = if y + w < area.bottom {
-            (y, "end")
+        // (baseline x, glyph box x0..x1, from the top?) for right/left of the line × top/bottom
+        let mut best: Option<(usize, f64, bool, (f64, f64, f64, f64))> = None;
+        for (right, top) in [(true, true), (false, true), (true, false), (false, false)] {
+            let (x0, x1) = if right {
+                (p + 4.0, p + 4.0 + asc)
+            } else {
+                (p - 4.0 - asc, p - 4.0)
+            };
+            if x0 < area.left || x1 > area.right {
+                continue;
+            }
+            let (y0, y1) = if top {
+                (area.top + 6.0, area.top + 6.0 + w)
+            } else {
+                (area.bottom - 6.0 - w, area.bottom - 6.0)
+            };
+            let b = (x0, y0, x1, y1);
+            let n = crowding(pts, b) + overlaps(b, taken);
+            if best.is_none_or(|x| n < x.0) {
+                best = Some((n, x1, top, b));
+            }
+        }
+        let Some((_, x, top, b)) = best else { return };
+        taken.push(b);
+        let (y, anchor) = if top {
+            (area.top + 6.0, "end")
         } else {
-            (area.bottom - 4.0, "start")
+            (area.bottom - 6.0, "start")
         };
         out.push_str(
             &Text::at(x, y, RULE_LABEL_SIZE)
@@ -808,14 +910,29 @@ fn rule_label(r: &Rule, vertical: bool, s: &Scale, area: &Area, out: &mut String
                 .svg(&r.label),
         );
     } else {
-        let y = if p - 5.0 - RULE_LABEL_SIZE > area.top {
-            p - 5.0
-        } else {
-            p + RULE_LABEL_SIZE + 3.0
-        };
+        let mut best: Option<(usize, f64, f64, &str, (f64, f64, f64, f64))> = None;
+        for (right, above) in [(true, true), (false, true), (true, false), (false, false)] {
+            let (x0, x1) = if right {
+                (area.right - 6.0 - w, area.right - 6.0)
+            } else {
+                (area.left + 6.0, area.left + 6.0 + w)
+            };
+            let base = if above { p - 5.0 } else { p + 3.0 + asc };
+            if base - asc < area.top || base > area.bottom {
+                continue;
+            }
+            let b = (x0, base - asc, x1, base + 2.0);
+            let n = crowding(pts, b) + overlaps(b, taken);
+            if best.is_none_or(|x| n < x.0) {
+                let (x, anchor) = if right { (x1, "end") } else { (x0, "start") };
+                best = Some((n, x, base, anchor, b));
+            }
+        }
+        let Some((_, x, y, anchor, b)) = best else { return };
+        taken.push(b);
         out.push_str(
-            &Text::at(area.right - 6.0, y, RULE_LABEL_SIZE)
-                .anchor("end")
+            &Text::at(x, y, RULE_LABEL_SIZE)
+                .anchor(anchor)
                 .fill(colour)
                 .halo()
                 .svg(&r.label),
@@ -829,6 +946,7 @@ fn draw_panel(
     k: usize,
     (xr, yr): ((f64, f64), (f64, f64)),
     area: Area,
+    header: &Header,
     header_top: f64,
     out: &mut String,
 ) {
@@ -847,19 +965,14 @@ fn draw_panel(
         p1: area.top,
     };
     // header
-    let mut hy = header_top + PANEL_TITLE_SIZE;
-    out.push_str(
-        &Text::at(area.left, hy, PANEL_TITLE_SIZE)
-            .bold()
-            .svg(&p.title),
-    );
-    for n in &p.notes {
+    let mut hy = header_top;
+    for l in &header.title {
+        hy += PANEL_TITLE_SIZE + 4.0;
+        out.push_str(&Text::at(area.left, hy, PANEL_TITLE_SIZE).bold().svg(l));
+    }
+    for l in &header.notes {
         hy += NOTE_SIZE + 4.0;
-        out.push_str(
-            &Text::at(area.left, hy, NOTE_SIZE)
-                .fill("#444444")
-                .svg(n),
-        );
+        out.push_str(&Text::at(area.left, hy, NOTE_SIZE).fill("#444444").svg(l));
     }
     let (w, h) = (area.right - area.left, area.bottom - area.top);
     let _ = writeln!(
@@ -986,10 +1099,32 @@ fn draw_panel(
     }
     // lines below markers; earlier series on top
     for s in p.series.iter().rev().filter(|s| s.style == Style::Line) {
-        draw_series(s, &sx, &sy, &area, out);
+        draw_series(s, &sx, &sy, &area, 0.0, out);
     }
-    for s in p.series.iter().rev().filter(|s| s.style == Style::Points) {
-        draw_series(s, &sx, &sy, &area, out);
+    // simulations with error bars side by side (3.5 px apart) so their bars stay apart
+    let points: Vec<&Series> = p
+        .series
+        .iter()
+        .filter(|s| s.style == Style::Points)
+        .collect();
+    let barred = points.iter().filter(|s| s.err.is_some()).count();
+    let step = if barred > 1 {
+        (12.0 / (barred as f64 - 1.0)).min(3.5)
+    } else {
+        0.0
+    };
+    let mut j = 0usize;
+    let mut offsets = Vec::new();
+    for s in &points {
+        if s.err.is_some() {
+            offsets.push((j as f64 - (barred as f64 - 1.0) / 2.0) * step);
+            j += 1;
+        } else {
+            offsets.push(0.0);
+        }
+    }
+    for (s, dx) in points.iter().zip(&offsets).rev() {
+        draw_series(s, &sx, &sy, &area, *dx, out);
     }
     out.push_str("</g>\n");
     let _ = writeln!(
@@ -998,11 +1133,23 @@ fn draw_panel(
         area.left, area.top
     );
     // rule and span labels on top
+    let pts = data_px(p, &sx, &sy);
+    let mut taken = Vec::new();
     for s in &p.spans {
         let (a, b) = (sx.px(s.from.max(sx.lo)), sx.px(s.to.min(sx.hi)));
         if b > a && !s.label.is_empty() {
+            let w = text_width(&s.label, RULE_LABEL_SIZE);
+            let cx = (a + b) / 2.0;
+            let mid = (area.top + area.bottom) / 2.0;
+            let y = [area.bottom - 8.0, area.top + 8.0 + RULE_LABEL_SIZE, mid]
+                .into_iter()
+                .min_by_key(|&y| {
+                    crowding(&pts, (cx - w / 2.0, y - RULE_LABEL_SIZE, cx + w / 2.0, y + 2.0))
+                })
+                .expect("three candidates");
+            taken.push((cx - w / 2.0, y - RULE_LABEL_SIZE, cx + w / 2.0, y + 2.0));
             out.push_str(
-                &Text::at((a + b) / 2.0, area.bottom - 8.0, RULE_LABEL_SIZE)
+                &Text::at(cx, y, RULE_LABEL_SIZE)
                     .anchor("middle")
                     .fill("#505050")
                     .halo()
@@ -1011,10 +1158,10 @@ fn draw_panel(
         }
     }
     for r in &p.vlines {
-        rule_label(r, true, &sx, &area, out);
+        rule_label(r, true, &sx, &area, &pts, &mut taken, out);
     }
     for r in &p.hlines {
-        rule_label(r, false, &sy, &area, out);
+        rule_label(r, false, &sy, &area, &pts, &mut taken, out);
     }
 }
 
@@ -1033,11 +1180,6 @@ pub fn svg(plot: &Plot) -> Result<String> {
         )));
     }
     let entries = legend(plot);
-    let legend_w = entries
-        .iter()
-        .map(|e| text_width(&e.label, LEGEND_SIZE) + 48.0)
-        .fold(0.0, f64::max)
-        .min(340.0);
     let cols = plot.columns.max(1).min(plot.panels.len());
     let rows = plot.panels.len().div_ceil(cols);
     let rng = ranges(plot);
@@ -1055,23 +1197,70 @@ pub fn svg(plot: &Plot) -> Result<String> {
         })
         .fold(0.0, f64::max);
     let left = tick_w + 14.0 + LABEL_SIZE + 12.0;
-    let header = plot
+    let right = 14.0;
+    let cell_w = (WIDTH - 8.0) / cols as f64;
+    let area_w = cell_w - left - right;
+    let headers: Vec<Header> = plot
         .panels
         .iter()
-        .map(|p| PANEL_TITLE_SIZE + 10.0 + p.notes.len() as f64 * (NOTE_SIZE + 4.0))
-        .fold(0.0, f64::max);
+        .map(|p| Header {
+            title: wrap_bold(&p.title, PANEL_TITLE_SIZE, area_w + left - 20.0),
+            notes: p
+                .notes
+                .iter()
+                .flat_map(|n| wrap(n, NOTE_SIZE, area_w + left - 20.0))
+                .collect(),
+        })
+        .collect();
+    // header height per row of panels
+    let header_of = |h: &Header| {
+        h.title.len() as f64 * (PANEL_TITLE_SIZE + 4.0)
+            + h.notes.len() as f64 * (NOTE_SIZE + 4.0)
+            + 10.0
+    };
+    let row_header: Vec<f64> = (0..rows)
+        .map(|r| {
+            headers
+                .iter()
+                .skip(r * cols)
+                .take(cols)
+                .map(header_of)
+                .fold(0.0, f64::max)
+        })
+        .collect();
     let bottom = 12.0 + TICK_SIZE + LABEL_SIZE + 16.0;
     let area_h = match rows {
-        1 => 400.0,
-        2 => 290.0,
-        _ => 240.0,
+        1 => 390.0,
+        2 => 280.0,
+        _ => 230.0,
     };
-    let cell_h = header + area_h + bottom;
-    let title_lines = wrap(&plot.title, TITLE_SIZE, WIDTH - 40.0);
-    let top = 14.0 + title_lines.len() as f64 * (TITLE_SIZE + 6.0);
-    let height = (top + rows as f64 * cell_h + 8.0).ceil();
-    let grid_w = WIDTH - legend_w - 16.0;
-    let cell_w = grid_w / cols as f64;
+    let row_top = |r: usize| -> f64 {
+        row_header[..r].iter().map(|h| h + area_h + bottom).sum::<f64>()
+    };
+    let grid_h = row_top(rows);
+    let title_lines = wrap_bold(&plot.title, TITLE_SIZE, WIDTH - 40.0);
+    let top = 12.0 + title_lines.len() as f64 * (TITLE_SIZE + 6.0);
+    // the legend: in the first empty cell of the grid, or below the grid
+    let empty_cell = plot.panels.len() < rows * cols;
+    let (legend_svg, legend_h) = if empty_cell {
+        let k = plot.panels.len();
+        let (x0, y0) = (
+            (k % cols) as f64 * cell_w + 24.0,
+            top + row_top(k / cols) + row_header[k / cols],
+        );
+        let (svg, _) = legend_box(&entries, x0, y0, cell_w - 40.0, 1);
+        (svg, 0.0)
+    } else {
+        let col_w = entries
+            .iter()
+            .map(|e| text_width(&e.label, LEGEND_SIZE) + 56.0)
+            .fold(0.0, f64::max)
+            .min(WIDTH - 40.0);
+        let ncols = (((WIDTH - 40.0) / col_w).floor() as usize).clamp(1, 4);
+        let y0 = top + grid_h + 4.0;
+        legend_box(&entries, 24.0, y0, (WIDTH - 40.0) / ncols as f64, ncols)
+    };
+    let height = (top + grid_h + legend_h + 8.0).ceil();
 
     let mut out = String::new();
     let _ = writeln!(
@@ -1084,41 +1273,75 @@ pub fn svg(plot: &Plot) -> Result<String> {
     );
     for (i, l) in title_lines.iter().enumerate() {
         out.push_str(
-            &Text::at(20.0, 14.0 + TITLE_SIZE + i as f64 * (TITLE_SIZE + 6.0), TITLE_SIZE)
+            &Text::at(20.0, 10.0 + TITLE_SIZE + i as f64 * (TITLE_SIZE + 6.0), TITLE_SIZE)
                 .bold()
                 .svg(l),
         );
     }
-    for (k, (p, r)) in plot.panels.iter().zip(&rng).enumerate() {
+    for (k, ((p, r), h)) in plot.panels.iter().zip(&rng).zip(&headers).enumerate() {
         let (row, col) = (k / cols, k % cols);
-        let x0 = col as f64 * cell_w;
-        let y0 = top + row as f64 * cell_h;
+        let x0 = 4.0 + col as f64 * cell_w;
+        let y0 = top + row_top(row);
         let area = Area {
             left: x0 + left,
-            top: y0 + header,
-            right: x0 + cell_w - 14.0,
-            bottom: y0 + header + area_h,
+            top: y0 + row_header[row],
+            right: x0 + cell_w - right,
+            bottom: y0 + row_header[row] + area_h,
         };
-        draw_panel(p, k, *r, area, y0, &mut out);
+        draw_panel(p, k, *r, area, h, y0, &mut out);
     }
-    // legend, right of the panels, aligned with the first plot area
-    let lx = grid_w + 12.0;
-    let mut ly = top + header + 8.0;
-    for e in &entries {
-        out.push_str(&legend_glyph(e, lx, ly));
-        out.push_str(
-            &Text::at(lx + 38.0, ly + 0.36 * LEGEND_SIZE, LEGEND_SIZE)
-                .fill("#1a1a1a")
-                .svg(&e.label),
-        );
-        ly += LEGEND_SIZE + 9.0;
-    }
+    out.push_str(&legend_svg);
     out.push_str("</svg>\n");
     Ok(out)
 }
 
+/// A panel's title and notes, wrapped to its width.
+struct Header {
+    title: Vec<String>,
+    notes: Vec<String>,
+}
+
+/// The legend at (x0, y0) in `ncols` columns of width `col_w` (labels wrapped to fit);
+/// returns its SVG and height.
+fn legend_box(entries: &[Entry], x0: f64, y0: f64, col_w: f64, ncols: usize) -> (String, f64) {
+    let line_h = LEGEND_SIZE + 5.0;
+    let wrapped: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| wrap(&e.label, LEGEND_SIZE, col_w - 50.0))
+        .collect();
+    let per_col = entries.len().div_ceil(ncols.max(1));
+    let mut out = String::new();
+    let mut height: f64 = 0.0;
+    for c in 0..ncols {
+        let mut y = y0 + 10.0;
+        for (e, lines) in entries.iter().zip(&wrapped).skip(c * per_col).take(per_col) {
+            let x = x0 + c as f64 * col_w;
+            out.push_str(&legend_glyph(e, x, y));
+            for (i, l) in lines.iter().enumerate() {
+                out.push_str(
+                    &Text::at(x + 38.0, y + 0.36 * LEGEND_SIZE + i as f64 * line_h, LEGEND_SIZE)
+                        .fill("#1a1a1a")
+                        .svg(l),
+                );
+            }
+            y += lines.len() as f64 * line_h + 5.0;
+        }
+        height = height.max(y - y0);
+    }
+    (out, height)
+}
+
+/// Split bold text into lines of at most `width` px (at spaces).
+fn wrap_bold(text: &str, size: f64, width: f64) -> Vec<String> {
+    wrap_in(text, size, width, true)
+}
+
 /// Split text into lines of at most `width` px (at spaces).
 fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
+    wrap_in(text, size, width, false)
+}
+
+fn wrap_in(text: &str, size: f64, width: f64, bold: bool) -> Vec<String> {
     let mut lines = vec![String::new()];
     for word in text.split(' ') {
         let last = lines.last_mut().expect("non-empty");
@@ -1127,7 +1350,7 @@ fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
         } else {
             format!("{last} {word}")
         };
-        if text_width(&candidate, size) > width && !last.is_empty() {
+        if text_width_in(&candidate, size, bold) > width && !last.is_empty() {
             lines.push(word.to_string());
         } else {
             *last = candidate;

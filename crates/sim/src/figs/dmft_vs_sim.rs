@@ -800,7 +800,7 @@ impl Spec {
         );
         let m0: Option<f64> = rows.iter().find(|r| r.time == 0.0).map(|r| r.m_sim_mean);
         m.notes = vec![format!(
-            "t = 0 not on the log axis{}; bands and bars: ± 1 standard error",
+            "t = 0 not on the log axis{}; bands and bars: ± 1 standard error; DMFT beyond its window: not computed",
             m0.map_or(String::new(), |v| format!(" (simulation m(0) = {})", sig(v, 3)))
         )];
         loss.notes = vec![match self.start {
@@ -841,7 +841,7 @@ impl Spec {
             for p in [&mut m, &mut loss] {
                 p.vlines.push(Rule::boundary(
                     dmft_end,
-                    format!("DMFT computed to t = {dmft_end}; simulation only beyond"),
+                    format!("DMFT ends at t = {dmft_end}"),
                 ));
             }
         }

@@ -222,8 +222,7 @@ impl Experiment for Fig3 {
             Axis::linear("MSE = E‖ŵ − w*‖²/d"),
         );
         p.notes = vec![
-            "between the two thresholds (shaded) the optimal error is 0 but AMP stays at MSE = 1"
-                .into(),
+            "shaded: α_{IT} < α < α_{AMP}, where the MMSE is 0 but AMP's error is not".into(),
         ];
         p.series = vec![
             Series::line(Role::Bayes, "MMSE (Bayes-optimal, global max of f_{RS})", rows, |r| {

@@ -682,13 +682,13 @@ impl Experiment for Fig5 {
                 all_wide &= width(rule, d)? >= d;
             }
             let mut p = Panel::new(
-                format!("m = {rule} hidden units"),
+                format!("width m = {rule}"),
                 Axis::linear(alpha).shared(),
                 Axis::linear("P(success)").range(-0.03, 1.03),
             );
             if w == 0 {
                 p.notes = vec![format!(
-                    "success: ‖A − A*‖²_F/‖A*‖²_F < 10⁻³ by t_max = {} d^{{{}}}",
+                    "success: ‖A − A*‖²_{{F}}/‖A*‖²_{{F}} < 10⁻³ by t_{{max}} = {} d^{{{}}}",
                     self.gd.budget.coefficient, self.gd.budget.exponent
                 )];
             } else if w == 1 {
@@ -708,9 +708,9 @@ impl Experiment for Fig5 {
                 );
             }
             p.vlines = vec![if all_wide {
-                Rule::threshold(theorem, format!("theorem (m ≥ d, d → ∞): α = {theorem}"))
+                Rule::threshold(theorem, format!("theorem: α = {theorem}"))
             } else {
-                Rule::threshold(theorem, format!("α = {theorem} (theorem needs m ≥ d)"))
+                Rule::threshold(theorem, format!("α = {theorem}"))
             }];
             panels.push(p);
         }
@@ -719,7 +719,20 @@ impl Experiment for Fig5 {
             Axis::log("d (dimension)"),
             Axis::linear("α_{1/2}: 50 % success crossing"),
         );
-        half.notes = vec!["bars: 95 % bootstrap intervals".into()];
+        let dmax = dims.iter().max().copied().unwrap_or(0);
+        let at_largest: Vec<String> = widths
+            .iter()
+            .filter_map(|rule| {
+                let a = g.alpha_half.iter().find(|a| {
+                    a.d == dmax && a.width_rule.as_deref() == Some(rule.as_str())
+                })?;
+                Some(format!("{} ({rule})", sig(a.alpha_half.value()?, 3)))
+            })
+            .collect();
+        half.notes = vec![
+            format!("d = {dmax}: α_{{1/2}} = {}", at_largest.join(", ")),
+            "bars: 95 % bootstrap; α = 2: theorem for m ≥ d, d → ∞".into(),
+        ];
         for (w, rule) in widths.iter().enumerate() {
             let sel: Vec<&CrossingRead> = g
                 .alpha_half

@@ -479,17 +479,30 @@ impl Experiment for Fig8 {
             panels.push(p);
         }
         let mut half = Panel::new(
-            "α at 50 % success: p-SGD needs fewer samples?",
+            "α at 50 % success vs d",
             Axis::log("d (dimension)"),
             Axis::linear("α_{1/2}: 50 % success crossing"),
         );
-        half.notes = vec!["bars: 95 % bootstrap intervals".into()];
+        if let Some(&dmax) = s.dims.iter().max() {
+            let v: Vec<String> = ALGORITHMS
+                .iter()
+                .rev()
+                .filter_map(|&a| {
+                    let x = g.alpha_half.iter().find(|x| x.algorithm == a && x.d == dmax)?;
+                    Some(format!("{} ({})", sig(x.alpha_half.estimate.value()?, 3), a.role().name()))
+                })
+                .collect();
+            half.notes = vec![
+                format!("d = {dmax}: α_{{1/2}} = {}", v.join(", ")),
+                "bars: 95 % bootstrap intervals".into(),
+            ];
+        }
         for a in ALGORITHMS {
             let sel: Vec<&AlphaHalf> = g.alpha_half.iter().filter(|x| x.algorithm == a).collect();
             if sel.iter().any(|x| x.alpha_half.estimate.value().is_some()) {
                 half.series.push(Series::interval(
                     a.role(),
-                    &format!("{}: α_{{1/2}}", a.role().name()),
+                    a.role().name(),
                     &sel,
                     |x| {
                         let c = &x.alpha_half;
