@@ -4,5 +4,6 @@
 mod bayes;
 mod erm;
 mod gd;
+mod render;
 mod snapshots;
 mod tidy;

@@ -194,7 +194,7 @@ fn publish(
         .iter()
         .filter(|r| status.is_some_and(|j| r[j] != "ok"))
         .count();
-    let msg = format!(
+    let mut msg = format!(
         "{id}: wrote {}, .toml, .svg, .png ({} rows, {bad} with status != ok; {} tasks: {} computed, {} cached) in {secs:.1} s",
         csv_path.display(),
         out.table.rows.len(),
@@ -202,6 +202,13 @@ fn publish(
         out.computed,
         out.cached
     );
+    // the results page reads the default runs: keep it current
+    if mode == Mode::Default {
+        match report::report(root, false) {
+            Ok(m) => msg = format!("{msg}\n{m}"),
+            Err(e) => eprintln!("warning: data/README.md not rewritten: {e}"),
+        }
+    }
     if out.failed > 0 {
         return Err(err(format!(
             "{msg}\n{id}: {} task(s) failed (see the status column)",

@@ -310,7 +310,11 @@ impl<'a> Text<'a> {
             attrs.push_str(r#" font-weight="bold""#);
         }
         if self.vertical {
-            let _ = write!(attrs, r#" transform="rotate(-90 {:.2} {:.2})""#, self.x, self.y);
+            let _ = write!(
+                attrs,
+                r#" transform="rotate(-90 {:.2} {:.2})""#,
+                self.x, self.y
+            );
         }
         if self.halo {
             attrs.push_str(
@@ -540,20 +544,20 @@ fn tick_label(v: f64, step: f64) -> String {
 fn superscript(e: i32) -> String {
     e.to_string()
         .chars()
-            .map(|c| match c {
-                '-' => '⁻',
-                '0' => '⁰',
-                '1' => '¹',
-                '2' => '²',
-                '3' => '³',
-                '4' => '⁴',
-                '5' => '⁵',
-                '6' => '⁶',
-                '7' => '⁷',
-                '8' => '⁸',
-                _ => '⁹',
-            })
-            .collect()
+        .map(|c| match c {
+            '-' => '⁻',
+            '0' => '⁰',
+            '1' => '¹',
+            '2' => '²',
+            '3' => '³',
+            '4' => '⁴',
+            '5' => '⁵',
+            '6' => '⁶',
+            '7' => '⁷',
+            '8' => '⁸',
+            _ => '⁹',
+        })
+        .collect()
 }
 
 fn step_has_half(step: f64) -> bool {
@@ -575,7 +579,10 @@ fn ticks(lo: f64, hi: f64, log: bool) -> (Vec<f64>, Vec<String>, Vec<f64>) {
         let (major, minor) = log_ticks(lo, hi);
         let mut labels: Vec<String> = major.iter().map(|&v| tick_label(v, 0.0)).collect();
         // one notation per axis: powers of ten for all decades if any label needs one
-        if labels.iter().any(|l| l.contains('⁰') || l.contains('¹') || l.contains('⁻')) {
+        if labels
+            .iter()
+            .any(|l| l.contains('⁰') || l.contains('¹') || l.contains('⁻'))
+        {
             labels = major
                 .iter()
                 .map(|&v| {
@@ -774,7 +781,10 @@ fn draw_series(s: &Series, sx: &Scale, sy: &Scale, area: &Area, dodge: f64, out:
                 out.push_str(&polyline(&seg, &c, 2.4, dash));
             } else if seg.len() == 1 {
                 let (x, y) = seg[0];
-                let _ = writeln!(out, r#"<circle cx="{x:.2}" cy="{y:.2}" r="2.5" fill="{c}"/>"#);
+                let _ = writeln!(
+                    out,
+                    r#"<circle cx="{x:.2}" cy="{y:.2}" r="2.5" fill="{c}"/>"#
+                );
             }
         }
         Style::Points => {
@@ -832,7 +842,10 @@ fn data_px(p: &Panel, sx: &Scale, sy: &Scale) -> Vec<(f64, f64)> {
         for w in pts.windows(2) {
             for k in 1..4 {
                 let t = k as f64 / 4.0;
-                out.push((w[0].0 + t * (w[1].0 - w[0].0), w[0].1 + t * (w[1].1 - w[0].1)));
+                out.push((
+                    w[0].0 + t * (w[1].0 - w[0].0),
+                    w[0].1 + t * (w[1].1 - w[0].1),
+                ));
             }
         }
         out.extend(pts);
@@ -848,6 +861,7 @@ fn crowding(pts: &[(f64, f64)], b: (f64, f64, f64, f64)) -> usize {
 }
 
 /// The label of a rule, beside its line inside the area, on the side with the least data.
+#[allow(clippy::too_many_arguments)]
 fn rule_label(
     r: &Rule,
     vertical: bool,
@@ -855,14 +869,28 @@ fn rule_label(
     area: &Area,
     pts: &[(f64, f64)],
     taken: &mut Vec<(f64, f64, f64, f64)>,
+    lines: &[(bool, f64)],
     out: &mut String,
 ) {
+    let own = (vertical, s.px(r.at));
     let overlaps = |b: (f64, f64, f64, f64), taken: &[(f64, f64, f64, f64)]| {
-        taken
+        let labels = taken
             .iter()
             .filter(|t| b.0 < t.2 + 3.0 && t.0 < b.2 + 3.0 && b.1 < t.3 + 3.0 && t.1 < b.3 + 3.0)
-            .count()
-            * 10_000
+            .count();
+        // other reference lines through the label
+        let crossed = lines
+            .iter()
+            .filter(|&&(v, at)| {
+                (v, at) != own
+                    && if v {
+                        b.0 - 1.0 < at && at < b.2 + 1.0
+                    } else {
+                        b.1 - 1.0 < at && at < b.3 + 1.0
+                    }
+            })
+            .count();
+        labels * 10_000 + crossed * 1_000
     };
     if r.label.is_empty() || !s.contains(r.at) {
         return;
@@ -928,7 +956,9 @@ fn rule_label(
                 best = Some((n, x, base, anchor, b));
             }
         }
-        let Some((_, x, y, anchor, b)) = best else { return };
+        let Some((_, x, y, anchor, b)) = best else {
+            return;
+        };
         taken.push(b);
         out.push_str(
             &Text::at(x, y, RULE_LABEL_SIZE)
@@ -1071,10 +1101,14 @@ fn draw_panel(
         .map(|l| text_width(l, TICK_SIZE))
         .fold(0.0, f64::max);
     out.push_str(
-        &Text::at(area.left - ylab_w - 14.0, (area.top + area.bottom) / 2.0, LABEL_SIZE)
-            .anchor("middle")
-            .vertical()
-            .svg(&p.y.label),
+        &Text::at(
+            area.left - ylab_w - 14.0,
+            (area.top + area.bottom) / 2.0,
+            LABEL_SIZE,
+        )
+        .anchor("middle")
+        .vertical()
+        .svg(&p.y.label),
     );
     // data, clipped
     let _ = writeln!(out, r#"<g clip-path="url(#clip{k})">"#);
@@ -1135,6 +1169,18 @@ fn draw_panel(
     // rule and span labels on top
     let pts = data_px(p, &sx, &sy);
     let mut taken = Vec::new();
+    let lines: Vec<(bool, f64)> = p
+        .vlines
+        .iter()
+        .filter(|r| sx.contains(r.at))
+        .map(|r| (true, sx.px(r.at)))
+        .chain(
+            p.hlines
+                .iter()
+                .filter(|r| sy.contains(r.at))
+                .map(|r| (false, sy.px(r.at))),
+        )
+        .collect();
     for s in &p.spans {
         let (a, b) = (sx.px(s.from.max(sx.lo)), sx.px(s.to.min(sx.hi)));
         if b > a && !s.label.is_empty() {
@@ -1144,7 +1190,10 @@ fn draw_panel(
             let y = [area.bottom - 8.0, area.top + 8.0 + RULE_LABEL_SIZE, mid]
                 .into_iter()
                 .min_by_key(|&y| {
-                    crowding(&pts, (cx - w / 2.0, y - RULE_LABEL_SIZE, cx + w / 2.0, y + 2.0))
+                    crowding(
+                        &pts,
+                        (cx - w / 2.0, y - RULE_LABEL_SIZE, cx + w / 2.0, y + 2.0),
+                    )
                 })
                 .expect("three candidates");
             taken.push((cx - w / 2.0, y - RULE_LABEL_SIZE, cx + w / 2.0, y + 2.0));
@@ -1158,10 +1207,10 @@ fn draw_panel(
         }
     }
     for r in &p.vlines {
-        rule_label(r, true, &sx, &area, &pts, &mut taken, out);
+        rule_label(r, true, &sx, &area, &pts, &mut taken, &lines, out);
     }
     for r in &p.hlines {
-        rule_label(r, false, &sy, &area, &pts, &mut taken, out);
+        rule_label(r, false, &sy, &area, &pts, &mut taken, &lines, out);
     }
 }
 
@@ -1235,7 +1284,10 @@ pub fn svg(plot: &Plot) -> Result<String> {
         _ => 230.0,
     };
     let row_top = |r: usize| -> f64 {
-        row_header[..r].iter().map(|h| h + area_h + bottom).sum::<f64>()
+        row_header[..r]
+            .iter()
+            .map(|h| h + area_h + bottom)
+            .sum::<f64>()
     };
     let grid_h = row_top(rows);
     let title_lines = wrap_bold(&plot.title, TITLE_SIZE, WIDTH - 40.0);
@@ -1273,9 +1325,13 @@ pub fn svg(plot: &Plot) -> Result<String> {
     );
     for (i, l) in title_lines.iter().enumerate() {
         out.push_str(
-            &Text::at(20.0, 10.0 + TITLE_SIZE + i as f64 * (TITLE_SIZE + 6.0), TITLE_SIZE)
-                .bold()
-                .svg(l),
+            &Text::at(
+                20.0,
+                10.0 + TITLE_SIZE + i as f64 * (TITLE_SIZE + 6.0),
+                TITLE_SIZE,
+            )
+            .bold()
+            .svg(l),
         );
     }
     for (k, ((p, r), h)) in plot.panels.iter().zip(&rng).zip(&headers).enumerate() {
@@ -1319,9 +1375,13 @@ fn legend_box(entries: &[Entry], x0: f64, y0: f64, col_w: f64, ncols: usize) -> 
             out.push_str(&legend_glyph(e, x, y));
             for (i, l) in lines.iter().enumerate() {
                 out.push_str(
-                    &Text::at(x + 38.0, y + 0.36 * LEGEND_SIZE + i as f64 * line_h, LEGEND_SIZE)
-                        .fill("#1a1a1a")
-                        .svg(l),
+                    &Text::at(
+                        x + 38.0,
+                        y + 0.36 * LEGEND_SIZE + i as f64 * line_h,
+                        LEGEND_SIZE,
+                    )
+                    .fill("#1a1a1a")
+                    .svg(l),
                 );
             }
             y += lines.len() as f64 * line_h + 5.0;

@@ -39,7 +39,7 @@ pub fn page(root: &Path) -> Result<String> {
             let _ = writeln!(body, "- {n}");
         }
         if !f.agreement.is_empty() {
-            let _ = writeln!(body, "\n**Theory vs simulation.**\n");
+            let _ = writeln!(body, "\n**Agreement and checks.**\n");
             for a in &f.agreement {
                 let _ = writeln!(body, "- {a}");
             }
@@ -81,8 +81,12 @@ pub fn report(root: &Path, check: bool) -> Result<String> {
     let text = page(root)?;
     let path = page_path(root);
     if check {
-        let old = std::fs::read_to_string(&path)
-            .map_err(|e| err(format!("--check needs the committed {}: {e}", path.display())))?;
+        let old = std::fs::read_to_string(&path).map_err(|e| {
+            err(format!(
+                "--check needs the committed {}: {e}",
+                path.display()
+            ))
+        })?;
         let missing: Vec<String> = figure::all()
             .iter()
             .map(|f| root.join("data").join(format!("{}.png", f.id())))

@@ -44,8 +44,8 @@ pub use experiment::{
     Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary,
     merge_status,
 };
-pub use key::{CODE_FINGERPRINT, TaskKey};
 pub use findings::{Findings, Verdict};
+pub use key::{CODE_FINGERPRINT, TaskKey};
 pub use plot::{Axis, Level, Panel, Plot, Role, Rule, RuleKind, Series, Span, Style};
 pub use runner::{CacheOptions, Run, ShardRun, estimated_core_hours, merge, run, run_shard};
 pub use shard::Shard;

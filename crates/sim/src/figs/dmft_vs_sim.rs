@@ -801,7 +801,10 @@ impl Spec {
         let m0: Option<f64> = rows.iter().find(|r| r.time == 0.0).map(|r| r.m_sim_mean);
         m.notes = vec![format!(
             "t = 0 not on the log axis{}; bands and bars: ± 1 standard error; DMFT beyond its window: not computed",
-            m0.map_or(String::new(), |v| format!(" (simulation m(0) = {})", sig(v, 3)))
+            m0.map_or(String::new(), |v| format!(
+                " (simulation m(0) = {})",
+                sig(v, 3)
+            ))
         )];
         loss.notes = vec![match self.start {
             StartSpec::Informed { m0 } => format!("informed start m_{{0}} = {m0}"),
@@ -820,7 +823,12 @@ impl Spec {
                 });
             let role = a.role();
             let dmft = format!("{}: DMFT{runs}", role.name());
-            let sim = format!("{}: simulation, d = {} ({} seeds)", role.name(), g.d, g.seeds);
+            let sim = format!(
+                "{}: simulation, d = {} ({} seeds)",
+                role.name(),
+                g.d,
+                g.seeds
+            );
             let marks = thin(&sel, 45);
             m.series.push(Series::band(role, &dmft, &sel, |r| {
                 let (v, e) = (r.m_dmft?, r.m_dmft_stderr.unwrap_or(0.0));
@@ -949,8 +957,6 @@ impl Spec {
         })
     }
 }
-
-
 
 /// Mean and Monte-Carlo standard error of `f` over the DMFT runs of all blocks.
 fn replica_stat<E: Experiment<Obs = Obs>>(

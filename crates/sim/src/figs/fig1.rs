@@ -239,7 +239,8 @@ impl Experiment for Fig1 {
 
     fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
         let la = &g.large_alpha;
-        let rel = (la.alpha_times_gen_error_bayes - LITERATURE_ASYMPTOTE).abs() / LITERATURE_ASYMPTOTE;
+        let rel =
+            (la.alpha_times_gen_error_bayes - LITERATURE_ASYMPTOTE).abs() / LITERATURE_ASYMPTOTE;
         let a = &g.agreement;
         let (close, agrees) = (rel < 0.01, a.mean_dev_in_stderr <= 2.0);
         let verdict = if close && agrees {

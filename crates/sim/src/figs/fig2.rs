@@ -502,17 +502,26 @@ impl Experiment for Fig2 {
         type Col = fn(&Row) -> f64;
         type SimCol = fn(&Row) -> (Option<f64>, Option<f64>);
         let erm: [(Role, &str, Col); 4] = [
-            (Role::Logistic, "logistic, optimal λ", |r| r.gen_error_logistic_opt),
+            (Role::Logistic, "logistic, optimal λ", |r| {
+                r.gen_error_logistic_opt
+            }),
             (Role::Ridge, "ridge, optimal λ", |r| r.gen_error_ridge_opt),
             (Role::Hinge, "hinge, optimal λ", |r| r.gen_error_hinge_opt),
             (Role::MaxMargin, "max-margin", |r| r.gen_error_max_margin),
         ];
         let sims: [(Role, SimCol); 3] = [
             (Role::Logistic, |r| {
-                (r.gen_error_logistic_sim_mean, r.gen_error_logistic_sim_stderr)
+                (
+                    r.gen_error_logistic_sim_mean,
+                    r.gen_error_logistic_sim_stderr,
+                )
             }),
-            (Role::Ridge, |r| (r.gen_error_ridge_sim_mean, r.gen_error_ridge_sim_stderr)),
-            (Role::Hinge, |r| (r.gen_error_hinge_sim_mean, r.gen_error_hinge_sim_stderr)),
+            (Role::Ridge, |r| {
+                (r.gen_error_ridge_sim_mean, r.gen_error_ridge_sim_stderr)
+            }),
+            (Role::Hinge, |r| {
+                (r.gen_error_hinge_sim_mean, r.gen_error_hinge_sim_stderr)
+            }),
         ];
         let alpha = || Axis::linear("α = n/d (samples per dimension)").shared();
         let mut error = Panel::new(
@@ -586,7 +595,10 @@ impl Experiment for Fig2 {
         let max_gap = rows
             .iter()
             .map(|r| (r.alpha, r.gen_error_logistic_opt - r.gen_error_bayes))
-            .fold((f64::NAN, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+            .fold(
+                (f64::NAN, f64::NEG_INFINITY),
+                |a, b| if b.1 > a.1 { b } else { a },
+            );
         let (d, seeds) = (g.parameters.d, g.parameters.seeds);
         Ok(Findings {
             numbers: vec![
@@ -607,14 +619,18 @@ impl Experiment for Fig2 {
                     if logistic_best { "yes" } else { "no" }
                 ),
             ],
-            agreement: [("logistic", &a.logistic), ("ridge", &a.square), ("hinge", &a.hinge)]
-                .iter()
-                .map(|(n, x)| {
-                    x.line(&format!(
-                        "{n}: exact ERM (d = {d}, {seeds} seeds) at the theory's optimal λ vs theory"
-                    ))
-                })
-                .collect(),
+            agreement: [
+                ("logistic", &a.logistic),
+                ("ridge", &a.square),
+                ("hinge", &a.hinge),
+            ]
+            .iter()
+            .map(|(n, x)| {
+                x.line(&format!(
+                    "{n}: exact ERM (d = {d}, {seeds} seeds) at the theory's optimal λ vs theory"
+                ))
+            })
+            .collect(),
             verdict: if ok {
                 Verdict::Reproduced
             } else {

@@ -221,16 +221,21 @@ impl Experiment for Fig3 {
             Axis::linear("α = n/d (samples per dimension)"),
             Axis::linear("MSE = E‖ŵ − w*‖²/d"),
         );
-        p.notes = vec![
-            "shaded: α_{IT} < α < α_{AMP}, where the MMSE is 0 but AMP's error is not".into(),
-        ];
+        p.notes =
+            vec!["shaded: α_{IT} < α < α_{AMP}, where the MMSE is 0 but AMP's error is not".into()];
         p.series = vec![
-            Series::line(Role::Bayes, "MMSE (Bayes-optimal, global max of f_{RS})", rows, |r| {
-                Some((r.alpha, r.mmse))
-            }),
-            Series::line(Role::Gamp, "AMP (state evolution from small m)", rows, |r| {
-                Some((r.alpha, r.mse_amp))
-            }),
+            Series::line(
+                Role::Bayes,
+                "MMSE (Bayes-optimal, global max of f_{RS})",
+                rows,
+                |r| Some((r.alpha, r.mmse)),
+            ),
+            Series::line(
+                Role::Gamp,
+                "AMP (state evolution from small m)",
+                rows,
+                |r| Some((r.alpha, r.mse_amp)),
+            ),
             Series::points(
                 Role::Gamp,
                 &format!("GAMP, d = {d} ({seeds} seeds), ± 1 s.e."),
@@ -266,13 +271,11 @@ impl Experiment for Fig3 {
             g.simulation.d, g.simulation.seeds
         );
         Ok(Findings {
-            numbers: vec![
-                format!(
-                    "α_IT = {} (literature 1), α_AMP = {} (literature ≈ 1.128; state-evolution data jump between {lo} and {hi})",
-                    sig(t.alpha_it, 8),
-                    sig(t.alpha_amp, 8)
-                ),
-            ],
+            numbers: vec![format!(
+                "α_IT = {} (literature 1), α_AMP = {} (literature ≈ 1.128; state-evolution data jump between {lo} and {hi})",
+                sig(t.alpha_it, 8),
+                sig(t.alpha_amp, 8)
+            )],
             agreement: vec![
                 g.agreement.line(&format!("{sim}, all α")),
                 away.line(&format!("{sim}, away from α_AMP")),

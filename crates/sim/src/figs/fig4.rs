@@ -9,8 +9,8 @@
 //! better of the two (`[finite_size_fits]`). Compared with α_IT and α_AMP of the theory crate and the talk's ≈ 7.
 
 use super::success_curve::{
-    AlphaHalf, BootstrapSpec, CrossingRead, CrossingSummary, Curve, Extrapolation,
-    FiniteSizeFits, check_size, finished, finite,
+    AlphaHalf, BootstrapSpec, CrossingRead, CrossingSummary, Curve, Extrapolation, FiniteSizeFits,
+    check_size, finished, finite,
 };
 use crate::Experiment;
 use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary};
@@ -360,7 +360,14 @@ impl Experiment for Fig4 {
             Role::Gd,
             "GD: α_{1/2} with 95 % bootstrap interval",
             &g.alpha_half,
-            |a| Some((a.d as f64, a.alpha_half.value()?, a.bootstrap_lo, a.bootstrap_hi)),
+            |a| {
+                Some((
+                    a.d as f64,
+                    a.alpha_half.value()?,
+                    a.bootstrap_lo,
+                    a.bootstrap_hi,
+                ))
+            },
         )];
         half.hlines = thresholds();
         Ok(Plot::new(

@@ -13,8 +13,8 @@
 //! m ≥ d" and "does m = 1 need more samples than m ≥ d at the largest d" ([`Conclusions`]).
 
 use super::success_curve::{
-    BootstrapSpec, CrossingRead, CrossingSummary, Curve, Extrapolation, FiniteSizeFits,
-    check_size, finished, finite,
+    BootstrapSpec, CrossingRead, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size,
+    finished, finite,
 };
 use crate::Experiment;
 use crate::experiment::{Mode, Plan, PointSims, Report, Sims, SimulationSummary};
@@ -699,7 +699,10 @@ impl Experiment for Fig5 {
             }
             for (k, &d) in dims.iter().enumerate() {
                 let m = width(rule, d)?;
-                let sel: Vec<&Row> = rows.iter().filter(|r| r.d == d && r.m_hidden == m).collect();
+                let sel: Vec<&Row> = rows
+                    .iter()
+                    .filter(|r| r.d == d && r.m_hidden == m)
+                    .collect();
                 p.series.push(
                     Series::interval(Role::Gd, &format!("d = {d}"), &sel, |r| {
                         Some((r.alpha, r.success_rate?, r.success_lo?, r.success_hi?))
@@ -723,9 +726,10 @@ impl Experiment for Fig5 {
         let at_largest: Vec<String> = widths
             .iter()
             .filter_map(|rule| {
-                let a = g.alpha_half.iter().find(|a| {
-                    a.d == dmax && a.width_rule.as_deref() == Some(rule.as_str())
-                })?;
+                let a = g
+                    .alpha_half
+                    .iter()
+                    .find(|a| a.d == dmax && a.width_rule.as_deref() == Some(rule.as_str()))?;
                 Some(format!("{} ({rule})", sig(a.alpha_half.value()?, 3)))
             })
             .collect();
@@ -742,7 +746,12 @@ impl Experiment for Fig5 {
             if sel.iter().any(|a| a.alpha_half.value().is_some()) {
                 half.series.push(
                     Series::interval(Role::Gd, &format!("α_{{1/2}}, m = {rule}"), &sel, |a| {
-                        Some((a.d as f64, a.alpha_half.value()?, a.bootstrap_lo, a.bootstrap_hi))
+                        Some((
+                            a.d as f64,
+                            a.alpha_half.value()?,
+                            a.bootstrap_lo,
+                            a.bootstrap_hi,
+                        ))
                     })
                     .level(w, widths.len()),
                 );
@@ -786,7 +795,8 @@ impl Experiment for Fig5 {
             }
         }
         for c in &g.conclusions.width_comparison {
-            if let (Some(x), Some(lo), Some(hi)) = (c.difference, c.difference_lo, c.difference_hi) {
+            if let (Some(x), Some(lo), Some(hi)) = (c.difference, c.difference_lo, c.difference_hi)
+            {
                 numbers.push(format!(
                     "d = {}: α_½(m = {}) − α_½(m = {}) = {} [{}, {}]",
                     c.d,

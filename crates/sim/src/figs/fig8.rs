@@ -472,9 +472,10 @@ impl Experiment for Fig8 {
                     .copied()
                     .filter(|r| r.d == d && r.algorithm == a)
                     .collect();
-                p.series.push(Series::interval(a.role(), a.role().name(), &sel, |r| {
-                    Some((r.alpha, r.success_rate, r.success_lo, r.success_hi))
-                }));
+                p.series
+                    .push(Series::interval(a.role(), a.role().name(), &sel, |r| {
+                        Some((r.alpha, r.success_rate, r.success_lo, r.success_hi))
+                    }));
             }
             panels.push(p);
         }
@@ -488,8 +489,15 @@ impl Experiment for Fig8 {
                 .iter()
                 .rev()
                 .filter_map(|&a| {
-                    let x = g.alpha_half.iter().find(|x| x.algorithm == a && x.d == dmax)?;
-                    Some(format!("{} ({})", sig(x.alpha_half.estimate.value()?, 3), a.role().name()))
+                    let x = g
+                        .alpha_half
+                        .iter()
+                        .find(|x| x.algorithm == a && x.d == dmax)?;
+                    Some(format!(
+                        "{} ({})",
+                        sig(x.alpha_half.estimate.value()?, 3),
+                        a.role().name()
+                    ))
                 })
                 .collect();
             half.notes = vec![
@@ -500,15 +508,11 @@ impl Experiment for Fig8 {
         for a in ALGORITHMS {
             let sel: Vec<&AlphaHalf> = g.alpha_half.iter().filter(|x| x.algorithm == a).collect();
             if sel.iter().any(|x| x.alpha_half.estimate.value().is_some()) {
-                half.series.push(Series::interval(
-                    a.role(),
-                    a.role().name(),
-                    &sel,
-                    |x| {
+                half.series
+                    .push(Series::interval(a.role(), a.role().name(), &sel, |x| {
                         let c = &x.alpha_half;
                         Some((x.d as f64, c.estimate.value()?, c.lo, c.hi))
-                    },
-                ));
+                    }));
             }
         }
         if !half.series.is_empty() {
@@ -524,12 +528,15 @@ impl Experiment for Fig8 {
     fn findings(&self, mode: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
         let s = self.section(mode);
         let mut numbers = Vec::new();
-        let at = |a: Algorithm, d: usize| g.alpha_half.iter().find(|x| x.algorithm == a && x.d == d);
+        let at =
+            |a: Algorithm, d: usize| g.alpha_half.iter().find(|x| x.algorithm == a && x.d == d);
         for a in ALGORITHMS {
             let v: Vec<String> = s
                 .dims
                 .iter()
-                .filter_map(|&d| at(a, d).map(|x| format!("{} (d = {d})", crossing_text(&x.alpha_half))))
+                .filter_map(|&d| {
+                    at(a, d).map(|x| format!("{} (d = {d})", crossing_text(&x.alpha_half)))
+                })
                 .collect();
             numbers.push(format!("α_½, {}: {}", a.role().name(), v.join(", ")));
         }
@@ -551,9 +558,11 @@ impl Experiment for Fig8 {
         // per d: p-SGD's interval lies below GD's and SGD's estimates
         let (mut below, mut first, mut sizes) = (0, 0, 0);
         for &d in &s.dims {
-            let (Some(p), Some(gd), Some(sgd)) =
-                (at(Algorithm::Psgd, d), at(Algorithm::Gd, d), at(Algorithm::Sgd, d))
-            else {
+            let (Some(p), Some(gd), Some(sgd)) = (
+                at(Algorithm::Psgd, d),
+                at(Algorithm::Gd, d),
+                at(Algorithm::Sgd, d),
+            ) else {
                 continue;
             };
             sizes += 1;
