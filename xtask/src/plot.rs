@@ -788,7 +788,8 @@ fn draw_series(s: &Series, sx: &Scale, sy: &Scale, area: &Area, dodge: f64, out:
             }
         }
         Style::Points => {
-            let items: Vec<((f64, f64), Option<(f64, f64)>)> = s
+            type Item = ((f64, f64), Option<(f64, f64)>);
+            let items: Vec<Item> = s
                 .points
                 .iter()
                 .enumerate()
@@ -853,6 +854,9 @@ fn data_px(p: &Panel, sx: &Scale, sy: &Scale) -> Vec<(f64, f64)> {
     out
 }
 
+/// A box (x0, y0, x1, y1) in px.
+type Box4 = (f64, f64, f64, f64);
+
 /// Data points inside a box (x0, y0, x1, y1), padded by 4 px.
 fn crowding(pts: &[(f64, f64)], b: (f64, f64, f64, f64)) -> usize {
     pts.iter()
@@ -901,7 +905,7 @@ fn rule_label(
     let asc = 0.76 * RULE_LABEL_SIZE;
     if vertical {
         // (baseline x, glyph box x0..x1, from the top?) for right/left of the line × top/bottom
-        let mut best: Option<(usize, f64, bool, (f64, f64, f64, f64))> = None;
+        let mut best: Option<(usize, f64, bool, Box4)> = None;
         for (right, top) in [(true, true), (false, true), (true, false), (false, false)] {
             let (x0, x1) = if right {
                 (p + 4.0, p + 4.0 + asc)
@@ -938,7 +942,7 @@ fn rule_label(
                 .svg(&r.label),
         );
     } else {
-        let mut best: Option<(usize, f64, f64, &str, (f64, f64, f64, f64))> = None;
+        let mut best: Option<(usize, f64, f64, &str, Box4)> = None;
         for (right, above) in [(true, true), (false, true), (true, false), (false, false)] {
             let (x0, x1) = if right {
                 (area.right - 6.0 - w, area.right - 6.0)
