@@ -5,5 +5,6 @@ mod bayes;
 mod dmft;
 mod erm;
 mod gd;
+mod render;
 mod snapshots;
 mod tidy;

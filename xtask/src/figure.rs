@@ -5,7 +5,7 @@ use gardner_sim::experiment::Headline;
 use gardner_sim::figs::{
     fig1::Fig1, fig2::Fig2, fig3::Fig3, fig4::Fig4, fig5::Fig5, fig6::Fig6, fig7::Fig7, fig8::Fig8,
 };
-use gardner_sim::{CacheOptions, Experiment, Local, Mode, Plot, Run, Shard, ShardRun};
+use gardner_sim::{CacheOptions, Experiment, Findings, Local, Mode, Plot, Run, Shard, ShardRun};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::marker::PhantomData;
@@ -75,7 +75,6 @@ pub struct Output {
     /// The figure's summary tables (TOML body without provenance).
     pub summary: toml::Table,
     pub headline: Vec<Headline>,
-    pub plot: Plot,
     pub check_rel_tol: f64,
     /// Tasks planned / computed now / read from the cache / failed.
     pub tasks: usize,
@@ -91,12 +90,39 @@ pub trait Figure: Sync {
     fn id(&self) -> &'static str;
     fn title(&self) -> &'static str;
     fn paper(&self) -> &'static str;
+    /// The talk's claim the figure tests, in one line.
+    fn claim(&self) -> &'static str;
     /// Parse the spec, run, and erase the types.
     fn compute(&self, ctx: &Ctx) -> Result<Output>;
     /// Run only `shard`, appending its records under `dir`.
     fn shard(&self, ctx: &Ctx, shard: Shard, dir: &Path) -> Result<ShardRun>;
     /// Build the output from the shard records under `dir` (nothing is computed).
     fn merge(&self, ctx: &Ctx, dir: &Path) -> Result<Output>;
+    /// The plot from a table (CSV text) and its summary (TOML text), as written by
+    /// `reproduce`: nothing is recomputed.
+    fn plot(&self, ctx: &Ctx, csv: &str, summary: &str) -> Result<Plot>;
+    /// The findings (numbers, agreement, verdict) from the same files.
+    fn findings(&self, ctx: &Ctx, csv: &str, summary: &str) -> Result<Findings>;
+}
+
+/// Typed rows of a table (CSV text with the header of `E::Row`).
+fn read_rows<E: Experiment>(csv_text: &str) -> Result<Vec<E::Row>> {
+    let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
+    rd.deserialize()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| err(format!("{} table row {}: {e}", E::ID, i + 1))))
+        .collect()
+}
+
+/// The digest of a summary (TOML text).
+fn read_digest<E: Experiment>(summary: &str) -> Result<E::Digest> {
+    toml::from_str(summary).map_err(|e| {
+        err(format!(
+            "{} summary: {}",
+            E::ID,
+            e.message().replace('\n', " ")
+        ))
+    })
 }
 
 /// The type-erased output of a run.
@@ -106,7 +132,6 @@ fn erase<E: Experiment>(run: Run<E>) -> Result<Output> {
         table: crate::output::table(&r.rows)?,
         summary: toml::Table::try_from(&r.summary)?,
         headline: r.headline,
-        plot: r.plot,
         check_rel_tol: r.check_rel_tol,
         tasks: run.tasks,
         computed: run.computed,
@@ -148,6 +173,9 @@ impl<E: Experiment> Figure for Fig<E> {
     fn paper(&self) -> &'static str {
         E::PAPER
     }
+    fn claim(&self) -> &'static str {
+        E::CLAIM
+    }
     fn compute(&self, ctx: &Ctx) -> Result<Output> {
         let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
         let cache = CacheOptions {
@@ -170,6 +198,20 @@ impl<E: Experiment> Figure for Fig<E> {
     fn merge(&self, ctx: &Ctx, dir: &Path) -> Result<Output> {
         let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
         erase(gardner_sim::merge(&exp, ctx.mode, dir)?)
+    }
+    fn plot(&self, ctx: &Ctx, csv: &str, summary: &str) -> Result<Plot> {
+        let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
+        let rows = read_rows::<E>(csv)?;
+        let digest = read_digest::<E>(summary)?;
+        exp.plot(ctx.mode, &rows, &digest)
+            .map_err(|e| err(format!("{} plot: {e}", E::ID)))
+    }
+    fn findings(&self, ctx: &Ctx, csv: &str, summary: &str) -> Result<Findings> {
+        let exp: E = parse_toml(&ctx.spec_path, &ctx.spec_text)?;
+        let rows = read_rows::<E>(csv)?;
+        let digest = read_digest::<E>(summary)?;
+        exp.findings(ctx.mode, &rows, &digest)
+            .map_err(|e| err(format!("{} findings: {e}", E::ID)))
     }
 }
 

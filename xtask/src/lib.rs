@@ -1,13 +1,16 @@
 //! # xtask: reproduce the talk's figures
 //!
-//! `cargo xtask list` and `cargo xtask reproduce <fig> [--quick|--full] [--check] [--threads N]`.
-//! The figures are experiments of `gardner_sim::figs`; this crate holds only the command
-//! line, the files (`data/<fig>.csv`, `.toml` with provenance and headline numbers, `.svg`)
-//! and the plot rendering. `--check` regenerates and compares with the committed files.
+//! `cargo xtask list`, `cargo xtask reproduce <fig> [--quick|--full] [--check] [--threads N]`,
+//! `cargo xtask render [<fig>]` and `cargo xtask report [--check]`. The figures are
+//! experiments of `gardner_sim::figs`; this crate holds only the command line, the files
+//! (`data/<fig>.csv`, `.toml` with provenance and headline numbers, `.svg` and `.png`, the
+//! results page `data/README.md`) and the plot rendering. `--check` regenerates and compares
+//! with the committed files; `render` and `report` rebuild pictures and the page from them.
 
 pub mod figure;
 pub mod output;
 pub mod plot;
+pub mod report;
 pub mod slurm;
 
 use figure::{Ctx, Figure, Output, Result, err};
@@ -135,7 +138,8 @@ pub fn merge(root: &Path, id: &str, mode: Mode) -> Result<String> {
     publish(root, id, &ctx, &out, t0.elapsed().as_secs_f64(), false)
 }
 
-/// Write (or, with `check`, compare) `data/<id>.{csv,toml,svg}`.
+/// Write (or, with `check`, compare) `data/<id>.{csv,toml,svg,png}`. The plot is built from
+/// the CSV and TOML text exactly as `render` builds it from the committed files.
 fn publish(
     root: &Path,
     id: &str,
@@ -149,7 +153,7 @@ fn publish(
     let dir = output::data_dir(root, mode);
     let csv = output::csv_text(&out.table)?;
     let summary = output::summary_text(fig, ctx, out, root, secs)?;
-    let svg = plot::svg(&out.plot)?;
+    let (svg, png) = picture(fig, ctx, &csv, &summary)?;
     let csv_path = dir.join(format!("{id}.csv"));
     let toml_path = dir.join(format!("{id}.toml"));
     if check {
@@ -161,9 +165,10 @@ fn publish(
         diffs.extend(output::compare_headline(out, &read(&toml_path)?)?);
         let scratch = root.join("target").join("xtask-check").join(mode.name());
         output::write_atomically(&[
-            (scratch.join(format!("{id}.csv")), csv),
-            (scratch.join(format!("{id}.toml")), summary),
-            (scratch.join(format!("{id}.svg")), svg),
+            (scratch.join(format!("{id}.csv")), csv.into_bytes()),
+            (scratch.join(format!("{id}.toml")), summary.into_bytes()),
+            (scratch.join(format!("{id}.svg")), svg.into_bytes()),
+            (scratch.join(format!("{id}.png")), png),
         ])?;
         if !diffs.is_empty() {
             return Err(output::check_error(id, &diffs));
@@ -177,9 +182,10 @@ fn publish(
         ));
     }
     output::write_atomically(&[
-        (csv_path.clone(), csv),
-        (toml_path, summary),
-        (dir.join(format!("{id}.svg")), svg),
+        (csv_path.clone(), csv.into_bytes()),
+        (toml_path, summary.into_bytes()),
+        (dir.join(format!("{id}.svg")), svg.into_bytes()),
+        (dir.join(format!("{id}.png")), png),
     ])?;
     let status = out.table.columns.iter().position(|c| c == "status");
     let bad = out
@@ -188,14 +194,21 @@ fn publish(
         .iter()
         .filter(|r| status.is_some_and(|j| r[j] != "ok"))
         .count();
-    let msg = format!(
-        "{id}: wrote {}, .toml, .svg ({} rows, {bad} with status != ok; {} tasks: {} computed, {} cached) in {secs:.1} s",
+    let mut msg = format!(
+        "{id}: wrote {}, .toml, .svg, .png ({} rows, {bad} with status != ok; {} tasks: {} computed, {} cached) in {secs:.1} s",
         csv_path.display(),
         out.table.rows.len(),
         out.tasks,
         out.computed,
         out.cached
     );
+    // the results page reads the default runs: keep it current
+    if mode == Mode::Default {
+        match report::report(root, false) {
+            Ok(m) => msg = format!("{msg}\n{m}"),
+            Err(e) => eprintln!("warning: data/README.md not rewritten: {e}"),
+        }
+    }
     if out.failed > 0 {
         return Err(err(format!(
             "{msg}\n{id}: {} task(s) failed (see the status column)",
@@ -203,6 +216,82 @@ fn publish(
         )));
     }
     Ok(msg)
+}
+
+/// The SVG and PNG of a figure from its table (CSV text) and summary (TOML text).
+pub fn picture(fig: &dyn Figure, ctx: &Ctx, csv: &str, summary: &str) -> Result<(String, Vec<u8>)> {
+    let plot = fig.plot(ctx, csv, summary)?;
+    let svg = plot::svg(&plot).map_err(|e| err(format!("{}: {e}", fig.id())))?;
+    let png = plot::png(&svg).map_err(|e| err(format!("{}: {e}", fig.id())))?;
+    Ok((svg, png))
+}
+
+/// The committed table and summary of a figure in a mode (`data/<id>.csv`, `.toml`).
+pub fn committed(root: &Path, id: &str, mode: Mode) -> Result<(String, String)> {
+    let dir = output::data_dir(root, mode);
+    let read = |ext: &str| {
+        let p = dir.join(format!("{id}.{ext}"));
+        std::fs::read_to_string(&p).map_err(|e| err(format!("{}: {e}", p.display())))
+    };
+    Ok((read("csv")?, read("toml")?))
+}
+
+/// The `[provenance]` value `key` of a summary, as text (empty when absent).
+pub fn provenance(summary: &str, key: &str) -> String {
+    let doc: toml::Table = toml::from_str(summary).unwrap_or_default();
+    match doc.get("provenance").and_then(|p| p.get(key)) {
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    }
+}
+
+/// `render`: rebuild `data/<id>.{svg,png}` from the committed CSV and TOML (nothing is
+/// recomputed), for one figure or, with `None`, every figure that has committed files in
+/// `mode`. Warns on stderr when `papers/<id>.toml` changed since the data were computed.
+pub fn render(root: &Path, id: Option<&str>, mode: Mode) -> Result<String> {
+    let figs: Vec<&dyn Figure> = match id {
+        Some(id) => vec![find(id)?],
+        None => figure::all()
+            .into_iter()
+            .filter(|f| {
+                output::data_dir(root, mode)
+                    .join(format!("{}.csv", f.id()))
+                    .is_file()
+            })
+            .collect(),
+    };
+    let mut done = Vec::new();
+    for fig in figs {
+        let id = fig.id();
+        let ctx = context(root, id, mode, 1, false, false)?;
+        let (csv, summary) = committed(root, id, mode)?;
+        let spec_hash = format!("{:016x}", gardner_sim::key::fnv1a(ctx.spec_text.as_bytes()));
+        let committed_hash = provenance(&summary, "spec_fnv1a");
+        if committed_hash != spec_hash {
+            eprintln!(
+                "warning: {id}: papers/{id}.toml changed since data was computed (spec hash {committed_hash}, now {spec_hash}): labels from the current spec"
+            );
+        }
+        let (svg, png) = picture(fig, &ctx, &csv, &summary)?;
+        let dir = output::data_dir(root, mode);
+        output::write_atomically(&[
+            (dir.join(format!("{id}.svg")), svg.into_bytes()),
+            (dir.join(format!("{id}.png")), png),
+        ])?;
+        done.push(id);
+    }
+    if done.is_empty() {
+        return Err(err(format!(
+            "no committed figure under {}",
+            output::data_dir(root, mode).display()
+        )));
+    }
+    Ok(format!(
+        "rendered {} under {} from the committed tables",
+        done.join(", "),
+        output::data_dir(root, mode).display()
+    ))
 }
 
 /// `dmft <config.toml>`: solve one user-written DMFT case (keys: `gardner_theory::dmft::Config`)

@@ -41,7 +41,7 @@ impl Size {
 enum Cmd {
     /// List every figure with its title and source paper.
     List,
-    /// Compute a figure and write data/<fig>.{csv,toml,svg}.
+    /// Compute a figure and write data/<fig>.{csv,toml,svg,png}.
     Reproduce {
         /// Figure id (`cargo xtask list`).
         fig: String,
@@ -76,7 +76,22 @@ enum Cmd {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
-    /// Build data/<fig>.{csv,toml,svg} from the shards' results (nothing is computed).
+    /// Rebuild data/<fig>.{svg,png} from the committed CSV and TOML (nothing is computed);
+    /// without a figure id, every figure with committed files in that mode.
+    Render {
+        /// Figure id (`cargo xtask list`); all when absent.
+        fig: Option<String>,
+        #[command(flatten)]
+        size: Size,
+    },
+    /// Write data/README.md, the results page (claim, numbers, agreement, verdict and
+    /// provenance of every figure), from the committed data/<fig>.{csv,toml}.
+    Report {
+        /// Verify that data/README.md is what the committed data give; write nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Build data/<fig>.{csv,toml,svg,png} from the shards' results (nothing is computed).
     Merge {
         fig: String,
         #[command(flatten)]
@@ -141,6 +156,8 @@ fn run(cmd: Cmd) -> xtask::figure::Result<String> {
             ),
         },
         Cmd::Merge { fig, size } => xtask::merge(&root, &fig, size.mode()),
+        Cmd::Render { fig, size } => xtask::render(&root, fig.as_deref(), size.mode()),
+        Cmd::Report { check } => xtask::report::report(&root, check),
         Cmd::Dmft { config, out } => {
             let (csv, failure) = xtask::dmft(&config)?;
             let msg = match &out {

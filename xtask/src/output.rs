@@ -1,4 +1,4 @@
-//! Writing `data/<id>.{csv,toml,svg}` atomically, with provenance, and `--check`.
+//! Writing `data/<id>.{csv,toml,svg,png}` atomically, with provenance, and `--check`.
 
 use crate::figure::{Ctx, Error, Figure, Output, Result, Table, err};
 use gardner_sim::{CODE_FINGERPRINT, Mode};
@@ -100,7 +100,7 @@ pub fn summary_text(
 }
 
 /// Write every file to `<path>.tmp` first, then rename them all: an error leaves no partial set.
-pub fn write_atomically(files: &[(PathBuf, String)]) -> Result<()> {
+pub fn write_atomically(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     for (path, text) in files {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;

@@ -1,13 +1,16 @@
 //! What an experiment is: a typed, validated spec that plans tasks (point × seed), runs one
 //! task on its random stream, and turns the theory and the aggregated simulations into typed
-//! rows, a typed summary and a plot.
+//! rows, a typed summary and, from those alone, a plot and its findings.
 //!
 //! The spec *is* the experiment: `papers/<id>.toml` deserialises (with
 //! `deny_unknown_fields`, through the models' validating constructors) into a type that
 //! implements [`Experiment`]. Rows are structs deriving `Serialize`: the CSV header comes
 //! from the field names, so a misspelt column does not compile; plots read fields through
-//! closures over rows ([`crate::plot::Series`]).
+//! closures over rows ([`crate::plot::Series`]). The plot and the findings are functions of
+//! the rows and a typed subset of the summary (the [`Experiment::Digest`]), so both can be
+//! rebuilt from the committed `data/<id>.csv` and `data/<id>.toml` without recomputing.
 
+use crate::findings::Findings;
 use crate::plot::Plot;
 use crate::stats::Stat;
 use gardner_models::rng::Rng;
@@ -87,10 +90,15 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     type Point: Serialize + Clone + Debug + Send + Sync;
     /// One task's observation.
     type Obs: Serialize + DeserializeOwned + Send;
-    /// One CSV row (field names are the header, in order).
-    type Row: Serialize;
+    /// One CSV row (field names are the header, in order; read back from the CSV to plot).
+    type Row: Serialize + DeserializeOwned;
     /// Figure-specific summary tables (the TOML's body besides provenance).
     type Summary: Serialize;
+    /// What the plot and the findings read from the summary document (`data/<id>.toml`:
+    /// `[headline]` and the summary tables); a subset, unknown keys ignored.
+    type Digest: DeserializeOwned;
+    /// The talk's claim the figure tests, in one line.
+    const CLAIM: &'static str;
 
     /// The tasks of `mode`.
     fn plan(&self, mode: Mode) -> Result<Plan<Self::Point>, String>;
@@ -107,8 +115,18 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     }
     /// Run one task on its stream.
     fn run(&self, point: &Self::Point, rng: &mut Rng) -> Result<(Self::Obs, Termination), String>;
-    /// Theory and aggregated simulations → rows, summary, headline numbers, plot.
+    /// Theory and aggregated simulations → rows, summary, headline numbers.
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String>;
+    /// The figure, from the rows and the digest of the summary (nothing is recomputed).
+    fn plot(&self, mode: Mode, rows: &[Self::Row], digest: &Self::Digest) -> Result<Plot, String>;
+    /// Headline numbers, agreement and the verdict against [`Experiment::CLAIM`], by the
+    /// figure's rule, from the rows and the digest.
+    fn findings(
+        &self,
+        mode: Mode,
+        rows: &[Self::Row],
+        digest: &Self::Digest,
+    ) -> Result<Findings, String>;
 }
 
 /// The simulations of one point: one result per seed, in seed order.
@@ -196,8 +214,6 @@ pub struct Report<E: Experiment> {
     pub summary: E::Summary,
     /// `[headline]` of `data/<id>.toml`, compared by `--check`.
     pub headline: Vec<Headline>,
-    /// `data/<id>.svg`.
-    pub plot: Plot,
     /// Relative tolerance of `--check` on numeric cells (absolute floor 1e-12).
     pub check_rel_tol: f64,
 }
@@ -207,7 +223,7 @@ pub struct Report<E: Experiment> {
 /// error. `resolution` is the smallest difference the simulation resolves (e.g. set by its
 /// convergence tolerance): at perfect recovery seeds agree to 1e-10 and a residual of 1e-9
 /// would otherwise count as "20 standard errors".
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agreement {
     pub compared: String,
     pub points: usize,
@@ -243,6 +259,19 @@ impl Agreement {
             max_abs_dev: max_abs,
             resolution,
         }
+    }
+}
+
+impl Agreement {
+    /// One line: `what: mean x σ, max y σ over n points (max |Δ| = z)`.
+    pub fn line(&self, what: &str) -> String {
+        format!(
+            "{what}: mean deviation {:.2} σ, max {:.2} σ over {} points (largest |theory − simulation| = {})",
+            self.mean_dev_in_stderr,
+            self.max_dev_in_stderr,
+            self.points,
+            crate::findings::sig(self.max_abs_dev, 2)
+        )
     }
 }
 

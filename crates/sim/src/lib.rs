@@ -28,6 +28,7 @@
 pub mod executor;
 pub mod experiment;
 pub mod figs;
+pub mod findings;
 pub mod key;
 pub mod plot;
 pub mod runner;
@@ -43,8 +44,9 @@ pub use experiment::{
     Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary,
     merge_status,
 };
+pub use findings::{Findings, Verdict};
 pub use key::{CODE_FINGERPRINT, TaskKey};
-pub use plot::{Plot, Series, Style};
+pub use plot::{Axis, Level, Panel, Plot, Role, Rule, RuleKind, Series, Span, Style};
 pub use runner::{CacheOptions, Run, ShardRun, estimated_core_hours, merge, run, run_shard};
 pub use shard::Shard;
 pub use stats::Stat;

@@ -3,6 +3,7 @@
 
 use crate::executor::Local;
 use crate::experiment::{Experiment, Headline, Mode, Plan, Report, Sims};
+use crate::findings::{Findings, Verdict};
 use crate::plot::Plot;
 use crate::runner::{CacheOptions, check_memory, run, tasks};
 use crate::store::{Store, jsonl_files};
@@ -33,7 +34,7 @@ struct Obs {
     x: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Row {
     alpha: f64,
     x_mean: f64,
@@ -48,6 +49,8 @@ impl Experiment for Toy {
     type Obs = Obs;
     type Row = Row;
     type Summary = ();
+    type Digest = serde::de::IgnoredAny;
+    const CLAIM: &'static str = "none";
     fn plan(&self, _: Mode) -> Result<Plan<Point>, String> {
         let pts = self
             .alphas
@@ -90,8 +93,18 @@ impl Experiment for Toy {
             rows,
             summary: (),
             headline: vec![Headline::new("n", sims.points.len() as f64, 0.0)],
-            plot: Plot::default(),
             check_rel_tol: 0.0,
+        })
+    }
+    fn plot(&self, _: Mode, _: &[Row], _: &Self::Digest) -> Result<Plot, String> {
+        Ok(Plot::default())
+    }
+    fn findings(&self, _: Mode, _: &[Row], _: &Self::Digest) -> Result<Findings, String> {
+        Ok(Findings {
+            numbers: Vec::new(),
+            agreement: Vec::new(),
+            verdict: Verdict::Open,
+            reason: String::new(),
         })
     }
 }

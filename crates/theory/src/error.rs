@@ -54,6 +54,9 @@ pub enum Error {
     /// A DMFT checkpoint could not be written or read, or belongs to another configuration.
     #[error("checkpoint {path}: {reason}")]
     Checkpoint { path: String, reason: String },
+    /// A solve refused before it starts: its estimated memory or time does not fit.
+    #[error("{0}")]
+    TooCostly(String),
     /// Invalid model parameters (from gardner-models).
     #[error(transparent)]
     Model(#[from] gardner_models::Error),

@@ -14,5 +14,6 @@ pub struct Fig6(pub Spec);
 dmft_vs_sim_experiment!(
     Fig6,
     "fig6",
-    "Phase retrieval, informed start: DMFT vs simulation of GD, SGD and persistent SGD"
+    "Phase retrieval, informed start: DMFT vs simulation of GD, SGD and persistent SGD",
+    "From an informed start, DMFT predicts m(t) of GD, SGD and persistent SGD at finite d, and persistent SGD gets closer to the signal than GD or SGD."
 );

@@ -14,5 +14,6 @@ pub struct Fig7(pub Spec);
 dmft_vs_sim_experiment!(
     Fig7,
     "fig7",
-    "Phase retrieval, random start: DMFT vs simulation of GD, SGD and persistent SGD"
+    "Phase retrieval, random start: DMFT vs simulation of GD, SGD and persistent SGD",
+    "From a random start, persistent SGD escapes m ≈ 0 and recovers the signal where GD and SGD stay stuck; DMFT describes the dynamics."
 );

@@ -132,6 +132,52 @@ pub enum AlphaHalf {
     Outside(&'static str),
 }
 
+/// α_½ as read back from a summary (the plot and the findings).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum AlphaHalfRead {
+    At(f64),
+    Outside(String),
+}
+
+impl AlphaHalfRead {
+    /// The crossing, when inside the grid.
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            AlphaHalfRead::At(a) => Some(*a),
+            AlphaHalfRead::Outside(_) => None,
+        }
+    }
+}
+
+/// One `[[alpha_half]]` as read back: the size (and width), α_½ and its bootstrap interval.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CrossingRead {
+    pub d: usize,
+    #[serde(default)]
+    pub m_hidden: Option<usize>,
+    #[serde(default)]
+    pub width_rule: Option<String>,
+    pub alpha_half: AlphaHalfRead,
+    pub bootstrap_lo: f64,
+    pub bootstrap_hi: f64,
+}
+
+impl CrossingRead {
+    /// `α_½ = a [lo, hi]`, or why there is none.
+    pub fn text(&self) -> String {
+        match &self.alpha_half {
+            AlphaHalfRead::At(a) => format!(
+                "{} [{}, {}]",
+                crate::findings::sig(*a, 3),
+                crate::findings::sig(self.bootstrap_lo, 3),
+                crate::findings::sig(self.bootstrap_hi, 3)
+            ),
+            AlphaHalfRead::Outside(why) => why.clone(),
+        }
+    }
+}
+
 /// The α_½ table of one curve.
 #[derive(Debug, Clone, Serialize)]
 pub struct CrossingSummary {

@@ -23,6 +23,12 @@
 //!                                       # (seeds seed, seed + 1, …; default 1)
 //! checkpoint = "run.json"               # particle solver, one run: resume from / save to it
 //! checkpoint_every = 100                # steps between checkpoints (default 100)
+//! solver = "compressed"                 # particle solver: "compressed" (default; the past on a
+//!                                       # block grid, cost linear in t) or "uniform" (every
+//!                                       # step kept, O(N T³); checkpoints need it)
+//! history = 4                           # compressed: blocks per level L (even, default 4)
+//! partners = 128                        # compressed: noise partners per particle (default 128)
+//! budget_hours = 24                     # refuse a solve estimated to take longer (CPU hours)
 //! ```
 //!
 //! Unknown keys are rejected; values are validated on deserialisation (the error names the
@@ -101,6 +107,24 @@ pub struct Config {
     /// Particle solver: checkpoint file (resumed from when it exists).
     pub checkpoint: Option<std::path::PathBuf>,
     pub checkpoint_every: Option<usize>,
+    /// Particle solver: `compressed` (default) or `uniform`.
+    pub solver: Option<SolverKind>,
+    /// Compressed solver: blocks per level L (even, default 4).
+    pub history: Option<usize>,
+    /// Compressed solver: noise partners per particle K (default 128).
+    pub partners: Option<usize>,
+    /// Refuse a solve whose estimated CPU time exceeds this many hours (default 24).
+    pub budget_hours: Option<f64>,
+}
+
+/// The particle solver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverKind {
+    /// [`super::CoarseDmft`]: the past on a block grid; cost linear in time.
+    Compressed,
+    /// [`super::Dmft`]: the past at every step; cost O(N T³), memory O(N T²).
+    Uniform,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +144,10 @@ struct RawConfig {
     replicas: Option<usize>,
     checkpoint: Option<std::path::PathBuf>,
     checkpoint_every: Option<usize>,
+    solver: Option<SolverKind>,
+    history: Option<usize>,
+    partners: Option<usize>,
+    budget_hours: Option<f64>,
 }
 
 impl TryFrom<RawConfig> for Config {
@@ -140,6 +168,10 @@ impl TryFrom<RawConfig> for Config {
             replicas: r.replicas,
             checkpoint: r.checkpoint,
             checkpoint_every: r.checkpoint_every,
+            solver: r.solver,
+            history: r.history,
+            partners: r.partners,
+            budget_hours: r.budget_hours,
         };
         c.validate()?;
         Ok(c)
@@ -163,6 +195,11 @@ impl Config {
             RegularisationConfig::Ridge(l) => Regularisation::Ridge(l),
             RegularisationConfig::Spherical(_) => Regularisation::Spherical,
         }
+    }
+
+    /// The particle solver (default compressed).
+    pub fn solver(&self) -> SolverKind {
+        self.solver.unwrap_or(SolverKind::Compressed)
     }
 
     /// The time step: η for GD/SGD/p-SGD, `dt` (default [`DEFAULT_DT`]) for the flow.
@@ -238,6 +275,37 @@ impl Config {
                     bound: "1 with a checkpoint file",
                 });
             }
+        }
+        if let Some(l) = self.history
+            && (l < 2 || !l.is_multiple_of(2))
+        {
+            return Err(Error::InvalidParameter {
+                name: "history",
+                value: l as f64,
+                bound: "an even number >= 2",
+            });
+        }
+        if self.partners == Some(0) {
+            return Err(Error::InvalidParameter {
+                name: "partners",
+                value: 0.0,
+                bound: ">= 1",
+            });
+        }
+        if let Some(h) = self.budget_hours
+            && !(h > 0.0)
+        {
+            return Err(Error::InvalidParameter {
+                name: "budget_hours",
+                value: h,
+                bound: "> 0",
+            });
+        }
+        if self.checkpoint.is_some() && self.solver() == SolverKind::Compressed {
+            return Err(Error::InvalidChoice {
+                name: "checkpoint",
+                bound: "only with solver = \"uniform\" (the compressed solver does not checkpoint yet)",
+            });
         }
         if self.checkpoint_every == Some(0) {
             return Err(Error::InvalidParameter {

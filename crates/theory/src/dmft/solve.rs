@@ -10,7 +10,8 @@
 //! have no row.
 
 use super::checkpoint::{self, Checkpointer};
-use super::config::{Config, LossKind, Method};
+use super::coarse::CoarseDmft;
+use super::config::{Config, LossKind, Method, SolverKind};
 use super::exact::LinearRidge;
 use super::gaussian::GaussianDmft;
 use super::gen_error::GenError;
@@ -108,6 +109,72 @@ where
     Ok((trace.steps, termination))
 }
 
+/// Default of `budget_hours`.
+pub const DEFAULT_BUDGET_HOURS: f64 = 24.0;
+
+/// Measured cost of one multiply-add of the particle solvers on one core (the hot loops are
+/// memory-bound streams; `benches/dmft.rs` measures it), in seconds.
+pub const SECONDS_PER_MULTIPLY_ADD: f64 = 1.0e-9;
+
+/// A solve's estimated peak memory and CPU time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Peak bytes of one run (replicas run one after another).
+    pub bytes: usize,
+    /// CPU seconds of all replicas.
+    pub cpu_seconds: f64,
+}
+
+/// Estimate `cfg` before running it: the particle solvers from their cost models (compressed:
+/// [`super::CoarseDmft::cost`]; uniform: N T³/3 multiply-adds, N T²/2 doubles of responses), the
+/// deterministic ones from T² kernels.
+pub fn estimate(cfg: &Config) -> Result<Estimate, Error> {
+    let step = cfg.step();
+    let steps = (cfg.times.last().copied().unwrap_or(0.0) / step).round();
+    let n = cfg.particles.unwrap_or(super::config::DEFAULT_PARTICLES) as f64;
+    let runs = cfg.replicas.unwrap_or(1) as f64;
+    let deterministic = cfg.method == Method::Exact
+        || (cfg.loss == LossKind::Square && cfg.selection()?.is_full_batch());
+    let (bytes, ops) = if cfg.method == Method::Exact {
+        (1e6, 1e6 * steps.max(1.0))
+    } else if deterministic {
+        (3.0 * 8.0 * steps * steps / 2.0, steps.powi(3))
+    } else {
+        match cfg.solver() {
+            SolverKind::Uniform => (
+                n * 8.0 * (steps * steps / 2.0 + 5.0 * steps) + 3.0 * 8.0 * steps * steps / 2.0,
+                n * steps.powi(3) / 3.0,
+            ),
+            SolverKind::Compressed => {
+                if steps > 1e9 {
+                    // the cost model walks the steps: beyond 1e9 the answer is "too long" anyway
+                    (0.0, f64::INFINITY)
+                } else {
+                    let c = super::CoarseDmft::<PhaseRetrieval>::cost(
+                        n as usize,
+                        cfg.history.unwrap_or(super::coarse::DEFAULT_HISTORY),
+                        cfg.partners.unwrap_or(super::coarse::DEFAULT_PARTNERS),
+                        steps as usize,
+                    );
+                    (c.bytes as f64, c.multiply_adds)
+                }
+            }
+        }
+    };
+    Ok(Estimate {
+        bytes: bytes.min(usize::MAX as f64) as usize,
+        cpu_seconds: runs * ops * SECONDS_PER_MULTIPLY_ADD,
+    })
+}
+
+/// MemAvailable of /proc/meminfo in bytes (None where it cannot be read).
+pub fn available_memory() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Solve `cfg` (see the module docs).
 pub fn solve(cfg: &Config) -> Result<Solution, Error> {
     solve_with_progress(cfg, &mut |_, _| {})
@@ -122,6 +189,25 @@ pub fn solve_with_progress(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Solution, Error> {
     cfg.validate()?;
+    let est = estimate(cfg)?;
+    let budget = cfg.budget_hours.unwrap_or(DEFAULT_BUDGET_HOURS);
+    let t = cfg.times.last().copied().unwrap_or(0.0);
+    let n = cfg.particles.unwrap_or(super::config::DEFAULT_PARTICLES);
+    if let Some(avail) = available_memory()
+        && est.bytes as f64 > avail as f64
+    {
+        return Err(Error::TooCostly(format!(
+            "refused: t = {t} with N = {n} particles needs an estimated {:.2} GB, {:.2} GB available",
+            est.bytes as f64 / 1e9,
+            avail as f64 / 1e9
+        )));
+    }
+    if est.cpu_seconds > budget * 3600.0 {
+        return Err(Error::TooCostly(format!(
+            "refused: t = {t} with N = {n} particles needs an estimated {:.3} CPU hours, above budget_hours = {budget} (raise it to run)",
+            est.cpu_seconds / 3600.0
+        )));
+    }
     let replicas = cfg.replicas.unwrap_or(1);
     if replicas == 1 {
         return solve_once(cfg, progress);
@@ -304,6 +390,15 @@ where
         particles: cfg.particles.unwrap_or(super::config::DEFAULT_PARTICLES),
         seed: cfg.seed.unwrap_or(0),
     };
+    if cfg.solver() == SolverKind::Compressed {
+        let mut d = CoarseDmft::new(
+            setup,
+            cfg.history.unwrap_or(super::coarse::DEFAULT_HISTORY),
+            cfg.partners.unwrap_or(super::coarse::DEFAULT_PARTNERS),
+        )?;
+        let driver = Driver::new().observer(|k: usize, _: &Observation| progress(k, steps));
+        return run_steps_with(&mut d, steps, driver);
+    }
     let Some(path) = &cfg.checkpoint else {
         let mut d = Dmft::new(setup)?;
         let driver = Driver::new().observer(|k: usize, _: &Observation| progress(k, steps));
