@@ -18,7 +18,8 @@
 //! - [`ridge`] (square): the normal equations by Cholesky, factored once, plus iterative
 //!   refinement. Stops on ‖∇J‖₂ ≤ `grad_tol`.
 //! - [`logistic`]: inexact Newton–CG: conjugate gradients on the Newton system with
-//!   Hessian-vector products, one pass over X each, and an Armijo line search. Stops on
+//!   Hessian-vector products, one pass over a single-precision copy of X each, and an
+//!   Armijo line search (exact gradient and margins, in f64). Stops on
 //!   ‖∇J‖₂ ≤ `grad_tol`.
 //! - [`hinge`]: the SVM dual by coordinate ascent, then projected Newton steps. Stops on the
 //!   relative duality gap ≤ `gap_tol`.
@@ -215,10 +216,10 @@ pub struct ErmStep {
     pub grad_norm: f64,
     /// Hinge: relative duality gap (P − D)/P; `None` for the smooth losses.
     pub duality_gap: Option<f64>,
-    /// Passes over X so far: mat-vecs X v or Xᵀ u, and fused row passes that read each row
-    /// of X once for both (the logistic gradient and Hessian-vector products), and the
-    /// hinge's coordinate epochs. The Gram products of the dense factorisations (ridge, the
-    /// hinge's free set) are not counted.
+    /// Passes over X (or a copy of it) so far: copies, mat-vecs X v or Xᵀ u, the logistic
+    /// Hessian-vector products (one fused pass each, over a single-precision row-major
+    /// copy) and the hinge's coordinate epochs. The Gram products of the dense
+    /// factorisations (ridge, the hinge's free set) are not counted.
     pub passes: usize,
 }
 
