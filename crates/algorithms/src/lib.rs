@@ -3,7 +3,8 @@
 //! Every algorithm has a `Config` (serde, tuning parameters with defaults) and a
 //! `run(problem, &config, rng) -> Result<Trace<_>, Error>`; the [`Trace`] records
 //! per-iteration observables and ends in a [`Termination`]. The iterative algorithms (GAMP,
-//! spherical GD, over-parametrised GD) are [`gardner_models::run::Step`]s driven by the shared
+//! spherical GD, over-parametrised GD, the ERM solvers of [`erm`]: ridge, logistic Newton–CG,
+//! hinge dual) are [`gardner_models::run::Step`]s driven by the shared
 //! [`gardner_models::run::Driver`]: their stopping criteria are its stop rules and the
 //! step-halving of the gradient methods is its [`gardner_models::run::HalveOnIncrease`] guard.
 
