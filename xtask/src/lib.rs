@@ -304,6 +304,13 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     let text =
         std::fs::read_to_string(config).map_err(|e| err(format!("{}: {e}", config.display())))?;
     let cfg: gardner_theory::dmft::Config = figure::parse_toml(config, &text)?;
+    let est = gardner_theory::dmft::estimate(&cfg)
+        .map_err(|e| err(format!("{}: {e}", config.display())))?;
+    eprintln!(
+        "dmft: estimated peak memory {:.3} GB, {:.1} CPU-s",
+        est.bytes as f64 / 1e9,
+        est.cpu_seconds
+    );
     let bar = gardner_sim::executor::progress_bar("dmft", "time steps", 0, true);
     let sol = gardner_theory::dmft::solve_with_progress(&cfg, &mut |k, steps| {
         bar.set_length(steps as u64);

@@ -33,7 +33,7 @@
 //! particle and step. (K = N − 1 is the random-feature construction; a finite K adds an
 //! O(1/K) non-Gaussian correction, K = 128 by default.)
 //!
-//! The weight side (m, R, R0, q, the spherical ν) is [`super::kernels`] on the same grid: R
+//! The weight side (m, R, R0, q, the spherical ν) is the `kernels` module of the uniform solver on the same grid: R
 //! and R0 are response kernels, M_C a covariance kernel ([`super::history`] for how each is
 //! merged).
 //!
@@ -66,7 +66,9 @@ pub const DEFAULT_PARTNERS: usize = 128;
 /// chosen pair, and their gains g ~ N(0, 1): a stream keyed by (seed, pair).
 fn draw_partners(seed: u64, pair: usize, pairs: usize, n: usize, k: usize) -> (Vec<u32>, Vec<f64>) {
     use rand::{RngExt, SeedableRng};
-    let mut rng = gardner_models::rng::Rng::seed_from_u64(splitmix(splitmix(seed ^ 0x9A27_E125) ^ pair as u64));
+    let mut rng = gardner_models::rng::Rng::seed_from_u64(splitmix(
+        splitmix(seed ^ 0x9A27_E125) ^ pair as u64,
+    ));
     let mut chosen = std::collections::BTreeSet::new();
     let mut partners = Vec::with_capacity(k);
     while partners.len() < k {
@@ -78,7 +80,9 @@ fn draw_partners(seed: u64, pair: usize, pairs: usize, n: usize, k: usize) -> (V
             partners.push(b as u32);
         }
     }
-    let gains = (0..k).map(|_| rng.sample(rand_distr::StandardNormal)).collect();
+    let gains = (0..k)
+        .map(|_| rng.sample(rand_distr::StandardNormal))
+        .collect();
     (partners, gains)
 }
 
@@ -134,6 +138,20 @@ pub(crate) fn response_sum<T: Copy + Into<f64>>(x: &[T], v: &[f64], acc: &mut [f
 #[inline]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// xᵀ C y for a packed symmetric C.
+fn bilinear(c: &[f64], x: &[f64], y: &[f64]) -> f64 {
+    x.iter()
+        .enumerate()
+        .map(|(i, xi)| {
+            xi * y
+                .iter()
+                .enumerate()
+                .map(|(j, yj)| sym(c, i, j) * yj)
+                .sum::<f64>()
+        })
+        .sum()
 }
 
 /// Symmetric access to a packed covariance.
@@ -226,19 +244,19 @@ impl<L: SampleLoss> CoarseDmft<L> {
             .map(|(a, (h0, y, s, h))| {
                 let (partners, gains) = draw_partners(setup.seed, a / 2, pairs, n, partners);
                 Particle {
-                h0,
-                y,
-                s,
-                h,
-                f: 0.0,
-                c: 0.0,
-                h_bar: Vec::new(),
-                f_bar: Vec::new(),
-                partners,
-                gains,
-                y_row: Vec::new(),
-                y_bar: Vec::new(),
-            }
+                    h0,
+                    y,
+                    s,
+                    h,
+                    f: 0.0,
+                    c: 0.0,
+                    h_bar: Vec::new(),
+                    f_bar: Vec::new(),
+                    partners,
+                    gains,
+                    y_row: Vec::new(),
+                    y_bar: Vec::new(),
+                }
             })
             .collect();
         Ok(Self {
@@ -300,15 +318,7 @@ impl<L: SampleLoss> CoarseDmft<L> {
     /// q_k = m_k² + σ² R0(k)² + η² Σ_{B,B'} R_k(B) M̄_C(B, B') R_k(B').
     fn q(&self) -> f64 {
         let eta = self.setup.grid.dt();
-        let p = self.r_row.len();
-        let mut quad = 0.0;
-        for i in 0..p {
-            let mut s = 0.0;
-            for j in 0..p {
-                s += sym(&self.mc, i, j) * self.r_row[j];
-            }
-            quad += self.r_row[i] * s;
-        }
+        let quad = bilinear(&self.mc, &self.r_row, &self.r_row);
         self.m * self.m + self.sigma2 * self.r0 * self.r0 + eta * eta * quad
     }
 
@@ -338,7 +348,11 @@ impl<L: GenError> Step for CoarseDmft<L> {
         let sum: f64 = self
             .particles
             .par_chunks(CHUNK)
-            .map(|ch| ch.iter().map(|p| loss.value(p.y, m * p.h0 + p.h)).sum::<f64>())
+            .map(|ch| {
+                ch.iter()
+                    .map(|p| loss.value(p.y, m * p.h0 + p.h))
+                    .sum::<f64>()
+            })
             .collect::<Vec<f64>>()
             .iter()
             .sum();
@@ -414,17 +428,7 @@ impl<L: GenError> Step for CoarseDmft<L> {
             Regularisation::Ridge(lambda) => lambda,
             Regularisation::Spherical => {
                 let mc = &self.mc;
-                let bil = |x: &[f64], y: &[f64]| {
-                    let mut t = 0.0;
-                    for i in 0..=p {
-                        let mut s = 0.0;
-                        for j in 0..=p {
-                            s += sym(mc, i, j) * y[j];
-                        }
-                        t += x[i] * s;
-                    }
-                    t
-                };
+                let bil = |x: &[f64], y: &[f64]| bilinear(mc, x, y);
                 let e2 = eta * eta;
                 let qa = vm * vm + self.sigma2 * v0 * v0 + e2 * bil(&v, &v);
                 let qb = um * vm + self.sigma2 * u0 * v0 + e2 * bil(&u, &v);
@@ -455,36 +459,33 @@ impl<L: GenError> Step for CoarseDmft<L> {
         let e2 = eta * eta;
         let forces: Vec<f64> = self.particles.iter().map(|a| a.f).collect();
         let noise_scale = (alpha / self.partners as f64).sqrt();
-        self.particles
-            .par_iter_mut()
-            .enumerate()
-            .for_each_init(
-                || vec![0.0; p],
-                |acc, (i, a)| {
-                    let xi = noise_scale
-                        * a.partners
-                            .iter()
-                            .zip(&a.gains)
-                            .map(|(&b, g)| g * forces[b as usize])
-                            .sum::<f64>();
-                    let mem = dot(&mr, &a.h_bar);
-                    let h = a.h;
-                    a.h = h - eta * (nt * h + a.f - eta * mem - xi);
-                    let decay = 1.0 - eta * (nt + a.c);
-                    response_sum(&a.y_bar, &mr, acc);
-                    a.y_bar.extend(a.y_row.iter().map(|&x| x as f32));
-                    a.y_bar.push(0.0);
-                    for (y, s) in a.y_row.iter_mut().zip(acc.iter()) {
-                        *y = decay * *y + e2 * s;
-                    }
-                    a.y_row.push(a.c);
-                    a.h_bar.push(h);
-                    a.f_bar.push(a.f);
-                    if !full {
-                        a.s = next_selection(a.s, seed, i, k, (p01, p10), w);
-                    }
-                },
-            );
+        self.particles.par_iter_mut().enumerate().for_each_init(
+            || vec![0.0; p],
+            |acc, (i, a)| {
+                let xi = noise_scale
+                    * a.partners
+                        .iter()
+                        .zip(&a.gains)
+                        .map(|(&b, g)| g * forces[b as usize])
+                        .sum::<f64>();
+                let mem = dot(&mr, &a.h_bar);
+                let h = a.h;
+                a.h = h - eta * (nt * h + a.f - eta * mem - xi);
+                let decay = 1.0 - eta * (nt + a.c);
+                response_sum(&a.y_bar, &mr, acc);
+                a.y_bar.extend(a.y_row.iter().map(|&x| x as f32));
+                a.y_bar.push(0.0);
+                for (y, s) in a.y_row.iter_mut().zip(acc.iter()) {
+                    *y = decay * *y + e2 * s;
+                }
+                a.y_row.push(a.c);
+                a.h_bar.push(h);
+                a.f_bar.push(a.f);
+                if !full {
+                    a.s = next_selection(a.s, seed, i, k, (p01, p10), w);
+                }
+            },
+        );
         self.k += 1;
         if let Some(merge) = self.history.push() {
             self.coarsen(&merge);
@@ -522,7 +523,10 @@ mod tests {
         let (steps, eta) = (400, 0.05);
         let grid = TimeGrid::new(eta, steps).unwrap();
         let reg = Regularisation::Ridge(0.1);
-        let exact = run(&mut GaussianDmft::new(2.0, reg, 0.2, 1.0, grid).unwrap(), steps);
+        let exact = run(
+            &mut GaussianDmft::new(2.0, reg, 0.2, 1.0, grid).unwrap(),
+            steps,
+        );
         let runs: Vec<Vec<Observation>> = (0..4)
             .map(|seed| {
                 let s = Setup {
@@ -547,14 +551,24 @@ mod tests {
             let (m, se) = mean_se(&runs.iter().map(|r| r[k].m).collect::<Vec<_>>());
             let (e, se_e) = mean_se(&runs.iter().map(|r| r[k].train_loss).collect::<Vec<_>>());
             let x = &exact[k];
-            assert!((m - x.m).abs() < 4.0 * se + 2e-3, "t = {}: m {m} ± {se} vs {}", x.t, x.m);
+            assert!(
+                (m - x.m).abs() < 4.0 * se + 2e-3,
+                "t = {}: m {m} ± {se} vs {}",
+                x.t,
+                x.m
+            );
             assert!(
                 (e - x.train_loss).abs() < 4.0 * se_e + 0.05 * x.train_loss,
                 "t = {}: e {e} ± {se_e} vs {}",
                 x.t,
                 x.train_loss
             );
-            assert!((runs[0][k].q - x.q).abs() < 0.02, "q {} vs {}", runs[0][k].q, x.q);
+            assert!(
+                (runs[0][k].q - x.q).abs() < 0.02,
+                "q {} vs {}",
+                runs[0][k].q,
+                x.q
+            );
         }
     }
 
@@ -575,7 +589,9 @@ mod tests {
             particles: 400,
             seed,
         };
-        let uni: Vec<_> = (0..6).map(|s| run(&mut Dmft::new(setup(s)).unwrap(), steps)).collect();
+        let uni: Vec<_> = (0..6)
+            .map(|s| run(&mut Dmft::new(setup(s)).unwrap(), steps))
+            .collect();
         let coa: Vec<_> = (0..6)
             .map(|s| run(&mut CoarseDmft::new(setup(100 + s), 4, 128).unwrap(), steps))
             .collect();
@@ -583,14 +599,26 @@ mod tests {
             let (a, sa) = mean_se(&uni.iter().map(|r| r[k].m).collect::<Vec<_>>());
             let (b, sb) = mean_se(&coa.iter().map(|r| r[k].m).collect::<Vec<_>>());
             let z = (a - b).abs() / (sa * sa + sb * sb).sqrt();
-            assert!(z < 3.5, "t = {}: m {a} ± {sa} (uniform) vs {b} ± {sb}", k as f64 * 0.01);
+            assert!(
+                z < 3.5,
+                "t = {}: m {a} ± {sa} (uniform) vs {b} ± {sb}",
+                k as f64 * 0.01
+            );
             let (a, sa) = mean_se(&uni.iter().map(|r| r[k].train_loss).collect::<Vec<_>>());
             let (b, sb) = mean_se(&coa.iter().map(|r| r[k].train_loss).collect::<Vec<_>>());
             let z = (a - b).abs() / (sa * sa + sb * sb).sqrt();
-            assert!(z < 3.5, "t = {}: e {a} ± {sa} vs {b} ± {sb}", k as f64 * 0.01);
+            assert!(
+                z < 3.5,
+                "t = {}: e {a} ± {sa} vs {b} ± {sb}",
+                k as f64 * 0.01
+            );
             // ν makes q = 1 exactly on the grid of each step; a merge changes the quadratic
             // form at second order in the block width (measured 4e-5 here)
-            assert!((coa[0][k].q - 1.0).abs() < 1e-3, "spherical q = {}", coa[0][k].q);
+            assert!(
+                (coa[0][k].q - 1.0).abs() < 1e-3,
+                "spherical q = {}",
+                coa[0][k].q
+            );
         }
     }
 

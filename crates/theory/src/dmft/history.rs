@@ -152,7 +152,10 @@ impl Merge {
     }
 
     fn new_len(&self, n: usize) -> f64 {
-        self.groups[n].clone().map(|o| self.old_lens[o]).sum::<usize>() as f64
+        self.groups[n]
+            .clone()
+            .map(|o| self.old_lens[o])
+            .sum::<usize>() as f64
     }
 
     /// The old blocks o of new block N with their weights n_o / n_N.

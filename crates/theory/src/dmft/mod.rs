@@ -69,12 +69,12 @@ pub mod solver;
 mod tests;
 
 pub use coarse::CoarseDmft;
-pub use config::{SolverKind, Algorithm, Config, LossKind, Method, RegularisationConfig};
+pub use config::{Algorithm, Config, LossKind, Method, RegularisationConfig, SolverKind};
 pub use exact::{ExactPoint, LinearRidge};
 pub use gaussian::GaussianDmft;
 pub use gen_error::GenError;
 pub use params::{Batch, Observation, Regularisation, Selection, Teacher, TimeGrid};
-pub use solve::{Estimate, estimate, Solution, SolutionRow, solve, solve_with_progress};
+pub use solve::{Estimate, Solution, SolutionRow, estimate, solve, solve_with_progress};
 pub use solver::{Dmft, Setup};
 
 use crate::error::Error;

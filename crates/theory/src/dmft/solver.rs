@@ -277,7 +277,6 @@ impl<L: SampleLoss> Dmft<L> {
         self.kernels.m_r[i][j]
     }
 
-
     /// Write the full state to `path` as JSON (floats round-trip exactly).
     pub fn checkpoint(&self, path: &Path) -> Result<(), std::io::Error>
     where
