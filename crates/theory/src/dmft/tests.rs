@@ -533,7 +533,14 @@ fn solve_checkpoints_and_resumes() {
     let _ = std::fs::remove_file(&path);
     let src = "loss = \"phase_retrieval\"\nalpha = 2.5\nregularisation = { spherical = true }\n\
                m0 = 0.3\nq0 = 1.0\nalgorithm = { kind = \"psgd\", eta = 0.01, b = 0.5, tau = 1.0, batch = \"sum\" }\n\
-               times = [0.1, 0.3, 0.5]\nmethod = \"dmft\"\nparticles = 200\nseed = 3\n";
+               times = [0.1, 0.3, 0.5]\nmethod = \"dmft\"\nparticles = 200\nseed = 3\n\
+               solver = \"uniform\"\n";
+    let compressed = src.replace("solver = \"uniform\"\n", "checkpoint = \"x.json\"\n");
+    let err = Config::from_toml(&compressed).unwrap_err();
+    assert!(
+        err.contains("checkpoint") && err.contains("uniform"),
+        "{err}"
+    );
     let whole = solve(&Config::from_toml(src).unwrap()).unwrap();
     let ckpt = format!(
         "{src}checkpoint = \"{}\"\ncheckpoint_every = 20\n",
