@@ -35,7 +35,7 @@ pub fn run(problem: &Problem<'_>, config: &Config, rng: &mut Rng) -> Result<Solu
 }
 
 /// The dual solver as a [`Step`]: one iteration is a projected Newton step on the dual, or a
-/// coordinate epoch (before the gap is below [`NEWTON_GAP`] and after a Newton step that did
+/// coordinate epoch (before the gap is below `NEWTON_GAP` and after a Newton step that did
 /// not raise the dual).
 pub struct Hinge<'a, 'r> {
     p: Problem<'a>,

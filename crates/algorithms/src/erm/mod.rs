@@ -23,7 +23,7 @@
 //!   ‖∇J‖₂ ≤ `grad_tol`.
 //! - [`hinge`]: the SVM dual by coordinate ascent, then projected Newton steps. Stops on the
 //!   relative duality gap ≤ `gap_tol`.
-//! - [`metrics`]: what an estimate achieves (m, q, test error, training loss and error).
+//! - [`metrics`](mod@metrics): what an estimate achieves (m, q, test error, training loss and error).
 //!
 //! Each run returns the estimate and a [`Trace`] of [`ErmStep`]s, one per iterate from the
 //! start w = 0 (iteration 0) on; the last holds the gradient norm (or duality gap) at stop.
