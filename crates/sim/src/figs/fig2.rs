@@ -452,7 +452,7 @@ impl Experiment for Fig2 {
             lambda_opt_hinge: l.lambda[2],
             alpha_eps_max_margin: a * l.max_margin,
             status: status(l.notes),
-            literature: "Bayes ~ 0.4417/alpha; max-margin ~ 0.50/alpha; optimal logistic close to Bayes (literature.md)",
+            literature: "Bayes ~ 0.4417/alpha; max-margin ~ 0.50/alpha; optimal logistic close to Bayes (see papers/README.md)",
         };
         // Theory only, deterministic: Bayes from state evolution (as fig1), max-margin from a
         // fixed point at relative tolerance 1e-10; the optimal-λ errors at a λ located to 2e-3

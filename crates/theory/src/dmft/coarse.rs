@@ -509,11 +509,10 @@ mod tests {
         out
     }
 
+    /// (mean, standard error) by the project's [`gardner_models::Stat`].
     fn mean_se(v: &[f64]) -> (f64, f64) {
-        let n = v.len() as f64;
-        let m = v.iter().sum::<f64>() / n;
-        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-        (m, (var / n).sqrt())
+        let st = gardner_models::Stat::of(v);
+        (st.mean, st.stderr)
     }
 
     #[test]
