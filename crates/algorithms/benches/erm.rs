@@ -95,7 +95,7 @@ fn bench(c: &mut Criterion) {
         pass * 1e3
     );
     let mut logistic_time = f64::NAN;
-    for grad_tol in [1e-8, 1e-6, 1e-4, 1e-10] {
+    for grad_tol in [1e-8, 1e-6, 1e-4, 2.5e-10, 1e-10] {
         let config = Config {
             grad_tol,
             ..Config::default()
@@ -113,7 +113,7 @@ fn bench(c: &mut Criterion) {
         let gn = problem.grad_norm_at(&sol.w);
         let last = sol.trace.last().expect("a record");
         eprintln!(
-            "erm summary: logistic Newton-CG grad_tol {grad_tol:.0e}: {:.1} ms, ‖∇J‖ = {gn:.3e} \
+            "erm summary: logistic Newton-CG grad_tol {grad_tol:.1e}: {:.1} ms, ‖∇J‖ = {gn:.3e} \
              (relative {:.3e}), {} Newton iterations, {} passes over X ({:.2} ms/pass), {}",
             time * 1e3,
             gn / g0,
