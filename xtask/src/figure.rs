@@ -5,7 +5,9 @@ use gardner_sim::experiment::Headline;
 use gardner_sim::figs::{
     fig1::Fig1, fig2::Fig2, fig3::Fig3, fig4::Fig4, fig5::Fig5, fig6::Fig6, fig7::Fig7, fig8::Fig8,
 };
-use gardner_sim::{CacheOptions, Experiment, Findings, Local, Mode, Plot, Run, Shard, ShardRun};
+use gardner_sim::{
+    CacheOptions, Experiment, Findings, Local, Mode, Plot, Run, Shard, ShardRun, View,
+};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::marker::PhantomData;
@@ -115,7 +117,7 @@ fn read_rows<E: Experiment>(csv_text: &str) -> Result<Vec<E::Row>> {
 }
 
 /// The digest of a summary (TOML text).
-fn read_digest<E: Experiment>(summary: &str) -> Result<E::Digest> {
+fn read_digest<E: View>(summary: &str) -> Result<E::Digest> {
     toml::from_str(summary).map_err(|e| {
         err(format!(
             "{} summary: {}",
@@ -163,7 +165,7 @@ impl Ctx {
 
 struct Fig<E>(PhantomData<fn() -> E>);
 
-impl<E: Experiment> Figure for Fig<E> {
+impl<E: View> Figure for Fig<E> {
     fn id(&self) -> &'static str {
         E::ID
     }

@@ -7,7 +7,7 @@
 //! implements [`Experiment`]. Rows are structs deriving `Serialize`: the CSV header comes
 //! from the field names, so a misspelt column does not compile; plots read fields through
 //! closures over rows ([`crate::plot::Series`]). The plot and the findings are functions of
-//! the rows and a typed subset of the summary (the [`Experiment::Digest`]), so both can be
+//! the rows and a typed subset of the summary (the [`View::Digest`]), so both can be
 //! rebuilt from the committed `data/<id>.csv` and `data/<id>.toml` without recomputing.
 
 use crate::findings::Findings;
@@ -94,9 +94,6 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     type Row: Serialize + DeserializeOwned;
     /// Figure-specific summary tables (the TOML's body besides provenance).
     type Summary: Serialize;
-    /// What the plot and the findings read from the summary document (`data/<id>.toml`:
-    /// `[headline]` and the summary tables); a subset, unknown keys ignored.
-    type Digest: DeserializeOwned;
     /// The talk's claim the figure tests, in one line.
     const CLAIM: &'static str;
 
@@ -117,6 +114,15 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     fn run(&self, point: &Self::Point, rng: &mut Rng) -> Result<(Self::Obs, Termination), String>;
     /// Theory and aggregated simulations → rows, summary, headline numbers.
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String>;
+}
+
+/// How a figure is shown (the modules of [`crate::views`]): a plot and findings from its
+/// committed rows and summary alone, so both can be rebuilt without recomputing.
+pub trait View: Experiment {
+    /// What the plot and the findings read from the summary document (`data/<id>.toml`:
+    /// `[headline]` and the summary tables); a subset, unknown keys ignored.
+    type Digest: DeserializeOwned;
+
     /// The figure, from the rows and the digest of the summary (nothing is recomputed).
     fn plot(&self, mode: Mode, rows: &[Self::Row], digest: &Self::Digest) -> Result<Plot, String>;
     /// Headline numbers, agreement and the verdict against [`Experiment::CLAIM`], by the

@@ -1,7 +1,7 @@
 //! What a figure found, for the results page (`cargo xtask report` → `data/README.md`): the
 //! headline numbers with their intervals, the agreement of theory and simulation, and a
 //! verdict against the talk's claim ([`crate::Experiment::CLAIM`]). Each figure states its
-//! own verdict rule in [`crate::Experiment::findings`], from its committed table and summary.
+//! own verdict rule in [`crate::View::findings`], from its committed table and summary.
 
 use std::fmt;
 

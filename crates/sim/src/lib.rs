@@ -38,10 +38,11 @@ pub mod store;
 pub mod success;
 #[cfg(test)]
 mod tests;
+pub mod views;
 
 pub use executor::{Executor, Local, TaskSpec};
 pub use experiment::{
-    Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary,
+    Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, View,
     merge_status,
 };
 pub use findings::{Findings, Verdict};

@@ -49,7 +49,6 @@ impl Experiment for Toy {
     type Obs = Obs;
     type Row = Row;
     type Summary = ();
-    type Digest = serde::de::IgnoredAny;
     const CLAIM: &'static str = "none";
     fn plan(&self, _: Mode) -> Result<Plan<Point>, String> {
         let pts = self
@@ -96,6 +95,10 @@ impl Experiment for Toy {
             check_rel_tol: 0.0,
         })
     }
+}
+
+impl crate::View for Toy {
+    type Digest = serde::de::IgnoredAny;
     fn plot(&self, _: Mode, _: &[Row], _: &Self::Digest) -> Result<Plot, String> {
         Ok(Plot::default())
     }

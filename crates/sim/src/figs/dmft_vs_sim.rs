@@ -37,8 +37,6 @@ use crate::experiment::{
     Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary,
     check_positive, merge_status,
 };
-use crate::findings::{Findings, Verdict, sig};
-use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};
 use crate::stats::Stat;
 use gardner_algorithms::gd::{Problem, spherical_teacher};
 use gardner_algorithms::psgd::{self, Batch, Confinement, Dynamics, Selection, Start, Teacher};
@@ -804,259 +802,6 @@ pub fn batch_convention(batch: Batch, b: f64) -> String {
     }
 }
 
-/// What the plot and the findings read back from `data/fig6.toml` / `data/fig7.toml`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Digest {
-    pub d: usize,
-    pub seeds: usize,
-    pub dmft: Vec<DmftRead>,
-    pub agreement_m: Vec<AgreementRead>,
-    pub agreement_train_loss: Vec<AgreementRead>,
-    pub recovery: Vec<RecoveryRead>,
-}
-
-/// One `[[dmft]]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DmftRead {
-    pub algorithm: Algorithm,
-    pub particles: usize,
-    pub replicas: usize,
-}
-
-/// One `[[agreement_*]]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AgreementRead {
-    pub algorithm: Algorithm,
-    pub deviation: Agreement,
-    pub within_3_stderr_until: Option<f64>,
-    pub first_deviation_time: Option<f64>,
-}
-
-/// One `[[recovery]]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct RecoveryRead {
-    pub algorithm: Algorithm,
-    pub sim_seeds_recovered: usize,
-    pub sim_seeds: usize,
-    pub sim_mean_first_time: Option<f64>,
-    pub sim_final_m_mean: f64,
-    pub sim_final_m_stderr: f64,
-}
-
-impl Algorithm {
-    /// The plot role (colour) of the algorithm.
-    pub fn role(&self) -> Role {
-        match self {
-            Algorithm::Gd => Role::Gd,
-            Algorithm::Sgd => Role::Sgd,
-            Algorithm::Psgd => Role::Psgd,
-        }
-    }
-}
-
-/// Rows thinned to at most about `n` per decade-spaced run of times (markers on a log-time
-/// axis stay legible however fine the grid); t ≤ 0 is dropped.
-fn thin<'a>(rows: &[&'a Row], n: usize) -> Vec<&'a Row> {
-    let pos: Vec<&Row> = rows.iter().copied().filter(|r| r.time > 0.0).collect();
-    let (Some(first), Some(last)) = (pos.first(), pos.last()) else {
-        return Vec::new();
-    };
-    let step = (last.time / first.time).ln() / n.max(1) as f64;
-    let mut out: Vec<&Row> = Vec::new();
-    for r in pos {
-        if out
-            .last()
-            .is_none_or(|l| (r.time / l.time).ln() >= step * (1.0 - 1e-9))
-        {
-            out.push(r);
-        }
-    }
-    out
-}
-
-impl Spec {
-    /// [`Experiment::plot`]: m(t) and the training loss on a log-time axis, DMFT lines with
-    /// their ± 1 s.e. band, simulations as markers ± 1 s.e., a dotted line where the DMFT ends.
-    pub fn plot(&self, id: &str, rows: &[Row], g: &Digest) -> Result<Plot, String> {
-        let t_end = |f: &dyn Fn(&Row) -> bool| {
-            rows.iter()
-                .filter(|r| f(r))
-                .map(|r| r.time)
-                .fold(f64::NEG_INFINITY, f64::max)
-        };
-        let dmft_end = t_end(&|r| r.m_dmft.is_some());
-        let sim_end = t_end(&|_| true);
-        let time = || Axis::log("t: time (t = kη, η = learning rate)").shared();
-        let mut m = Panel::new(
-            "Overlap with the signal m(t)",
-            time(),
-            Axis::linear("m(t) = w·w*/d"),
-        );
-        let mut loss = Panel::new(
-            "Training loss",
-            time(),
-            Axis::log("training loss (1/n) Σ_{μ} ℓ(y_{μ}, h_{μ})"),
-        );
-        let m0: Option<f64> = rows.iter().find(|r| r.time == 0.0).map(|r| r.m_sim_mean);
-        m.notes = vec![format!(
-            "t = 0 not on the log axis{}; bands and bars: ± 1 standard error; DMFT beyond its window: not computed",
-            m0.map_or(String::new(), |v| format!(
-                " (simulation m(0) = {})",
-                sig(v, 3)
-            ))
-        )];
-        loss.notes = vec![match self.start {
-            StartSpec::Informed { m0 } => format!("informed start m_{{0}} = {m0}"),
-            StartSpec::Random => {
-                "random start; the DMFT from m_{0} = E|m(0)| = √(2/(πd))".to_string()
-            }
-        }];
-        for a in ALGORITHMS {
-            let sel: Vec<&Row> = rows.iter().filter(|r| r.algorithm == a).collect();
-            let runs = g
-                .dmft
-                .iter()
-                .find(|x| x.algorithm == a)
-                .map_or(String::new(), |x| {
-                    format!(" ({} runs × {} particles)", x.replicas, x.particles)
-                });
-            let role = a.role();
-            let dmft = format!("{}: DMFT{runs}", role.name());
-            let sim = format!(
-                "{}: simulation, d = {} ({} seeds)",
-                role.name(),
-                g.d,
-                g.seeds
-            );
-            let marks = thin(&sel, 45);
-            m.series.push(Series::band(role, &dmft, &sel, |r| {
-                let (v, e) = (r.m_dmft?, r.m_dmft_stderr.unwrap_or(0.0));
-                Some((r.time, v, v - e, v + e))
-            }));
-            m.series.push(Series::points(role, &sim, &marks, |r| {
-                Some((r.time, r.m_sim_mean, r.m_sim_stderr))
-            }));
-            loss.series.push(Series::band(role, &dmft, &sel, |r| {
-                let (v, e) = (r.train_loss_dmft?, r.train_loss_dmft_stderr.unwrap_or(0.0));
-                Some((r.time, v, v - e, v + e))
-            }));
-            loss.series.push(Series::points(role, &sim, &marks, |r| {
-                Some((r.time, r.train_loss_sim_mean, r.train_loss_sim_stderr))
-            }));
-        }
-        if dmft_end.is_finite() && dmft_end < sim_end {
-            for p in [&mut m, &mut loss] {
-                p.vlines.push(Rule::boundary(
-                    dmft_end,
-                    format!("DMFT ends at t = {dmft_end}"),
-                ));
-            }
-        }
-        let start = match self.start {
-            StartSpec::Informed { .. } => "informed start",
-            StartSpec::Random => "random start",
-        };
-        Ok(Plot::new(
-            format!(
-                "{id} · Phase retrieval, {start}, α = {}, η = {}, b = {}, τ = {}: GD, SGD and persistent SGD, DMFT vs simulation",
-                self.alpha, self.eta, self.b, self.tau
-            ),
-            2,
-            vec![m, loss],
-        ))
-    }
-
-    /// [`Experiment::findings`]: DMFT against simulation (within 3 combined standard errors
-    /// over the DMFT window) and whether p-SGD does better than GD and SGD (more seeds with
-    /// m > 0.99, or, tied, a final m larger by more than 2 combined standard errors).
-    pub fn findings(&self, g: &Digest) -> Result<Findings, String> {
-        let rec = |a: Algorithm| {
-            g.recovery
-                .iter()
-                .find(|r| r.algorithm == a)
-                .ok_or_else(|| format!("no [[recovery]] of {}", a.name()))
-        };
-        let mut numbers = Vec::new();
-        for a in ALGORITHMS {
-            let r = rec(a)?;
-            numbers.push(format!(
-                "{}: {}/{} seeds reach m > {RECOVERY_OVERLAP}{}; final m = {} ± {}",
-                a.role().name(),
-                r.sim_seeds_recovered,
-                r.sim_seeds,
-                r.sim_mean_first_time
-                    .map_or(String::new(), |t| format!(" (seed mean first at t = {t})")),
-                sig(r.sim_final_m_mean, 3),
-                sig(r.sim_final_m_stderr, 2)
-            ));
-        }
-        let agreement: Vec<String> = g
-            .agreement_m
-            .iter()
-            .chain(&g.agreement_train_loss)
-            .map(|x| {
-                let until = x
-                    .within_3_stderr_until
-                    .map_or("nowhere".into(), |t| format!("up to t = {t}"));
-                format!(
-                    "{}: {}, within 3 combined s.e. {until}",
-                    x.algorithm.role().name(),
-                    x.deviation.line(&x.deviation.compared)
-                )
-            })
-            .collect();
-        let agrees = g
-            .agreement_m
-            .iter()
-            .all(|x| x.deviation.max_dev_in_stderr <= AGREEMENT_STDERRS);
-        let p = rec(Algorithm::Psgd)?;
-        let mut order = Vec::new();
-        for a in [Algorithm::Gd, Algorithm::Sgd] {
-            let o = rec(a)?;
-            let cmp = match p.sim_seeds_recovered.cmp(&o.sim_seeds_recovered) {
-                std::cmp::Ordering::Greater => 1,
-                std::cmp::Ordering::Less => -1,
-                std::cmp::Ordering::Equal => {
-                    let diff = p.sim_final_m_mean - o.sim_final_m_mean;
-                    let se = p.sim_final_m_stderr.hypot(o.sim_final_m_stderr);
-                    if diff > 2.0 * se {
-                        1
-                    } else if diff < -2.0 * se {
-                        -1
-                    } else {
-                        0
-                    }
-                }
-            };
-            order.push(cmp);
-        }
-        let verdict = if !agrees || order.contains(&-1) {
-            Verdict::NotReproducedAtTheseSizes
-        } else if order.iter().all(|&c| c == 1) {
-            Verdict::Reproduced
-        } else {
-            Verdict::Open
-        };
-        let words = |c: i32| match c {
-            1 => "better",
-            -1 => "worse",
-            _ => "not distinguishable",
-        };
-        Ok(Findings {
-            numbers,
-            agreement,
-            verdict,
-            reason: format!(
-                "Rule: DMFT within {AGREEMENT_STDERRS} combined standard errors of the simulation's m over the DMFT window for every algorithm ({}), and p-SGD better than GD and SGD: more seeds reaching m > {RECOVERY_OVERLAP}, or, tied, a final m larger by > 2 combined s.e. (vs GD: {}; vs SGD: {}). Batch convention: {}.",
-                if agrees { "yes" } else { "no" },
-                words(order[0]),
-                words(order[1]),
-                batch_convention(self.batch, self.b)
-            ),
-        })
-    }
-}
-
 /// Mean and Monte-Carlo standard error of `f` over the DMFT runs of all blocks.
 fn replica_stat<E: Experiment<Obs = Obs>>(
     blocks: &[&PointSims<E>],
@@ -1140,7 +885,6 @@ macro_rules! dmft_vs_sim_experiment {
             type Obs = $crate::figs::dmft_vs_sim::Obs;
             type Row = $crate::figs::dmft_vs_sim::Row;
             type Summary = $crate::figs::dmft_vs_sim::Summary;
-            type Digest = $crate::figs::dmft_vs_sim::Digest;
             const CLAIM: &'static str = $claim;
             fn plan(
                 &self,
@@ -1168,6 +912,9 @@ macro_rules! dmft_vs_sim_experiment {
             ) -> Result<$crate::experiment::Report<Self>, String> {
                 self.0.report(mode, sims)
             }
+        }
+        impl $crate::experiment::View for $ty {
+            type Digest = $crate::views::dynamics::Digest;
             fn plot(
                 &self,
                 _: $crate::experiment::Mode,
