@@ -14,6 +14,8 @@ pub mod report;
 pub mod slurm;
 
 use figure::{Ctx, Figure, Output, Result, err};
+use gardner_sim::check;
+use gardner_sim::registry::data_dir;
 pub use gardner_sim::{Mode, Shard};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -28,14 +30,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// Look a figure up by id; the error lists the valid ids.
 pub fn find(id: &str) -> Result<&'static dyn Figure> {
-    let all = figure::all();
-    all.iter().find(|f| f.id() == id).copied().ok_or_else(|| {
-        let ids: Vec<&str> = all.iter().map(|f| f.id()).collect();
-        err(format!(
-            "unknown figure `{id}`: expected one of {}",
-            ids.join(", ")
-        ))
-    })
+    Ok(gardner_sim::registry::find(id)?)
 }
 
 /// The context of a run: reads `papers/<id>.toml`; `cache` enables `data/.cache/<id>-<mode>`.
@@ -47,21 +42,7 @@ pub fn context(
     progress: bool,
     cache: bool,
 ) -> Result<Ctx> {
-    let spec_path = root.join("papers").join(format!("{id}.toml"));
-    let spec_text = std::fs::read_to_string(&spec_path)
-        .map_err(|e| err(format!("{}: {e}", spec_path.display())))?;
-    Ok(Ctx {
-        mode,
-        threads,
-        progress,
-        spec_path,
-        spec_text,
-        cache_dir: cache.then(|| {
-            root.join("data")
-                .join(".cache")
-                .join(format!("{id}-{}", mode.name()))
-        }),
-    })
+    Ok(Ctx::new(root, id, mode, threads, progress, cache)?)
 }
 
 /// Compute a figure in memory (used by `reproduce` and by the snapshot tests).
@@ -73,11 +54,9 @@ pub fn compute(
     progress: bool,
     cache: bool,
 ) -> Result<(Ctx, Output, f64)> {
-    let fig = find(id)?;
-    let ctx = context(root, id, mode, threads, progress, cache)?;
-    let t0 = Instant::now();
-    let out = fig.compute(&ctx)?;
-    Ok((ctx, out, t0.elapsed().as_secs_f64()))
+    Ok(gardner_sim::registry::compute(
+        root, id, mode, threads, progress, cache,
+    )?)
 }
 
 /// Directory of the shard records of a figure and mode: `data/.shards/<id>-<mode>/`.
@@ -150,8 +129,8 @@ fn publish(
 ) -> Result<String> {
     let fig = find(id)?;
     let mode = ctx.mode;
-    let dir = output::data_dir(root, mode);
-    let csv = output::csv_text(&out.table)?;
+    let dir = data_dir(root, mode);
+    let csv = check::csv_text(&out.table)?;
     let summary = output::summary_text(fig, ctx, out, root, secs)?;
     let (svg, png) = picture(fig, ctx, &csv, &summary)?;
     let csv_path = dir.join(format!("{id}.csv"));
@@ -161,8 +140,8 @@ fn publish(
             std::fs::read_to_string(p)
                 .map_err(|e| err(format!("--check needs the committed {}: {e}", p.display())))
         };
-        let mut diffs = output::compare(&out.table, &read(&csv_path)?, out.check_rel_tol)?;
-        diffs.extend(output::compare_headline(out, &read(&toml_path)?)?);
+        let mut diffs = check::compare(&out.table, &read(&csv_path)?, out.check_rel_tol)?;
+        diffs.extend(check::compare_headline(out, &read(&toml_path)?)?);
         let scratch = root.join("target").join("xtask-check").join(mode.name());
         output::write_atomically(&[
             (scratch.join(format!("{id}.csv")), csv.into_bytes()),
@@ -171,7 +150,7 @@ fn publish(
             (scratch.join(format!("{id}.png")), png),
         ])?;
         if !diffs.is_empty() {
-            return Err(output::check_error(id, &diffs));
+            return Err(check::check_error(id, &diffs).into());
         }
         return Ok(format!(
             "{id}: regenerated table matches {} (relative tolerance {:e}, {} rows) and {} headline numbers, in {secs:.1} s",
@@ -228,7 +207,7 @@ pub fn picture(fig: &dyn Figure, ctx: &Ctx, csv: &str, summary: &str) -> Result<
 
 /// The committed table and summary of a figure in a mode (`data/<id>.csv`, `.toml`).
 pub fn committed(root: &Path, id: &str, mode: Mode) -> Result<(String, String)> {
-    let dir = output::data_dir(root, mode);
+    let dir = data_dir(root, mode);
     let read = |ext: &str| {
         let p = dir.join(format!("{id}.{ext}"));
         std::fs::read_to_string(&p).map_err(|e| err(format!("{}: {e}", p.display())))
@@ -253,9 +232,10 @@ pub fn render(root: &Path, id: Option<&str>, mode: Mode) -> Result<String> {
     let figs: Vec<&dyn Figure> = match id {
         Some(id) => vec![find(id)?],
         None => figure::all()
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|f| {
-                output::data_dir(root, mode)
+                data_dir(root, mode)
                     .join(format!("{}.csv", f.id()))
                     .is_file()
             })
@@ -274,7 +254,7 @@ pub fn render(root: &Path, id: Option<&str>, mode: Mode) -> Result<String> {
             );
         }
         let (svg, png) = picture(fig, &ctx, &csv, &summary)?;
-        let dir = output::data_dir(root, mode);
+        let dir = data_dir(root, mode);
         output::write_atomically(&[
             (dir.join(format!("{id}.svg")), svg.into_bytes()),
             (dir.join(format!("{id}.png")), png),
@@ -284,13 +264,13 @@ pub fn render(root: &Path, id: Option<&str>, mode: Mode) -> Result<String> {
     if done.is_empty() {
         return Err(err(format!(
             "no committed figure under {}",
-            output::data_dir(root, mode).display()
+            data_dir(root, mode).display()
         )));
     }
     Ok(format!(
         "rendered {} under {} from the committed tables",
         done.join(", "),
-        output::data_dir(root, mode).display()
+        data_dir(root, mode).display()
     ))
 }
 
@@ -318,14 +298,14 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     })
     .map_err(|e| err(format!("{}: {e}", config.display())))?;
     bar.finish_and_clear();
-    let mut table = output::table(&sol.rows)?;
+    let mut table = check::table(&sol.rows)?;
     if sol.rows.is_empty() {
         table.columns = gardner_theory::dmft::SolutionRow::COLUMNS
             .iter()
             .map(|c| c.to_string())
             .collect();
     }
-    let csv = output::csv_text(&table)?;
+    let csv = check::csv_text(&table)?;
     let failure =
         (!sol.termination.converged()).then(|| format!("{}: {}", config.display(), sol.status));
     Ok((csv, failure))
@@ -341,7 +321,7 @@ pub fn rounded_csv(table: &figure::Table, sig: usize) -> Result<String> {
             }
         }
     }
-    output::csv_text(&t)
+    Ok(check::csv_text(&t)?)
 }
 
 /// `v` with `sig` significant digits in scientific notation (`NaN`, `inf` kept).

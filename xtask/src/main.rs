@@ -130,7 +130,14 @@ fn run(cmd: Cmd) -> xtask::figure::Result<String> {
     match cmd {
         Cmd::List => Ok(xtask::figure::all()
             .iter()
-            .map(|f| format!("{:<6} {}\n       {}", f.id(), f.title(), f.paper()))
+            .map(|f| {
+                format!(
+                    "{:<6} {}\n       {}",
+                    f.id(),
+                    f.identity().title,
+                    f.identity().paper
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")),
         Cmd::Reproduce {

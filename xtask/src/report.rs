@@ -27,13 +27,17 @@ pub fn page(root: &Path) -> Result<String> {
         let _ = writeln!(
             rows,
             "| [{id}](#{id}) | {} | **{}** |",
-            fig.claim(),
+            fig.identity().claim,
             f.verdict
         );
         let p = |k: &str| provenance(&summary, k);
-        let _ = writeln!(body, "<a id=\"{id}\"></a>\n\n## {id}: {}\n", fig.title());
+        let _ = writeln!(
+            body,
+            "<a id=\"{id}\"></a>\n\n## {id}: {}\n",
+            fig.identity().title
+        );
         let _ = writeln!(body, "![{id}]({id}.png)\n");
-        let _ = writeln!(body, "**Claim (talk).** {}\n", fig.claim());
+        let _ = writeln!(body, "**Claim (talk).** {}\n", fig.identity().claim);
         let _ = writeln!(body, "**Found.**\n");
         for n in &f.numbers {
             let _ = writeln!(body, "- {n}");
@@ -57,7 +61,7 @@ pub fn page(root: &Path) -> Result<String> {
             p("task_seconds"),
             p("tasks"),
             p("tasks_failed"),
-            fig.paper()
+            fig.identity().paper
         );
     }
     Ok(format!(

@@ -1,12 +1,14 @@
-//! Binding of `cargo xtask reproduce`: a figure's table computed in memory.
+//! Binding of `cargo xtask reproduce` (the registry of `gardner_sim`): a figure's table
+//! computed in memory.
 
 use crate::convert::{Out, runtime_error, value_error};
 use crate::interrupt;
 use gardner_sim::Mode;
+use gardner_sim::registry::{self, Table};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::path::Path;
 use std::path::PathBuf;
-use xtask::figure::Table;
 
 /// `quick`, `default` or `full`.
 fn parse_mode(mode: &str) -> PyResult<Mode> {
@@ -77,9 +79,12 @@ pub fn reproduce<'py>(
     threads: Option<usize>,
     cache: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    xtask::find(fig).map_err(value_error)?;
+    registry::find(fig).map_err(value_error)?;
     let mode = parse_mode(mode)?;
-    let root = root.unwrap_or_else(xtask::workspace_root);
+    let root = root.unwrap_or_else(|| {
+        // the checkout the package was built from (this crate is `crates/python`)
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    });
     let spec = root.join("papers").join(format!("{fig}.toml"));
     if !spec.is_file() {
         return Err(value_error(format!(
@@ -95,10 +100,10 @@ pub fn reproduce<'py>(
     let id = fig.to_string();
     let work_root = root.clone();
     let (_, out, secs) = interrupt::run(py, move || {
-        xtask::compute(&work_root, &id, mode, threads, false, cache)
+        registry::compute(&work_root, &id, mode, threads, false, cache)
     })?
     .map_err(runtime_error)?;
-    let dir = xtask::output::data_dir(&root, mode);
+    let dir = registry::data_dir(&root, mode);
     let paths = Out::new(py)
         .item("csv", dir.join(format!("{fig}.csv")))?
         .item("toml", dir.join(format!("{fig}.toml")))?

@@ -80,12 +80,6 @@ impl<P> Plan<P> {
 
 /// A reproducible figure: theory beside simulation.
 pub trait Experiment: Serialize + DeserializeOwned + Sync {
-    /// `fig1`, `fig2`, …
-    const ID: &'static str;
-    /// One-line title.
-    const TITLE: &'static str;
-    /// Source paper(s).
-    const PAPER: &'static str;
     /// A simulation point (everything a task needs besides its seed).
     type Point: Serialize + Clone + Debug + Send + Sync;
     /// One task's observation.
@@ -94,8 +88,6 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     type Row: Serialize + DeserializeOwned;
     /// Figure-specific summary tables (the TOML's body besides provenance).
     type Summary: Serialize;
-    /// The talk's claim the figure tests, in one line.
-    const CLAIM: &'static str;
 
     /// The tasks of `mode`.
     fn plan(&self, mode: Mode) -> Result<Plan<Self::Point>, String>;

@@ -25,12 +25,14 @@
 //! Statistics: [`stats`] (mean, standard error), [`success`] (Wilson intervals, 50 %
 //! crossings, bootstrap, finite-size fits).
 
+pub mod check;
 pub mod executor;
 pub mod experiment;
 pub mod figs;
 pub mod findings;
 pub mod key;
 pub mod plot;
+pub mod registry;
 pub mod runner;
 pub mod shard;
 pub mod stats;
@@ -98,7 +100,16 @@ pub enum Error {
         total: usize,
         list: String,
     },
+    /// A table or summary could not be written, read or compared (the one-line reason).
+    #[error("{0}")]
+    Data(String),
     /// A planned task has no result.
     #[error("task {key} ({task}) has no result")]
     Missing { key: String, task: String },
+}
+
+impl From<csv::Error> for Error {
+    fn from(e: csv::Error) -> Self {
+        Error::Data(e.to_string())
+    }
 }

@@ -35,14 +35,18 @@ pub struct Run<E: Experiment> {
 }
 
 /// Every task of `exp` in `mode`, keyed by content.
-pub fn tasks<E: Experiment>(exp: &E, mode: Mode) -> Result<(Vec<E::Point>, Vec<TaskSpec>), Error> {
+pub fn tasks<E: Experiment>(
+    id: &'static str,
+    exp: &E,
+    mode: Mode,
+) -> Result<(Vec<E::Point>, Vec<TaskSpec>), Error> {
     let plan = exp.plan(mode).map_err(Error::Spec)?;
     let mut out = Vec::with_capacity(plan.points.len() * plan.seeds);
     for (i, p) in plan.points.iter().enumerate() {
         let point = serde_json::to_value(p).map_err(|e| Error::Spec(e.to_string()))?;
         for s in 0..plan.seeds {
             out.push(TaskSpec {
-                key: TaskKey::new(E::ID, &plan.context, &point, s),
+                key: TaskKey::new(id, &plan.context, &point, s),
                 point_index: i,
                 seed_index: s,
                 point: point.clone(),
@@ -62,6 +66,7 @@ pub fn available_memory() -> Option<u64> {
 
 /// Refuse a run whose largest task, times the executor's threads, does not fit in `available`.
 pub fn check_memory<E: Experiment>(
+    id: &'static str,
     exp: &E,
     points: &[E::Point],
     todo: &[TaskSpec],
@@ -76,7 +81,7 @@ pub fn check_memory<E: Experiment>(
         let need = bytes.saturating_mul(threads.min(todo.len()) as u64);
         if need > available {
             return Err(Error::Memory {
-                figure: E::ID,
+                figure: id,
                 point: describe_point(&t.point),
                 task_bytes: bytes,
                 threads,
@@ -98,7 +103,12 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Compute one task: its stream comes from its key; an error or a panic is a failed record.
-pub fn compute_task<E: Experiment>(exp: &E, points: &[E::Point], t: &TaskSpec) -> TaskRecord {
+pub fn compute_task<E: Experiment>(
+    id: &'static str,
+    exp: &E,
+    points: &[E::Point],
+    t: &TaskSpec,
+) -> TaskRecord {
     let start = Instant::now();
     let mut rng = t.key.stream();
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -115,7 +125,7 @@ pub fn compute_task<E: Experiment>(exp: &E, points: &[E::Point], t: &TaskSpec) -
     TaskRecord {
         key: t.key,
         code: CODE_FINGERPRINT.to_string(),
-        figure: E::ID.to_string(),
+        figure: id.to_string(),
         point: t.point.clone(),
         seed_index: t.seed_index,
         outcome,
@@ -126,6 +136,7 @@ pub fn compute_task<E: Experiment>(exp: &E, points: &[E::Point], t: &TaskSpec) -
 /// Compute `todo` with `exec`, appending each record to `file` (if any) as it finishes;
 /// panics become failed records with one line each, no backtrace.
 fn execute<E: Experiment>(
+    id: &'static str,
     exp: &E,
     points: &[E::Point],
     todo: &[TaskSpec],
@@ -133,7 +144,7 @@ fn execute<E: Experiment>(
     file: Option<&Path>,
 ) -> Result<Vec<TaskRecord>, Error> {
     if let Some(avail) = available_memory() {
-        check_memory(exp, points, todo, exec.threads(), avail)?;
+        check_memory(id, exp, points, todo, exec.threads(), avail)?;
     }
     if todo.is_empty() {
         return Ok(Vec::new());
@@ -147,9 +158,9 @@ fn execute<E: Experiment>(
             None => Ok(()),
         }
     };
-    let work = |t: &TaskSpec| compute_task(exp, points, t);
+    let work = |t: &TaskSpec| compute_task(id, exp, points, t);
     let quiet = QuietPanics::install();
-    let result = exec.execute(E::ID, todo, &work, &sink);
+    let result = exec.execute(id, todo, &work, &sink);
     drop(quiet);
     result?;
     Ok(done.into_inner().expect("no panic holds it"))
@@ -168,13 +179,14 @@ fn missing(specs: &[TaskSpec], store: &Store) -> Vec<TaskSpec> {
 /// does not fit in memory, execute the rest, then build the report. Failed tasks are in the
 /// report's status column and counted in [`Run::failed`]; the caller decides the exit code.
 pub fn run<E: Experiment>(
+    id: &'static str,
     exp: &E,
     mode: Mode,
     exec: &dyn Executor,
     cache: &CacheOptions,
 ) -> Result<Run<E>, Error> {
     let start = Instant::now();
-    let (points, specs) = tasks(exp, mode)?;
+    let (points, specs) = tasks(id, exp, mode)?;
     let mut store = match &cache.dir {
         Some(d) => Store::load_dir(d)?,
         None => Store::new(),
@@ -183,8 +195,8 @@ pub fn run<E: Experiment>(
     let file = cache
         .dir
         .as_ref()
-        .map(|d| d.join(format!("{}-{}.jsonl", E::ID, std::process::id())));
-    for r in execute(exp, &points, &todo, exec, file.as_deref())? {
+        .map(|d| d.join(format!("{}-{}.jsonl", id, std::process::id())));
+    for r in execute(id, exp, &points, &todo, exec, file.as_deref())? {
         store.insert(r);
     }
     finish(exp, mode, &points, &specs, &store, todo.len(), start)
@@ -244,13 +256,14 @@ pub struct ShardRun {
 /// Run only shard `shard` of `exp` in `mode`, appending its records to
 /// `<dir>/shard-K-of-N.jsonl` (tasks already recorded anywhere in `dir` are skipped).
 pub fn run_shard<E: Experiment>(
+    id: &'static str,
     exp: &E,
     mode: Mode,
     exec: &dyn Executor,
     dir: &Path,
     shard: Shard,
 ) -> Result<ShardRun, Error> {
-    let (points, specs) = tasks(exp, mode)?;
+    let (points, specs) = tasks(id, exp, mode)?;
     let mine = shard.select(&specs, |t| exp.task_cost(&points[t.point_index]));
     let store = Store::load_dir(dir)?;
     let todo = missing(&mine, &store);
@@ -259,7 +272,7 @@ pub fn run_shard<E: Experiment>(
         shard.index(),
         shard.count()
     ));
-    let records = execute(exp, &points, &todo, exec, Some(&file))?;
+    let records = execute(id, exp, &points, &todo, exec, Some(&file))?;
     let failed = records
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
@@ -276,9 +289,14 @@ pub fn run_shard<E: Experiment>(
 /// Merge the records under `dir` (any number of shard files) into the report of a
 /// single-machine run. Missing or failed tasks are an error listing them by key; nothing
 /// is computed.
-pub fn merge<E: Experiment>(exp: &E, mode: Mode, dir: &Path) -> Result<Run<E>, Error> {
+pub fn merge<E: Experiment>(
+    id: &'static str,
+    exp: &E,
+    mode: Mode,
+    dir: &Path,
+) -> Result<Run<E>, Error> {
     let start = Instant::now();
-    let (points, specs) = tasks(exp, mode)?;
+    let (points, specs) = tasks(id, exp, mode)?;
     let store = Store::load_dir(dir)?;
     let mut problems = Vec::new();
     for t in &specs {
@@ -292,7 +310,7 @@ pub fn merge<E: Experiment>(exp: &E, mode: Mode, dir: &Path) -> Result<Run<E>, E
     }
     if !problems.is_empty() {
         return Err(Error::Incomplete {
-            figure: E::ID,
+            figure: id,
             count: problems.len(),
             total: specs.len(),
             list: problems.join("\n  "),

@@ -42,14 +42,10 @@ struct Row {
 }
 
 impl Experiment for Toy {
-    const ID: &'static str = "toy";
-    const TITLE: &'static str = "toy";
-    const PAPER: &'static str = "none";
     type Point = Point;
     type Obs = Obs;
     type Row = Row;
     type Summary = ();
-    const CLAIM: &'static str = "none";
     fn plan(&self, _: Mode) -> Result<Plan<Point>, String> {
         let pts = self
             .alphas
@@ -131,10 +127,10 @@ fn local(threads: usize) -> Local {
 
 /// Every task's x, by (α, seed index).
 fn xs(t: &Toy, threads: usize, cache: &CacheOptions) -> Vec<(f64, usize, f64)> {
-    let r = run(t, Mode::Quick, &local(threads), cache).unwrap();
+    let r = run("toy", t, Mode::Quick, &local(threads), cache).unwrap();
     assert_eq!(r.failed, 0);
     let _ = r.report;
-    let (_, specs) = tasks(t, Mode::Quick).unwrap();
+    let (_, specs) = tasks("toy", t, Mode::Quick).unwrap();
     let store = match &cache.dir {
         Some(d) => Store::load_dir(d).unwrap(),
         None => panic!("needs a cache dir"),
@@ -203,9 +199,9 @@ fn cache_resumes_merges_and_never_reuses_other_code_or_specs() {
         dir: Some(dir.clone()),
     };
     let t = toy(&[1.0, 2.0, 3.0], 4);
-    let first = run(&t, Mode::Quick, &local(2), &cache).unwrap();
+    let first = run("toy", &t, Mode::Quick, &local(2), &cache).unwrap();
     assert_eq!((first.computed, first.cached), (12, 0));
-    let again = run(&t, Mode::Quick, &local(1), &cache).unwrap();
+    let again = run("toy", &t, Mode::Quick, &local(1), &cache).unwrap();
     assert_eq!((again.computed, again.cached), (0, 12));
     assert_eq!(first.report.rows, again.report.rows);
 
@@ -219,7 +215,7 @@ fn cache_resumes_merges_and_never_reuses_other_code_or_specs() {
     std::fs::write(dir.join("shard-a/a.jsonl"), lines[..5].join("\n") + "\n").unwrap();
     let half = &lines[6][..lines[6].len() / 2];
     std::fs::write(dir.join("b.jsonl"), lines[5..].join("\n") + "\n" + half).unwrap();
-    let merged = run(&t, Mode::Quick, &local(1), &cache).unwrap();
+    let merged = run("toy", &t, Mode::Quick, &local(1), &cache).unwrap();
     assert_eq!((merged.computed, merged.cached), (0, 12));
 
     // Records from other code are ignored: rewrite the fingerprint and everything recomputes.
@@ -228,14 +224,14 @@ fn cache_resumes_merges_and_never_reuses_other_code_or_specs() {
         let code = format!("\"code\":\"{}\"", crate::CODE_FINGERPRINT);
         std::fs::write(&f, s.replace(&code, "\"code\":\"0000000000000000\"")).unwrap();
     }
-    let stale = run(&t, Mode::Quick, &local(1), &cache).unwrap();
+    let stale = run("toy", &t, Mode::Quick, &local(1), &cache).unwrap();
     assert_eq!((stale.computed, stale.cached), (12, 0));
     assert_eq!(stale.report.rows, first.report.rows);
 
     // Another spec value of the task context is another key: recomputed.
     let mut scaled = t.clone();
     scaled.scale = 2.0;
-    let r = run(&scaled, Mode::Quick, &local(1), &cache).unwrap();
+    let r = run("toy", &scaled, Mode::Quick, &local(1), &cache).unwrap();
     assert_eq!((r.computed, r.cached), (12, 0));
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -244,7 +240,7 @@ fn cache_resumes_merges_and_never_reuses_other_code_or_specs() {
 fn a_panicking_task_is_a_one_line_failed_status() {
     let mut t = toy(&[1.0, 2.0], 3);
     t.panic_at = Some(2.0);
-    let r = run(&t, Mode::Quick, &local(2), &CacheOptions::default()).unwrap();
+    let r = run("toy", &t, Mode::Quick, &local(2), &CacheOptions::default()).unwrap();
     assert_eq!(r.failed, 3);
     let row = &r.report.rows[1];
     assert_eq!(row.status, "failed: 3/3 seeds: panic: toy panic at alpha 2");
@@ -256,7 +252,7 @@ fn a_panicking_task_is_a_one_line_failed_status() {
 fn not_converged_seeds_are_counted() {
     // u < 0.1 is MaxIterations: over 40 seeds some are, and the status says how many.
     let t = toy(&[1.0], 40);
-    let r = run(&t, Mode::Quick, &local(1), &CacheOptions::default()).unwrap();
+    let r = run("toy", &t, Mode::Quick, &local(1), &CacheOptions::default()).unwrap();
     let s = &r.report.rows[0].status;
     assert!(
         s.starts_with("not_converged: ") && s.ends_with("/40 seeds"),
@@ -267,15 +263,15 @@ fn not_converged_seeds_are_counted() {
 #[test]
 fn a_run_that_does_not_fit_in_memory_is_refused_with_one_line() {
     let t = toy(&[4000.0, 1.0], 1);
-    let (points, specs) = tasks(&t, Mode::Quick).unwrap();
-    let e = check_memory(&t, &points, &specs, 2, 16_000_000_000)
+    let (points, specs) = tasks("toy", &t, Mode::Quick).unwrap();
+    let e = check_memory("toy", &t, &points, &specs, 2, 16_000_000_000)
         .unwrap_err()
         .to_string();
     assert_eq!(
         e,
         "toy: refusing to run: a task at alpha = 4000.0, d = 10 needs about 4000.00 GB, × 2 threads, but 16.00 GB of memory are available"
     );
-    assert!(check_memory(&t, &points, &specs[1..], 2, 16_000_000_000).is_ok());
+    assert!(check_memory("toy", &t, &points, &specs[1..], 2, 16_000_000_000).is_ok());
 }
 
 #[test]
@@ -283,7 +279,7 @@ fn shards_partition_the_tasks_and_merge_to_the_single_machine_report() {
     use crate::shard::Shard;
     use crate::{merge, run_shard};
     let t = toy(&[1.0, 2.0, 3.0, 5.0], 3);
-    let (_, specs) = tasks(&t, Mode::Quick).unwrap();
+    let (_, specs) = tasks("toy", &t, Mode::Quick).unwrap();
     let mut seen: Vec<_> = (1..=3)
         .flat_map(|k| {
             Shard::new(k, 3)
@@ -298,14 +294,33 @@ fn shards_partition_the_tasks_and_merge_to_the_single_machine_report() {
     assert_eq!(seen, all, "every task in exactly one shard");
     let dir = tmp("shards");
     for k in [2, 1] {
-        run_shard(&t, Mode::Quick, &local(1), &dir, Shard::new(k, 3).unwrap()).unwrap();
+        run_shard(
+            "toy",
+            &t,
+            Mode::Quick,
+            &local(1),
+            &dir,
+            Shard::new(k, 3).unwrap(),
+        )
+        .unwrap();
     }
-    let e = merge(&t, Mode::Quick, &dir).err().unwrap().to_string();
+    let e = merge("toy", &t, Mode::Quick, &dir)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.starts_with("toy: ") && e.contains("missing "), "{e}");
-    let r = run_shard(&t, Mode::Quick, &local(2), &dir, "3/3".parse().unwrap()).unwrap();
+    let r = run_shard(
+        "toy",
+        &t,
+        Mode::Quick,
+        &local(2),
+        &dir,
+        "3/3".parse().unwrap(),
+    )
+    .unwrap();
     assert_eq!(r.failed, 0);
-    let merged = merge(&t, Mode::Quick, &dir).unwrap();
-    let single = run(&t, Mode::Quick, &local(2), &CacheOptions::default()).unwrap();
+    let merged = merge("toy", &t, Mode::Quick, &dir).unwrap();
+    let single = run("toy", &t, Mode::Quick, &local(2), &CacheOptions::default()).unwrap();
     assert_eq!(merged.report.rows, single.report.rows);
     assert!("0/3".parse::<Shard>().is_err() && "4/3".parse::<Shard>().is_err());
     std::fs::remove_dir_all(dir).unwrap();

@@ -402,75 +402,9 @@ impl Spec {
         Ok(())
     }
 
-    /// [`Experiment::plan`].
-    pub fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
-        self.validate(mode)?;
-        let s = self.section(mode);
-        let mut pts = Vec::new();
-        for &algorithm in &ALGORITHMS {
-            pts.push(Point {
-                algorithm,
-                side: Side::Simulation { d: s.d },
-                t_min: s.t_min,
-                points_per_decade: s.points_per_decade,
-                t_max: s.t_max,
-            });
-            for block in 0..s.dmft_replicas / s.seeds {
-                pts.push(Point {
-                    algorithm,
-                    side: Side::Dmft {
-                        particles: s.particles,
-                        m0: self.dmft_m0(mode),
-                        block,
-                    },
-                    t_min: s.t_min,
-                    points_per_decade: s.points_per_decade,
-                    t_max: s.dmft_t_max,
-                });
-            }
-        }
-        Plan::new(
-            pts,
-            s.seeds,
-            &(
-                self.seed, self.alpha, self.eta, self.b, self.tau, self.batch, self.start,
-            ),
-        )
-    }
-
     /// DMFT time steps T of a window.
     fn steps(&self, t_max: f64) -> usize {
         (t_max / self.eta).round() as usize
-    }
-
-    /// [`Experiment::task_bytes`]: simulation, X and its transposed copy plus O(n + d)
-    /// vectors; DMFT, the responses N T²/2 plus O(N T) histories.
-    pub fn task_bytes(&self, p: &Point) -> u64 {
-        match p.side {
-            Side::Simulation { d } => {
-                let n = (self.alpha * d as f64).round() as u64;
-                16 * n * d as u64 + 64 * (n + d as u64)
-            }
-            Side::Dmft { particles, .. } => {
-                let c = self.dmft_cost(particles, p.t_max);
-                c.bytes as u64
-            }
-        }
-    }
-
-    /// [`Experiment::task_cost`]: ∝ multiply-adds (simulation: rows touched; DMFT: N T³/3).
-    pub fn task_cost(&self, p: &Point) -> f64 {
-        match p.side {
-            Side::Simulation { d } => {
-                let b = if p.algorithm == Algorithm::Gd {
-                    1.0
-                } else {
-                    self.b
-                };
-                self.alpha * (d * d) as f64 * b * p.t_max / self.eta
-            }
-            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.t_max).multiply_adds,
-        }
     }
 
     /// The compressed DMFT solver's cost model at its defaults.
@@ -481,14 +415,6 @@ impl Spec {
             dmft::coarse::DEFAULT_PARTNERS,
             self.steps(t_max),
         )
-    }
-
-    /// [`Experiment::run`].
-    pub fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
-        match p.side {
-            Side::Simulation { d } => self.simulate(p, d, rng),
-            Side::Dmft { particles, m0, .. } => self.dmft(p, particles, m0, rng),
-        }
     }
 
     /// The grid times of a task's window.
@@ -592,12 +518,81 @@ impl Spec {
         };
         Ok((obs, sol.termination))
     }
+}
 
-    /// [`Experiment::report`].
-    pub fn report<E>(&self, mode: Mode, sims: &Sims<E>) -> Result<Report<E>, String>
-    where
-        E: Experiment<Point = Point, Obs = Obs, Row = Row, Summary = Summary>,
-    {
+impl Experiment for Spec {
+    type Point = Point;
+    type Obs = Obs;
+    type Row = Row;
+    type Summary = Summary;
+
+    fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
+        self.validate(mode)?;
+        let s = self.section(mode);
+        let mut pts = Vec::new();
+        for &algorithm in &ALGORITHMS {
+            pts.push(Point {
+                algorithm,
+                side: Side::Simulation { d: s.d },
+                t_min: s.t_min,
+                points_per_decade: s.points_per_decade,
+                t_max: s.t_max,
+            });
+            for block in 0..s.dmft_replicas / s.seeds {
+                pts.push(Point {
+                    algorithm,
+                    side: Side::Dmft {
+                        particles: s.particles,
+                        m0: self.dmft_m0(mode),
+                        block,
+                    },
+                    t_min: s.t_min,
+                    points_per_decade: s.points_per_decade,
+                    t_max: s.dmft_t_max,
+                });
+            }
+        }
+        Plan::new(
+            pts,
+            s.seeds,
+            &(
+                self.seed, self.alpha, self.eta, self.b, self.tau, self.batch, self.start,
+            ),
+        )
+    }
+    /// vectors; DMFT, the responses N T²/2 plus O(N T) histories.
+    fn task_bytes(&self, p: &Point) -> u64 {
+        match p.side {
+            Side::Simulation { d } => {
+                let n = (self.alpha * d as f64).round() as u64;
+                16 * n * d as u64 + 64 * (n + d as u64)
+            }
+            Side::Dmft { particles, .. } => {
+                let c = self.dmft_cost(particles, p.t_max);
+                c.bytes as u64
+            }
+        }
+    }
+    fn task_cost(&self, p: &Point) -> f64 {
+        match p.side {
+            Side::Simulation { d } => {
+                let b = if p.algorithm == Algorithm::Gd {
+                    1.0
+                } else {
+                    self.b
+                };
+                self.alpha * (d * d) as f64 * b * p.t_max / self.eta
+            }
+            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.t_max).multiply_adds,
+        }
+    }
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+        match p.side {
+            Side::Simulation { d } => self.simulate(p, d, rng),
+            Side::Dmft { particles, m0, .. } => self.dmft(p, particles, m0, rng),
+        }
+    }
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
         self.validate(mode)?;
         let s = self.section(mode);
         let times = log_grid(self.eta, s.t_min, s.points_per_decade, s.t_max);
@@ -609,10 +604,10 @@ impl Spec {
         let mut recovery = Vec::new();
         let mut headline = Vec::new();
         for a in ALGORITHMS {
-            let p: &PointSims<E> = sims
+            let p: &PointSims<Self> = sims
                 .find(|p| p.algorithm == a && matches!(p.side, Side::Simulation { .. }))
                 .ok_or_else(|| format!("no simulations of {}", a.name()))?;
-            let theory: Vec<&PointSims<E>> = sims
+            let theory: Vec<&PointSims<Self>> = sims
                 .points
                 .iter()
                 .filter(|p| p.point.algorithm == a && matches!(p.point.side, Side::Dmft { .. }))
@@ -873,65 +868,3 @@ fn agreement(a: Algorithm, compared: &str, pairs: &[(f64, Stat, Stat)]) -> Algor
         first_deviation_time: first_bad.map(|i| compared[i].0),
     }
 }
-
-/// Implement [`Experiment`] for a newtype over [`Spec`].
-macro_rules! dmft_vs_sim_experiment {
-    ($ty:ident, $id:literal, $title:literal, $claim:literal) => {
-        impl $crate::experiment::Experiment for $ty {
-            const ID: &'static str = $id;
-            const TITLE: &'static str = $title;
-            const PAPER: &'static str = "Mignacco, Urbani, Zdeborová, MLST 2021 (arXiv:2103.04902)";
-            type Point = $crate::figs::dmft_vs_sim::Point;
-            type Obs = $crate::figs::dmft_vs_sim::Obs;
-            type Row = $crate::figs::dmft_vs_sim::Row;
-            type Summary = $crate::figs::dmft_vs_sim::Summary;
-            const CLAIM: &'static str = $claim;
-            fn plan(
-                &self,
-                mode: $crate::experiment::Mode,
-            ) -> Result<$crate::experiment::Plan<Self::Point>, String> {
-                self.0.plan(mode)
-            }
-            fn task_bytes(&self, p: &Self::Point) -> u64 {
-                self.0.task_bytes(p)
-            }
-            fn task_cost(&self, p: &Self::Point) -> f64 {
-                self.0.task_cost(p)
-            }
-            fn run(
-                &self,
-                p: &Self::Point,
-                rng: &mut gardner_models::rng::Rng,
-            ) -> Result<(Self::Obs, gardner_models::run::Termination), String> {
-                self.0.run(p, rng)
-            }
-            fn report(
-                &self,
-                mode: $crate::experiment::Mode,
-                sims: &$crate::experiment::Sims<Self>,
-            ) -> Result<$crate::experiment::Report<Self>, String> {
-                self.0.report(mode, sims)
-            }
-        }
-        impl $crate::experiment::View for $ty {
-            type Digest = $crate::views::dynamics::Digest;
-            fn plot(
-                &self,
-                _: $crate::experiment::Mode,
-                rows: &[Self::Row],
-                digest: &Self::Digest,
-            ) -> Result<$crate::plot::Plot, String> {
-                self.0.plot($id, rows, digest)
-            }
-            fn findings(
-                &self,
-                _: $crate::experiment::Mode,
-                _: &[Self::Row],
-                digest: &Self::Digest,
-            ) -> Result<$crate::findings::Findings, String> {
-                self.0.findings(digest)
-            }
-        }
-    };
-}
-pub(crate) use dmft_vs_sim_experiment;

@@ -71,15 +71,10 @@ impl Fig1 {
 }
 
 impl Experiment for Fig1 {
-    const ID: &'static str = "fig1";
-    const TITLE: &'static str =
-        "Spherical perceptron: Bayes-optimal classification error vs alpha, GAMP";
-    const PAPER: &'static str = "Barbier, Krzakala, Macris, Miolane, Zdeborová, PNAS 2019 (arXiv:1708.03395); Gardner, Derrida 1989";
     type Point = GampPoint;
     type Obs = GampObs;
     type Row = Row;
     type Summary = Summary;
-    const CLAIM: &'static str = "The Bayes-optimal classification error of the spherical perceptron decays as ≈ 0.4417/α at large α, and GAMP attains it at finite d.";
 
     fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, String> {
         bayes::plan(&self.model, &self.gamp, self.seed, mode, self.section(mode))
@@ -96,7 +91,7 @@ impl Experiment for Fig1 {
         check_alphas("large_alpha", &[self.large_alpha])?;
         let large = bayes_point(&prior, &channel, self.large_alpha, &self.se)
             .map_err(|e| format!("alpha = {}: {e}", self.large_alpha))?;
-        let theory = bayes::theory(Self::ID, &self.model, &self.se, mode, sim, &[])?;
+        let theory = bayes::theory("fig1", &self.model, &self.se, mode, sim, &[])?;
         let mut pairs = Vec::new();
         let rows: Vec<Row> = theory
             .iter()

@@ -284,15 +284,10 @@ impl Fig2 {
 }
 
 impl Experiment for Fig2 {
-    const ID: &'static str = "fig2";
-    const TITLE: &'static str = "Spherical perceptron: Bayes-optimal vs optimally regularised logistic, ridge and hinge ERM, and max-margin";
-    const PAPER: &'static str =
-        "[AKLZ20] Aubin, Krzakala, Lu, Zdeborova, NeurIPS 2020, arXiv:2006.06560";
     type Point = ErmTask;
     type Obs = ErmObs;
     type Row = Row;
     type Summary = Summary;
-    const CLAIM: &'static str = "Optimally regularised logistic regression is within a hair (~10⁻⁴) of the Bayes-optimal error; ridge and hinge do worse, and max-margin decays as ≈ 0.50/α.";
 
     fn plan(&self, mode: Mode) -> Result<Plan<ErmTask>, String> {
         let run = self.section(mode);

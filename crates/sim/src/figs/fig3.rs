@@ -76,16 +76,10 @@ impl Fig3 {
 }
 
 impl Experiment for Fig3 {
-    const ID: &'static str = "fig3";
-    const TITLE: &'static str =
-        "Optimal phase retrieval: MMSE and AMP error vs alpha, alpha_IT and alpha_AMP";
-    const PAPER: &'static str =
-        "Barbier, Krzakala, Macris, Miolane, Zdeborová, PNAS 2019 (arXiv:1708.03395)";
     type Point = GampPoint;
     type Obs = GampObs;
     type Row = Row;
     type Summary = Summary;
-    const CLAIM: &'static str = "Phase retrieval with a Gaussian prior is information-theoretically possible from α_IT = 1, but AMP (the best known polynomial algorithm) needs α_AMP ≈ 1.13: a hard phase in between.";
 
     fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, String> {
         bayes::plan(&self.model, &self.gamp, self.seed, mode, self.section(mode))
@@ -109,7 +103,7 @@ impl Experiment for Fig3 {
             .flatten()
             .flat_map(|a| [a * (1.0 - 1e-6), a * (1.0 + 1e-6)])
             .collect();
-        let theory = bayes::theory(Self::ID, &self.model, &self.se, mode, sim, &extra)?;
+        let theory = bayes::theory("fig3", &self.model, &self.se, mode, sim, &extra)?;
         let (mut all, mut away) = (Vec::new(), Vec::new());
         let rows: Vec<Row> = theory
             .iter()

@@ -138,15 +138,10 @@ impl Fig4 {
 }
 
 impl Experiment for Fig4 {
-    const ID: &'static str = "fig4";
-    const TITLE: &'static str =
-        "Gradient descent on phase retrieval: success probability vs alpha for several d";
-    const PAPER: &'static str = "Sarao Mannelli, Biroli, Cammarota, Krzakala, Urbani, Zdeborová, NeurIPS 2020 (arXiv:2006.06997)";
     type Point = Point;
     type Obs = Obs;
     type Row = Row;
     type Summary = Summary;
-    const CLAIM: &'static str = "Gradient descent from a random start recovers the phase only at α ≈ 7, far above the AMP threshold α_AMP ≈ 1.13.";
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
         let size = self.section(mode);

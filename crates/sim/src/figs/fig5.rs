@@ -401,16 +401,10 @@ impl Fig5 {
 }
 
 impl Experiment for Fig5 {
-    const ID: &'static str = "fig5";
-    const TITLE: &'static str =
-        "Over-parametrised two-layer GD on phase retrieval: success vs alpha for several widths m";
-    const PAPER: &'static str =
-        "Sarao Mannelli, Vanden-Eijnden, Zdeborová, NeurIPS 2020 (arXiv:2006.15459)";
     type Point = Point;
     type Obs = Obs;
     type Row = Row;
     type Summary = Summary;
-    const CLAIM: &'static str = "Over-parametrised (m ≥ d) two-layer networks trained by GD recover the signal from α = 2 samples per dimension (theorem, d → ∞), where a single unit (m = 1) needs more.";
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
         let size = self.section(mode);

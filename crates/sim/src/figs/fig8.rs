@@ -210,15 +210,10 @@ impl Fig8 {
 pub const ALGORITHMS: [Algorithm; 3] = [Algorithm::Gd, Algorithm::Sgd, Algorithm::Psgd];
 
 impl Experiment for Fig8 {
-    const ID: &'static str = "fig8";
-    const TITLE: &'static str =
-        "Phase retrieval from a random start: success of GD, SGD and persistent SGD vs alpha";
-    const PAPER: &'static str = "Mignacco, Urbani, Zdeborová, MLST 2021 (arXiv:2103.04902); Mignacco, Krzakala, Urbani, Zdeborová, NeurIPS 2020 (arXiv:2006.06098)";
     type Point = Point;
     type Obs = Obs;
     type Row = Row;
     type Summary = Summary;
-    const CLAIM: &'static str = "From a random start, persistent SGD recovers the phase from fewer samples than GD and SGD: its success curve lies to the left.";
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
         let s = self.section(mode);

@@ -11,8 +11,6 @@ pub mod fig2;
 pub mod fig3;
 pub mod fig4;
 pub mod fig5;
-pub mod fig6;
-pub mod fig7;
 pub mod fig8;
 pub mod success_curve;
 

@@ -1,7 +1,7 @@
 //! How fig6 and fig7 are shown: m(t) and the training loss on a log-time axis, and the
 //! findings, from `data/<id>.{csv,toml}` alone.
 
-use crate::experiment::Agreement;
+use crate::experiment::{Agreement, Mode, View};
 use crate::figs::dmft_vs_sim::*;
 use crate::findings::{Findings, Verdict, sig};
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};
@@ -77,10 +77,12 @@ fn thin<'a>(rows: &[&'a Row], n: usize) -> Vec<&'a Row> {
     out
 }
 
-impl Spec {
-    /// [`Experiment::plot`]: m(t) and the training loss on a log-time axis, DMFT lines with
+impl View for Spec {
+    type Digest = Digest;
+
+    /// m(t) and the training loss on a log-time axis, DMFT lines with
     /// their ± 1 s.e. band, simulations as markers ± 1 s.e., a dotted line where the DMFT ends.
-    pub fn plot(&self, id: &str, rows: &[Row], g: &Digest) -> Result<Plot, String> {
+    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, String> {
         let t_end = |f: &dyn Fn(&Row) -> bool| {
             rows.iter()
                 .filter(|r| f(r))
@@ -161,7 +163,7 @@ impl Spec {
         };
         Ok(Plot::new(
             format!(
-                "{id} · Phase retrieval, {start}, α = {}, η = {}, b = {}, τ = {}: GD, SGD and persistent SGD, DMFT vs simulation",
+                "Phase retrieval, {start}, α = {}, η = {}, b = {}, τ = {}: GD, SGD and persistent SGD, DMFT vs simulation",
                 self.alpha, self.eta, self.b, self.tau
             ),
             2,
@@ -169,10 +171,10 @@ impl Spec {
         ))
     }
 
-    /// [`Experiment::findings`]: DMFT against simulation (within 3 combined standard errors
+    /// DMFT against simulation (within 3 combined standard errors
     /// over the DMFT window) and whether p-SGD does better than GD and SGD (more seeds with
     /// m > 0.99, or, tied, a final m larger by more than 2 combined standard errors).
-    pub fn findings(&self, g: &Digest) -> Result<Findings, String> {
+    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
         let rec = |a: Algorithm| {
             g.recovery
                 .iter()

@@ -76,7 +76,7 @@ impl View for Fig1 {
             "literature: α·ε → 0.4417 as α → ∞",
         )];
         Ok(Plot::new(
-            "fig1 · Spherical perceptron, teacher w* ~ N(0, 1), y = sign(Xw*): Bayes-optimal classification error",
+            "Spherical perceptron, teacher w* ~ N(0, 1), y = sign(Xw*): Bayes-optimal classification error",
             2,
             vec![error, product],
         ))

@@ -121,7 +121,7 @@ impl View for Fig2 {
             }));
         }
         Ok(Plot::new(
-            "fig2 · Spherical perceptron, y = sign(Xw*): Bayes-optimal vs optimally regularised ERM and max-margin",
+            "Spherical perceptron, y = sign(Xw*): Bayes-optimal vs optimally regularised ERM and max-margin",
             2,
             vec![error, gap],
         ))

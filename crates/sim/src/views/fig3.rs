@@ -77,7 +77,7 @@ impl View for Fig3 {
             label: "hard".into(),
         }];
         Ok(Plot::new(
-            "fig3 · Phase retrieval y = |Xw*|, Gaussian prior: Bayes-optimal vs AMP error",
+            "Phase retrieval y = |Xw*|, Gaussian prior: Bayes-optimal vs AMP error",
             1,
             vec![p],
         ))

@@ -119,7 +119,7 @@ impl View for Fig4 {
         )];
         half.hlines = thresholds();
         Ok(Plot::new(
-            "fig4 · Spherical gradient descent on phase retrieval (Gaussian teacher, y = |Xw*|) from a random start",
+            "Spherical gradient descent on phase retrieval (Gaussian teacher, y = |Xw*|) from a random start",
             2,
             vec![success, half],
         ))

@@ -153,7 +153,7 @@ impl View for Fig5 {
         half.hlines = vec![Rule::threshold(theorem, format!("theorem: α = {theorem}"))];
         panels.push(half);
         Ok(Plot::new(
-            "fig5 · Over-parametrised two-layer GD (quadratic activation, m hidden units) on phase retrieval: success vs α",
+            "Over-parametrised two-layer GD (quadratic activation, m hidden units) on phase retrieval: success vs α",
             3,
             panels,
         ))

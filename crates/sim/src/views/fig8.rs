@@ -117,7 +117,7 @@ impl View for Fig8 {
             panels.push(half);
         }
         Ok(Plot::new(
-            "fig8 · Phase retrieval from a random start: success of GD, SGD and persistent SGD within a fixed time",
+            "Phase retrieval from a random start: success of GD, SGD and persistent SGD within a fixed time",
             2,
             panels,
         ))
