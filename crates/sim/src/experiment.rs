@@ -240,8 +240,8 @@ impl Agreement {
     ) -> Self {
         let (mut devs, mut max_abs) = (Vec::new(), 0.0f64);
         for (theory, s) in pairs {
-            if theory.is_finite() && s.mean.is_finite() && s.stderr.is_finite() && s.stderr > 0.0 {
-                devs.push((theory - s.mean).abs() / s.stderr.max(resolution));
+            if let Some(dev) = Self::deviation(theory, s, resolution) {
+                devs.push(dev);
                 max_abs = max_abs.max((theory - s.mean).abs());
             }
         }
@@ -261,6 +261,12 @@ impl Agreement {
 }
 
 impl Agreement {
+    /// |theory − mean|/max(standard error, `resolution`), when comparable (finite theory and
+    /// mean, positive standard error).
+    pub fn deviation(theory: f64, s: Stat, resolution: f64) -> Option<f64> {
+        (theory.is_finite() && s.mean.is_finite() && s.stderr.is_finite() && s.stderr > 0.0)
+            .then(|| (theory - s.mean).abs() / s.stderr.max(resolution))
+    }
     /// One line: `what: mean x σ, max y σ over n points (max |Δ| = z)`.
     pub fn line(&self, what: &str) -> String {
         format!(

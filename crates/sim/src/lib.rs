@@ -31,6 +31,7 @@ pub mod experiment;
 pub mod figs;
 pub mod findings;
 pub mod key;
+pub mod kit;
 pub mod plot;
 pub mod registry;
 pub mod runner;

@@ -2,10 +2,7 @@
 //! a spherical student (Mignacco, Urbani, Zdeborová, MLST 2021, arXiv:2103.04902): the shared
 //! experiment of fig6 (informed start) and fig7 (random start).
 //!
-//! Model: teacher w* on the sphere ‖w*‖² = d, X_{μi} ~ N(0, 1/d), y = |X w*|, n = round(α d);
-//! student ‖w‖² = d, loss Σ_μ (h_μ² − y_μ²)²/4, update w ← w − η [ν w + Σ_μ s_μ ℓ'(y_μ, h_μ) X_μ]
-//! then w ← √d w/‖w‖, t = k η. Selection s_μ: GD b = 1; SGD a fresh Bernoulli(b) batch every
-//! step (τ = η/b); p-SGD the two-state chain P(0→1) = η/τ, P(1→0) = (1 − b)η/(bτ).
+//! Model and algorithms: [`super::psgd`].
 //!
 //! Batch convention ([`Batch`], required in the spec): `mean` divides the mini-batch gradient
 //! by b (the talk's; SGD and p-SGD then have GD's mean drift), `sum` is the plain sum.
@@ -33,14 +30,14 @@
 //! While m is small its growth is linear in m0, so the DMFT from E|m(0)| tracks the seed mean
 //! of the oriented m until the escape times (which spread as ln(1/|m(0)|)) matter.
 
+use super::psgd::with_stepper;
+pub use super::psgd::{ALGORITHMS, Algorithm};
 use crate::experiment::{
-    Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary,
-    check_positive, merge_status,
+    Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, check_positive,
+    merge_status,
 };
-use crate::stats::Stat;
-use gardner_algorithms::gd::{Problem, spherical_teacher};
-use gardner_algorithms::psgd::{self, Batch, Confinement, Dynamics, Selection, Start, Teacher};
-use gardner_models::PhaseRetrieval;
+use crate::kit::trajectory::{TimeAgreement, log_grid, multiple_of, runs_status, stat_over};
+use gardner_algorithms::psgd::{self, Batch, Start};
 use gardner_models::rng::Rng;
 use gardner_models::run::{Step as _, Termination};
 use gardner_theory::dmft;
@@ -53,29 +50,6 @@ pub const RECOVERY_OVERLAP: f64 = 0.99;
 pub const AGREEMENT_STDERRS: f64 = 3.0;
 /// Smallest difference resolved (m(0) of the informed start is m0 up to rounding on both sides).
 const RESOLUTION: f64 = 1e-12;
-
-/// The three algorithms (one dynamics, three selection processes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Algorithm {
-    Gd,
-    Sgd,
-    Psgd,
-}
-
-/// The algorithms, in table order.
-pub const ALGORITHMS: [Algorithm; 3] = [Algorithm::Gd, Algorithm::Sgd, Algorithm::Psgd];
-
-impl Algorithm {
-    /// `gd`, `sgd`, `psgd`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Algorithm::Gd => "gd",
-            Algorithm::Sgd => "sgd",
-            Algorithm::Psgd => "psgd",
-        }
-    }
-}
 
 /// The initial condition of both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -215,14 +189,8 @@ pub struct DmftSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct AlgorithmAgreement {
     pub algorithm: Algorithm,
-    pub deviation: Agreement,
-    /// Largest grid time t such that every compared time ≤ t agrees within 3 standard errors
-    /// (absent when the first compared time already deviates).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub within_3_stderr_until: Option<f64>,
-    /// First compared time with a deviation above 3 standard errors (absent: none).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_deviation_time: Option<f64>,
+    #[serde(flatten)]
+    pub over_time: TimeAgreement,
 }
 
 /// `[[recovery]]`: whether m > 0.99 is reached.
@@ -268,36 +236,6 @@ pub struct Summary {
     pub simulation: SimulationSummary,
 }
 
-/// The grid times: t = 0, then t_min 10^{j/ppd} for j = 0, 1, … while ≤ t_max, each rounded
-/// to a multiple of η (duplicates dropped), and t_max itself (rounded to 1e-12).
-pub fn log_grid(eta: f64, t_min: f64, points_per_decade: usize, t_max: f64) -> Vec<f64> {
-    let k_max = (t_max / eta).round() as u64;
-    let mut ks = vec![0u64];
-    let ppd = points_per_decade.max(1) as f64;
-    for j in 0.. {
-        let t = t_min * 10f64.powf(j as f64 / ppd);
-        if t > t_max * (1.0 + 1e-12) {
-            break;
-        }
-        let k = ((t / eta).round() as u64).max(1).min(k_max);
-        if ks.last() != Some(&k) {
-            ks.push(k);
-        }
-    }
-    if ks.last() != Some(&k_max) {
-        ks.push(k_max);
-    }
-    ks.iter()
-        .map(|&k| ((k as f64 * eta) * 1e12).round() / 1e12)
-        .collect()
-}
-
-/// Whether `x` is an integer multiple of `unit` (to 1e-9 relative).
-fn multiple_of(x: f64, unit: f64) -> bool {
-    let k = (x / unit).round();
-    (k * unit - x).abs() <= 1e-9 * x.abs().max(unit)
-}
-
 impl Spec {
     /// The section of `mode`.
     pub fn section(&self, mode: Mode) -> &SizeSpec {
@@ -312,17 +250,6 @@ impl Spec {
                 (2.0 / (std::f64::consts::PI * self.section(mode).d as f64)).sqrt()
             }
         }
-    }
-
-    fn selection(&self, a: Algorithm) -> Result<Selection, String> {
-        let s = match a {
-            Algorithm::Gd => Ok(Selection::gd()),
-            Algorithm::Sgd => Selection::sgd(self.b, self.eta, self.batch),
-            Algorithm::Psgd => Selection::persistent(self.b, self.tau, self.batch),
-        };
-        let s = s.map_err(|e| e.to_string())?;
-        s.probabilities(self.eta).map_err(|e| e.to_string())?;
-        Ok(s)
     }
 
     fn dmft_algorithm(&self, a: Algorithm) -> dmft::Algorithm {
@@ -397,7 +324,7 @@ impl Spec {
             ));
         }
         for a in ALGORITHMS {
-            self.selection(a)?;
+            a.selection(self.b, self.tau, self.batch, self.eta)?;
         }
         Ok(())
     }
@@ -425,14 +352,6 @@ impl Spec {
     /// One microscopic run, observed at the grid times (the whole-set training loss is a full
     /// pass over X, so it is measured only there).
     fn simulate(&self, p: &Point, d: usize, rng: &mut Rng) -> Result<(Obs, Termination), String> {
-        let data = spherical_teacher(d, self.alpha, rng).map_err(|e| e.to_string())?;
-        let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
-        let dynamics = Dynamics {
-            loss: PhaseRetrieval,
-            teacher: Teacher::Abs,
-            selection: self.selection(p.algorithm)?,
-            confinement: Confinement::Spherical,
-        };
         let q_max = 1e6;
         let config = psgd::Config {
             eta: self.eta,
@@ -444,41 +363,43 @@ impl Spec {
             StartSpec::Informed { m0 } => Start::Informed { m0, q0: 1.0 },
             StartSpec::Random => Start::Random { q0: 1.0 },
         };
-        let w0 = psgd::draw(&start, problem.w_star(), rng).map_err(|e| e.to_string())?;
-        let mut st = psgd::Stepper::new(&problem, &dynamics, w0, &config, rng.clone())
-            .map_err(|e| e.to_string())?;
-        let (mut m, mut train_loss) = (Vec::new(), Vec::new());
-        let mut termination = Termination::Converged;
-        let mut k = 0usize;
-        for t in self.times(p) {
-            let target = (t / self.eta).round() as usize;
-            while k < target {
-                st.advance().map_err(|e| e.to_string())?;
-                k += 1;
+        let selection = p
+            .algorithm
+            .selection(self.b, self.tau, self.batch, self.eta)?;
+        with_stepper((d, self.alpha), selection, &config, &start, rng, |st| {
+            let (mut m, mut train_loss) = (Vec::new(), Vec::new());
+            let mut termination = Termination::Converged;
+            let mut k = 0usize;
+            for t in self.times(p) {
+                let target = (t / self.eta).round() as usize;
+                while k < target {
+                    st.advance().map_err(|e| e.to_string())?;
+                    k += 1;
+                }
+                let o = st.observe().map_err(|e| e.to_string())?.step;
+                let e = st.train_loss();
+                let bad = [("q", o.q), ("m", o.m), ("train_loss", e)]
+                    .into_iter()
+                    .find(|&(name, v)| !v.is_finite() || (name == "q" && v > q_max));
+                if let Some((quantity, _)) = bad {
+                    termination = Termination::diverged(k, quantity);
+                    break;
+                }
+                m.push(o.m);
+                train_loss.push(e);
             }
-            let o = st.observe().map_err(|e| e.to_string())?.step;
-            let e = st.train_loss();
-            let bad = [("q", o.q), ("m", o.m), ("train_loss", e)]
-                .into_iter()
-                .find(|&(name, v)| !v.is_finite() || (name == "q" && v > q_max));
-            if let Some((quantity, _)) = bad {
-                termination = Termination::diverged(k, quantity);
-                break;
-            }
-            m.push(o.m);
-            train_loss.push(e);
-        }
-        let m_initial = *m.first().ok_or("no observation")?;
-        let sign = if m_initial < 0.0 { -1.0 } else { 1.0 };
-        Ok((
-            Obs {
-                m: m.iter().map(|x| sign * x).collect(),
-                train_loss,
-                gen_error: Vec::new(),
-                m_initial,
-            },
-            termination,
-        ))
+            let m_initial = *m.first().ok_or("no observation")?;
+            let sign = if m_initial < 0.0 { -1.0 } else { 1.0 };
+            Ok((
+                Obs {
+                    m: m.iter().map(|x| sign * x).collect(),
+                    train_loss,
+                    gen_error: Vec::new(),
+                    m_initial,
+                },
+                termination,
+            ))
+        })
     }
 
     /// One DMFT run (its seed drawn from the task's stream) at the grid times of the window.
@@ -563,10 +484,7 @@ impl Experiment for Spec {
     /// vectors; DMFT, the responses N T²/2 plus O(N T) histories.
     fn task_bytes(&self, p: &Point) -> u64 {
         match p.side {
-            Side::Simulation { d } => {
-                let n = (self.alpha * d as f64).round() as u64;
-                16 * n * d as u64 + 64 * (n + d as u64)
-            }
+            Side::Simulation { d } => super::psgd::task_bytes(self.alpha, d),
             Side::Dmft { particles, .. } => {
                 let c = self.dmft_cost(particles, p.t_max);
                 c.bytes as u64
@@ -576,12 +494,8 @@ impl Experiment for Spec {
     fn task_cost(&self, p: &Point) -> f64 {
         match p.side {
             Side::Simulation { d } => {
-                let b = if p.algorithm == Algorithm::Gd {
-                    1.0
-                } else {
-                    self.b
-                };
-                self.alpha * (d * d) as f64 * b * p.t_max / self.eta
+                self.alpha * (d * d) as f64 * p.algorithm.batch_fraction(self.b) * p.t_max
+                    / self.eta
             }
             Side::Dmft { particles, .. } => self.dmft_cost(particles, p.t_max).multiply_adds,
         }
@@ -612,19 +526,19 @@ impl Experiment for Spec {
                 .iter()
                 .filter(|p| p.point.algorithm == a && matches!(p.point.side, Side::Dmft { .. }))
                 .collect();
-            let dmft_status = replica_status(&theory);
+            let dmft_status = runs_status(&theory);
             let sim_status = p.status();
             let n_seeds = p.tasks.len();
             let (mut m_pairs, mut e_pairs, mut ratio) = (Vec::new(), Vec::new(), 0.0f64);
             let first_row = rows.len();
             for (j, &t) in times.iter().enumerate() {
-                let m = stat_at(p, |o| o.m.get(j).copied());
-                let e = stat_at(p, |o| o.train_loss.get(j).copied());
+                let m = stat_over(&[p], |o| o.m.get(j).copied());
+                let e = stat_over(&[p], |o| o.train_loss.get(j).copied());
                 let th = (j < n_dmft).then(|| {
                     (
-                        replica_stat(&theory, |o| o.m.get(j).copied()),
-                        replica_stat(&theory, |o| o.train_loss.get(j).copied()),
-                        replica_stat(&theory, |o| o.gen_error.get(j).copied()),
+                        stat_over(&theory, |o| o.m.get(j).copied()),
+                        stat_over(&theory, |o| o.train_loss.get(j).copied()),
+                        stat_over(&theory, |o| o.gen_error.get(j).copied()),
                     )
                 });
                 let th = th.filter(|(tm, _, _)| tm.count > 0);
@@ -679,12 +593,12 @@ impl Experiment for Spec {
                 status: dmft_status,
                 mc_error_ratio_max_m: ratio,
             });
-            agreement_m.push(agreement(a, "m (DMFT vs simulation mean)", &m_pairs));
-            agreement_train_loss.push(agreement(
-                a,
-                "train_loss (DMFT vs simulation mean)",
-                &e_pairs,
-            ));
+            let agreement = |what: &str, triples| AlgorithmAgreement {
+                algorithm: a,
+                over_time: TimeAgreement::of(what, triples, RESOLUTION, AGREEMENT_STDERRS),
+            };
+            agreement_m.push(agreement("m (DMFT vs simulation mean)", &m_pairs));
+            agreement_train_loss.push(agreement("train_loss (DMFT vs simulation mean)", &e_pairs));
             // recovery
             let recovered = p
                 .done()
@@ -764,7 +678,7 @@ impl Experiment for Spec {
                 s.particles,
                 s.dmft_t_max
             ),
-            batch_convention: batch_convention(self.batch, self.b),
+            batch_convention: super::psgd::batch_convention(self.batch, self.b),
             d: s.d,
             seeds: s.seeds,
             t_max_sim: s.t_max,
@@ -782,89 +696,5 @@ impl Experiment for Spec {
             headline,
             check_rel_tol: 1e-9,
         })
-    }
-}
-
-/// The summary's statement of the batch convention.
-pub fn batch_convention(batch: Batch, b: f64) -> String {
-    match batch {
-        Batch::Mean => format!(
-            "mean: the mini-batch gradient is divided by b = {b} (the talk's convention; its DMFT kernels carry alpha/b^2 and alpha/b): SGD and p-SGD have the mean drift of GD per unit time t"
-        ),
-        Batch::Sum => format!(
-            "sum: the mini-batch gradient is the plain sum over the selected samples (no 1/b): on average SGD and p-SGD move b = {b} times as far per unit time as GD; the talk divides by b instead"
-        ),
-    }
-}
-
-/// Mean and Monte-Carlo standard error of `f` over the DMFT runs of all blocks.
-fn replica_stat<E: Experiment<Obs = Obs>>(
-    blocks: &[&PointSims<E>],
-    f: impl Fn(&Obs) -> Option<f64>,
-) -> Stat {
-    let v: Vec<f64> = blocks
-        .iter()
-        .flat_map(|p| p.done().filter_map(|(o, _)| f(o)))
-        .collect();
-    Stat::of(&v)
-}
-
-/// `ok`, or how many DMFT runs diverged or failed (the first reason).
-fn replica_status<E: Experiment<Obs = Obs>>(blocks: &[&PointSims<E>]) -> String {
-    let n: usize = blocks.iter().map(|p| p.tasks.len()).sum();
-    let bad: Vec<String> = blocks
-        .iter()
-        .flat_map(|p| &p.tasks)
-        .filter_map(|t| match t {
-            Err(e) => Some(format!("failed: {e}")),
-            Ok((_, term)) if !term.converged() => Some(term.status()),
-            Ok(_) => None,
-        })
-        .collect();
-    match bad.first() {
-        None => "ok".into(),
-        Some(first) => format!("{}/{n} runs {first}", bad.len()),
-    }
-}
-
-/// Mean and standard error of `f` over the seeds that did not fail and have a value.
-fn stat_at<E: Experiment<Obs = Obs>>(p: &PointSims<E>, f: impl Fn(&Obs) -> Option<f64>) -> Stat {
-    Stat::of(&p.done().filter_map(|(o, _)| f(o)).collect::<Vec<_>>())
-}
-
-/// Agreement of (time, DMFT, simulation) triples in combined standard errors
-/// √(se_sim² + se_dmft²), and up to which time it holds within [`AGREEMENT_STDERRS`] of them
-/// (times where both errors vanish, e.g. m(0) of the informed start, are not compared).
-fn agreement(a: Algorithm, compared: &str, pairs: &[(f64, Stat, Stat)]) -> AlgorithmAgreement {
-    let combined: Vec<(f64, f64, Stat)> = pairs
-        .iter()
-        .map(|&(t, th, s)| {
-            let se = (s.stderr * s.stderr + th.stderr * th.stderr).sqrt();
-            (t, th.mean, Stat { stderr: se, ..s })
-        })
-        .collect();
-    let deviation = Agreement::of(
-        compared,
-        combined.iter().map(|&(_, th, s)| (th, s)),
-        RESOLUTION,
-    );
-    let compared: Vec<(f64, f64)> = combined
-        .iter()
-        .filter(|(_, th, s)| {
-            th.is_finite() && s.mean.is_finite() && s.stderr.is_finite() && s.stderr > 0.0
-        })
-        .map(|&(t, th, s)| (t, (th - s.mean).abs() / s.stderr.max(RESOLUTION)))
-        .collect();
-    let first_bad = compared.iter().position(|&(_, d)| d > AGREEMENT_STDERRS);
-    let until = match first_bad {
-        None => compared.last().map(|&(t, _)| t),
-        Some(0) => None,
-        Some(i) => Some(compared[i - 1].0),
-    };
-    AlgorithmAgreement {
-        algorithm: a,
-        deviation,
-        within_3_stderr_until: until,
-        first_deviation_time: first_bad.map(|i| compared[i].0),
     }
 }

@@ -8,12 +8,12 @@
 //! α_½(d) = a + b/d (`[extrapolation]`), and both a + b/d and a + b ln d with χ²/dof and the
 //! better of the two (`[finite_size_fits]`). Compared with α_IT and α_AMP of the theory crate and the talk's ≈ 7.
 
-use super::success_curve::{
+use crate::Experiment;
+use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary};
+use crate::kit::success_curve::{
     AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size,
     finished, finite,
 };
-use crate::Experiment;
-use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary};
 use gardner_algorithms::gd::{self, Problem, spherical_teacher};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;

@@ -12,12 +12,12 @@
 //! α_½(d) = a + b/d and a + b ln d; the typed answers to "does α_½ approach the theorem's 2 for
 //! m ≥ d" and "does m = 1 need more samples than m ≥ d at the largest d" ([`Conclusions`]).
 
-use super::success_curve::{
+use crate::Experiment;
+use crate::experiment::{Mode, Plan, PointSims, Report, Sims, SimulationSummary};
+use crate::kit::success_curve::{
     BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size, finished,
     finite,
 };
-use crate::Experiment;
-use crate::experiment::{Mode, Plan, PointSims, Report, Sims, SimulationSummary};
 use crate::success::SizeEstimate;
 use gardner_algorithms::gd::{Problem, spherical_teacher};
 use gardner_algorithms::overparam;

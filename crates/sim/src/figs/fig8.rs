@@ -4,30 +4,20 @@
 //! y = |X w*|. Success: |m| ≥ 0.99 within the physical time budget T (t = k η); a run that
 //! reaches T without it is a failure (the budget rule, stated in the summary).
 
+use super::psgd::with_stepper;
+pub use super::psgd::{ALGORITHMS, Algorithm};
 use super::{check_alphas, note, same};
 use crate::experiment::{Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary};
+use crate::kit::success_curve::Curve;
 use crate::success::{BootstrapCrossing, SuccessPoint, bootstrap_crossing};
 use crate::{Experiment, Stat};
-use gardner_algorithms::gd::{Problem, spherical_teacher};
-use gardner_algorithms::psgd::{
-    self, Batch, Confinement, Dynamics, Observation, Selection, Start, Teacher,
-};
-use gardner_models::PhaseRetrieval;
+use gardner_algorithms::psgd::{self, Batch, Observation, Start};
 use gardner_models::rng::Rng;
 use gardner_models::run::{Termination, stop};
 use serde::{Deserialize, Serialize};
 
 /// Success threshold on the final |m|.
 pub const SUCCESS_OVERLAP: f64 = 0.99;
-
-/// The three algorithms (one dynamics, three selection processes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Algorithm {
-    Gd,
-    Sgd,
-    Psgd,
-}
 
 /// A size section.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,16 +131,6 @@ impl Fig8 {
     pub(crate) fn section(&self, mode: Mode) -> &SizeSpec {
         mode.pick(&self.quick, &self.default, &self.full)
     }
-    fn selection(&self, a: Algorithm, eta: f64) -> Result<Selection, String> {
-        let s = match a {
-            Algorithm::Gd => Ok(Selection::gd()),
-            Algorithm::Sgd => Selection::sgd(self.b, eta, self.batch),
-            Algorithm::Psgd => Selection::persistent(self.b, self.tau, self.batch),
-        };
-        let s = s.map_err(|e| e.to_string())?;
-        s.probabilities(eta).map_err(|e| e.to_string())?;
-        Ok(s)
-    }
     fn row(&self, p: &PointSims<Self>) -> Row {
         let pt = p.point;
         let n = p.done().count();
@@ -181,11 +161,7 @@ impl Fig8 {
             alpha: pt.alpha,
             d: pt.d,
             algorithm: pt.algorithm,
-            b: if pt.algorithm == Algorithm::Gd {
-                1.0
-            } else {
-                self.b
-            },
+            b: pt.algorithm.batch_fraction(self.b),
             tau: match pt.algorithm {
                 Algorithm::Gd => None,
                 Algorithm::Sgd => Some(pt.eta / self.b),
@@ -206,8 +182,6 @@ impl Fig8 {
         }
     }
 }
-
-pub const ALGORITHMS: [Algorithm; 3] = [Algorithm::Gd, Algorithm::Sgd, Algorithm::Psgd];
 
 impl Experiment for Fig8 {
     type Point = Point;
@@ -230,8 +204,8 @@ impl Experiment for Fig8 {
             ));
         }
         for a in ALGORITHMS {
-            self.selection(a, self.eta)?;
-            self.selection(a, self.eta / 2.0)?;
+            a.selection(self.b, self.tau, self.batch, self.eta)?;
+            a.selection(self.b, self.tau, self.batch, self.eta / 2.0)?;
         }
         let mut pts = Vec::new();
         for &d in &s.dims {
@@ -264,27 +238,12 @@ impl Experiment for Fig8 {
         )
     }
     fn task_bytes(&self, p: &Point) -> u64 {
-        let n = (p.alpha * p.d as f64).round() as u64;
-        // X (n × d) and its row-major copy, plus O(n + d) vectors
-        16 * n * p.d as u64 + 64 * (n + p.d as u64)
+        super::psgd::task_bytes(p.alpha, p.d)
     }
     fn task_cost(&self, p: &Point) -> f64 {
-        let b = if p.algorithm == Algorithm::Gd {
-            1.0
-        } else {
-            self.b
-        };
-        p.alpha * (p.d * p.d) as f64 * b / p.eta
+        p.alpha * (p.d * p.d) as f64 * p.algorithm.batch_fraction(self.b) / p.eta
     }
     fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
-        let data = spherical_teacher(p.d, p.alpha, rng).map_err(|e| e.to_string())?;
-        let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
-        let dynamics = Dynamics {
-            loss: PhaseRetrieval,
-            teacher: Teacher::Abs,
-            selection: self.selection(p.algorithm, p.eta)?,
-            confinement: Confinement::Spherical,
-        };
         let steps = (self.time_budget / p.eta).ceil() as usize;
         let config = psgd::Config {
             eta: p.eta,
@@ -292,22 +251,22 @@ impl Experiment for Fig8 {
             record_every: steps.max(1),
             q_max: 1e6,
         };
-        let w0 = psgd::draw(&Start::Random { q0: 1.0 }, problem.w_star(), rng)
-            .map_err(|e| e.to_string())?;
-        let mut st = psgd::Stepper::new(&problem, &dynamics, w0, &config, rng.clone())
-            .map_err(|e| e.to_string())?;
-        let trace = psgd::driver(config.q_max)
-            .stop(stop::tolerance(
-                |o: &Observation| SUCCESS_OVERLAP - o.step.m.abs(),
-                0.0,
-            ))
-            .stop(stop::budget(
-                |o: &Observation| o.step.time,
-                self.time_budget - 0.5 * p.eta,
-            ))
-            .record_every(usize::MAX)
-            .run(&mut st)
-            .map_err(|e| e.to_string())?;
+        let selection = p.algorithm.selection(self.b, self.tau, self.batch, p.eta)?;
+        let start = Start::Random { q0: 1.0 };
+        let trace = with_stepper((p.d, p.alpha), selection, &config, &start, rng, |st| {
+            psgd::driver(config.q_max)
+                .stop(stop::tolerance(
+                    |o: &Observation| SUCCESS_OVERLAP - o.step.m.abs(),
+                    0.0,
+                ))
+                .stop(stop::budget(
+                    |o: &Observation| o.step.time,
+                    self.time_budget - 0.5 * p.eta,
+                ))
+                .record_every(usize::MAX)
+                .run(st)
+                .map_err(|e| e.to_string())
+        })?;
         let last = trace.last().ok_or("no observation")?.step;
         let success = last.m.abs() >= SUCCESS_OVERLAP;
         Ok((
@@ -326,17 +285,9 @@ impl Experiment for Fig8 {
         let mut alpha_half = Vec::new();
         for &d in &s.dims {
             for algorithm in ALGORITHMS {
-                let pts: Vec<SuccessPoint> = sims
-                    .points
-                    .iter()
-                    .filter(|p| same(p.point.eta, self.eta))
-                    .filter(|p| p.point.d == d && p.point.algorithm == algorithm)
-                    .map(|p| SuccessPoint {
-                        alpha: p.point.alpha,
-                        successes: p.done().filter(|(o, _)| o.success).count(),
-                        trials: p.done().count(),
-                    })
-                    .collect();
+                let member =
+                    |p: &Point| same(p.eta, self.eta) && p.d == d && p.algorithm == algorithm;
+                let pts = Curve::of(sims, member, |p| p.alpha, |o| o.success).points;
                 let seed = self.bootstrap_seed ^ (d as u64) << 8 ^ algorithm as u64;
                 let bc = bootstrap_crossing(&pts, 0.5, self.bootstrap_replicates, 0.95, seed);
                 alpha_half.push(AlphaHalf {
@@ -401,7 +352,7 @@ impl Experiment for Fig8 {
                 "success = |m| >= {SUCCESS_OVERLAP} within physical time T = {} (at most T/eta steps, the same T for every algorithm and d); a run reaching T without it is a failure",
                 self.time_budget
             ),
-            batch_convention: super::dmft_vs_sim::batch_convention(self.batch, self.b),
+            batch_convention: super::psgd::batch_convention(self.batch, self.b),
             alpha_half,
             ordering_at_largest_d: order.into_iter().map(|(_, a)| a).collect(),
             simulation: SimulationSummary::of(sims),

@@ -1,6 +1,6 @@
 //! The figures of the talk as experiments (one module each; the catalogue is in the
 //! README). Shared pieces: the teacher model section, α grids, GAMP tasks ([`bayes`]),
-//! success curves over α ([`success_curve`]), DMFT beside simulation of GD/SGD/p-SGD
+//! success curves over α ([`crate::kit::success_curve`]), DMFT beside simulation of GD/SGD/p-SGD
 //! ([`dmft_vs_sim`], fig6 and fig7).
 
 pub mod bayes;
@@ -12,7 +12,7 @@ pub mod fig3;
 pub mod fig4;
 pub mod fig5;
 pub mod fig8;
-pub mod success_curve;
+pub mod psgd;
 
 use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
 use serde::{Deserialize, Serialize};

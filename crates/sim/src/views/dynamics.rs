@@ -4,6 +4,7 @@
 use crate::experiment::{Agreement, Mode, View};
 use crate::figs::dmft_vs_sim::*;
 use crate::findings::{Findings, Verdict, sig};
+use crate::kit::trajectory::thin;
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};
 use serde::Deserialize;
 
@@ -55,26 +56,6 @@ impl Algorithm {
             Algorithm::Psgd => Role::Psgd,
         }
     }
-}
-
-/// Rows thinned to at most about `n` per decade-spaced run of times (markers on a log-time
-/// axis stay legible however fine the grid); t ≤ 0 is dropped.
-fn thin<'a>(rows: &[&'a Row], n: usize) -> Vec<&'a Row> {
-    let pos: Vec<&Row> = rows.iter().copied().filter(|r| r.time > 0.0).collect();
-    let (Some(first), Some(last)) = (pos.first(), pos.last()) else {
-        return Vec::new();
-    };
-    let step = (last.time / first.time).ln() / n.max(1) as f64;
-    let mut out: Vec<&Row> = Vec::new();
-    for r in pos {
-        if out
-            .last()
-            .is_none_or(|l| (r.time / l.time).ln() >= step * (1.0 - 1e-9))
-        {
-            out.push(r);
-        }
-    }
-    out
 }
 
 impl View for Spec {
@@ -133,7 +114,7 @@ impl View for Spec {
                 g.d,
                 g.seeds
             );
-            let marks = thin(&sel, 45);
+            let marks = thin(&sel, |r| r.time, 45);
             m.series.push(Series::band(role, &dmft, &sel, |r| {
                 let (v, e) = (r.m_dmft?, r.m_dmft_stderr.unwrap_or(0.0));
                 Some((r.time, v, v - e, v + e))
@@ -256,7 +237,7 @@ impl View for Spec {
                 if agrees { "yes" } else { "no" },
                 words(order[0]),
                 words(order[1]),
-                batch_convention(self.batch, self.b)
+                crate::figs::psgd::batch_convention(self.batch, self.b)
             ),
         })
     }

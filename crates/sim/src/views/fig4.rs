@@ -2,8 +2,8 @@
 
 use crate::experiment::{Mode, View};
 use crate::figs::fig4::*;
-use crate::figs::success_curve::CrossingRead;
 use crate::findings::{Findings, Verdict, sig};
+use crate::kit::success_curve::CrossingRead;
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};
 use serde::Deserialize;
 

@@ -4,7 +4,7 @@ use crate::experiment::{Mode, View};
 use crate::figs::fig8::*;
 use crate::figs::same;
 use crate::findings::{Findings, Verdict, sig};
-use crate::plot::{Axis, Panel, Plot, Role, Series};
+use crate::plot::{Axis, Panel, Plot, Series};
 use crate::success::BootstrapCrossing;
 use serde::Deserialize;
 
@@ -21,17 +21,6 @@ pub struct EtaCheckRead {
     pub algorithm: Algorithm,
     pub alpha: f64,
     pub difference_in_stderr: f64,
-}
-
-impl Algorithm {
-    /// The plot role (colour) of the algorithm.
-    pub fn role(&self) -> Role {
-        match self {
-            Algorithm::Gd => Role::Gd,
-            Algorithm::Sgd => Role::Sgd,
-            Algorithm::Psgd => Role::Psgd,
-        }
-    }
 }
 
 /// `a [lo, hi]` of a bootstrap crossing, or where it lies.
