@@ -1,7 +1,7 @@
 //! House rules a program can check (docs/dev/style.md): every config that deserialises
 //! rejects unknown fields or goes through a validating constructor, no ignored tests, every
-//! module has docs, no reference to files outside the repository, and every declared
-//! dependency is used.
+//! module has docs, no reference to files outside the repository, every declared
+//! dependency is used, and the figures agree everywhere they are listed.
 
 use std::path::{Path, PathBuf};
 
@@ -218,4 +218,49 @@ fn every_declared_dependency_is_used() {
         "declared but unused dependencies:\n{}",
         bad.join("\n")
     );
+}
+
+/// The ids of the README's figure table: its rows `| figN | …`.
+fn readme_figures(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("| fig"))
+        .filter_map(|l| {
+            let n: String = l.chars().take_while(|c| c.is_ascii_digit()).collect();
+            (!n.is_empty() && l[n.len()..].starts_with(" |")).then(|| format!("fig{n}"))
+        })
+        .collect()
+}
+
+#[test]
+fn figures_agree_across_specs_registry_snapshots_and_readme() {
+    let registry: Vec<String> = gardner_sim::registry::all()
+        .iter()
+        .map(|f| f.id().to_string())
+        .collect();
+    let mut papers: Vec<String> = std::fs::read_dir(root().join("papers"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.strip_suffix(".toml").map(String::from)
+        })
+        .collect();
+    papers.sort_by_key(|id| id[3..].parse::<u32>().unwrap_or(u32::MAX));
+    let read = |p: &str| std::fs::read_to_string(root().join(p)).unwrap();
+    let snapshots: Vec<String> = read("tests/all/snapshots.rs")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("snap!(")?.strip_suffix(");"))
+        .flat_map(|l| l.split(',').map(|s| s.trim().to_string()))
+        .collect();
+    let readme = readme_figures(&read("README.md"));
+    for (what, ids) in [
+        ("papers/*.toml", &papers),
+        ("the snapshot list (tests/all/snapshots.rs)", &snapshots),
+        ("the README's figure table", &readme),
+    ] {
+        assert_eq!(
+            ids, &registry,
+            "{what} and the figure registry (gardner_sim::registry) disagree"
+        );
+    }
 }

@@ -1,11 +1,12 @@
 //! # xtask: reproduce the talk's figures
 //!
 //! `cargo xtask list`, `cargo xtask reproduce <fig> [--quick|--full] [--check] [--threads N]`,
-//! `cargo xtask render [<fig>]` and `cargo xtask report [--check]`. The figures are
-//! experiments of `gardner_sim::figs`; this crate holds only the command line, the files
-//! (`data/<fig>.csv`, `.toml` with provenance and headline numbers, `.svg` and `.png`, the
-//! results page `data/README.md`) and the plot rendering. `--check` regenerates and compares
-//! with the committed files; `render` and `report` rebuild pictures and the page from them.
+//! `cargo xtask render [<fig>]` and `cargo xtask report [--check]`. The figures, their
+//! registry and the comparison `--check` makes are `gardner_sim::{figs, registry, check}`;
+//! this crate holds only the command line, the files (`data/<fig>.csv`, `.toml` with
+//! provenance and headline numbers, `.svg` and `.png`, the results page `data/README.md`) and
+//! the plot rendering. `render` and `report` rebuild pictures and the page from the
+//! committed files.
 
 pub mod figure;
 pub mod output;

@@ -117,7 +117,7 @@ pub trait View: Experiment {
 
     /// The figure, from the rows and the digest of the summary (nothing is recomputed).
     fn plot(&self, mode: Mode, rows: &[Self::Row], digest: &Self::Digest) -> Result<Plot, String>;
-    /// Headline numbers, agreement and the verdict against [`Experiment::CLAIM`], by the
+    /// Headline numbers, agreement and the verdict against the figure's claim ([`crate::registry::Identity::claim`]), by the
     /// figure's rule, from the rows and the digest.
     fn findings(
         &self,

@@ -1,6 +1,6 @@
 //! What a figure found, for the results page (`cargo xtask report` → `data/README.md`): the
 //! headline numbers with their intervals, the agreement of theory and simulation, and a
-//! verdict against the talk's claim ([`crate::Experiment::CLAIM`]). Each figure states its
+//! verdict against the talk's claim ([`crate::registry::Identity::claim`]). Each figure states its
 //! own verdict rule in [`crate::View::findings`], from its committed table and summary.
 
 use std::fmt;
