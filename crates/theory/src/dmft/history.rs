@@ -270,7 +270,10 @@ impl Merge {
                     *acc += w * s;
                 }
             }
-            for (dst, &v) in x[tri(nrow)..tri(nrow) + nrow + 1].iter_mut().zip(row.iter()) {
+            for (dst, &v) in x[tri(nrow)..tri(nrow) + nrow + 1]
+                .iter_mut()
+                .zip(row.iter())
+            {
                 *dst = T::from_f64(v);
             }
         }
