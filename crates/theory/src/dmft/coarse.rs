@@ -328,13 +328,14 @@ impl<L: SampleLoss> CoarseDmft<L> {
         self.r_bar = merge.response(&self.r_bar);
         self.r_row = merge.sum(&self.r_row);
         self.r0_bar = merge.average(&self.r0_bar);
-        self.particles.par_iter_mut().for_each(|p| {
-            p.h_bar = merge.average(&p.h_bar);
-            p.f_bar = merge.average(&p.f_bar);
-            p.y_row = merge.sum(&p.y_row);
-            let wide: Vec<f64> = p.y_bar.iter().map(|&x| f64::from(x)).collect();
-            p.y_bar = merge.response(&wide).iter().map(|&x| x as f32).collect();
-        });
+        self.particles
+            .par_iter_mut()
+            .for_each_init(Vec::new, |row, p| {
+                merge.average_in_place(&mut p.h_bar);
+                merge.average_in_place(&mut p.f_bar);
+                merge.sum_in_place(&mut p.y_row);
+                merge.response_in_place(&mut p.y_bar, row);
+            });
     }
 }
 

@@ -34,6 +34,25 @@ pub fn tri(i: usize) -> usize {
     i * (i + 1) / 2
 }
 
+/// A storage type of a kernel: f64, or f32 where its rounding is far below the Monte-Carlo
+/// error (the per-particle responses of the compressed solver).
+pub trait Stored: Copy + Into<f64> + Send + Sync {
+    /// Round an f64 to the storage type.
+    fn from_f64(v: f64) -> Self;
+}
+
+impl Stored for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+impl Stored for f32 {
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
 /// The block grid of the past (module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
@@ -171,53 +190,94 @@ impl Merge {
         self.old_lens.len()
     }
 
+    /// First new block that is not the old block of the same index: blocks before it (and
+    /// the rows and columns of a kernel that lie before it) are untouched by the merge.
+    fn first_changed(&self) -> usize {
+        self.groups
+            .iter()
+            .enumerate()
+            .position(|(n, g)| g.start != n || g.len() != 1)
+            .unwrap_or(self.len())
+    }
+
     /// x̄(N) = Σ_{o∈G_N} n_o x̄(o) / n_N.
     pub fn average(&self, x: &[f64]) -> Vec<f64> {
+        let mut v = x.to_vec();
+        self.average_in_place(&mut v);
+        v
+    }
+
+    /// [`Merge::average`] in place (no allocation; untouched blocks are not visited).
+    pub fn average_in_place(&self, x: &mut Vec<f64>) {
         debug_assert_eq!(x.len(), self.old_lens.len());
-        (0..self.len())
-            .map(|n| {
-                let s: f64 = self.groups[n]
-                    .clone()
-                    .map(|o| self.old_lens[o] as f64 * x[o])
-                    .sum();
-                s / self.new_len(n)
-            })
-            .collect()
+        for n in self.first_changed()..self.len() {
+            let s: f64 = self.groups[n]
+                .clone()
+                .map(|o| self.old_lens[o] as f64 * x[o])
+                .sum();
+            x[n] = s / self.new_len(n);
+        }
+        x.truncate(self.len());
     }
 
     /// Y(N) = Σ_{o∈G_N} Y(o).
     pub fn sum(&self, x: &[f64]) -> Vec<f64> {
+        let mut v = x.to_vec();
+        self.sum_in_place(&mut v);
+        v
+    }
+
+    /// [`Merge::sum`] in place.
+    pub fn sum_in_place(&self, x: &mut Vec<f64>) {
         debug_assert_eq!(x.len(), self.old_lens.len());
-        self.groups
-            .iter()
-            .map(|g| g.clone().map(|o| x[o]).sum())
-            .collect()
+        for n in self.first_changed()..self.len() {
+            x[n] = self.groups[n].clone().map(|o| x[o]).sum();
+        }
+        x.truncate(self.len());
     }
 
     /// Response kernel (rows averaged, columns summed, packed lower triangle with diagonal).
     pub fn response(&self, x: &[f64]) -> Vec<f64> {
+        let mut v = x.to_vec();
+        self.response_in_place(&mut v, &mut Vec::new());
+        v
+    }
+
+    /// [`Merge::response`] in place, for f64 or f32 storage (sums in f64; `row` is scratch).
+    /// Rows before the first changed block are not visited, so a merge of the recent levels
+    /// costs O(P · changed rows), not O(P²).
+    pub fn response_in_place<T: Stored>(&self, x: &mut Vec<T>, row: &mut Vec<f64>) {
         let p_old = self.old_lens.len();
         debug_assert_eq!(x.len(), tri(p_old));
         let p = self.len();
-        // column sums within groups, for every old row o: s(o, B) = Σ_{o'∈G_B, o'≤o} x(o, o')
-        let mut out = vec![0.0; tri(p)];
-        let mut rowsum = vec![0.0; p];
-        for (nrow, g) in self.groups.iter().enumerate() {
+        // New row N reads old rows o ∈ G_N (o ≥ N) and is written to tri(N).. ≤ tri(o)..:
+        // building it in `row` before writing keeps the in-place update exact.
+        let first = self.first_changed();
+        for nrow in first..p {
             let w_row = 1.0 / self.new_len(nrow);
-            for o in g.clone() {
-                rowsum[..=nrow].iter_mut().for_each(|v| *v = 0.0);
+            row.clear();
+            row.resize(nrow + 1, 0.0);
+            for o in self.groups[nrow].clone() {
                 let xo = &x[tri(o)..tri(o) + o + 1];
-                for (b, gb) in self.groups[..=nrow].iter().enumerate() {
-                    let hi = gb.end.min(o + 1);
-                    rowsum[b] = xo[gb.start..hi].iter().sum();
-                }
                 let w = self.old_lens[o] as f64 * w_row;
-                for (acc, s) in out[tri(nrow)..tri(nrow) + nrow + 1].iter_mut().zip(&rowsum) {
+                // columns before `first` are single unchanged blocks
+                for (acc, &v) in row[..first].iter_mut().zip(xo) {
+                    *acc += w * v.into();
+                }
+                for (acc, gb) in row[first..].iter_mut().zip(&self.groups[first..=nrow]) {
+                    let hi = gb.end.min(o + 1);
+                    let s: f64 = xo[gb.start..hi].iter().map(|&v| v.into()).sum();
                     *acc += w * s;
                 }
             }
+            for (dst, &v) in x[tri(nrow)..tri(nrow) + nrow + 1]
+                .iter_mut()
+                .zip(row.iter())
+            {
+                *dst = T::from_f64(v);
+            }
         }
-        out
+        x.truncate(tri(p));
     }
 
     /// Covariance kernel (averaged over both arguments, packed symmetric lower triangle).

@@ -112,10 +112,14 @@ where
 /// Default of `budget_hours`.
 pub const DEFAULT_BUDGET_HOURS: f64 = 24.0;
 
-/// Cost of one multiply-add of the particle solvers on one core, in seconds: the compressed
-/// solver's t = 20 p-SGD run (N = 2000, 4.0e9 multiply-adds by its cost model) took 17 CPU-s
-/// on a loaded machine (≈ 4 ns) and about half that idle; `benches/dmft.rs` times one step.
-pub const SECONDS_PER_MULTIPLY_ADD: f64 = 3.0e-9;
+/// Cost of one multiply-add of the compressed solver's cost model on one core, in seconds:
+/// a p-SGD run of phase retrieval (N = 2000, t = 8, 1.7e9 multiply-adds) took 3.2 CPU-s on a
+/// machine loaded by other builds; `benches/dmft.rs` times one step idle.
+pub const SECONDS_PER_MULTIPLY_ADD: f64 = 2.0e-9;
+
+/// The same for the uniform solver's N T³/3 (dense, vectorised loops): 8 runs of N = 2000 to
+/// t = 4 (T = 400) took 152 CPU-s under the same load.
+pub const SECONDS_PER_MULTIPLY_ADD_UNIFORM: f64 = 0.5e-9;
 
 /// A solve's estimated peak memory and CPU time.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,7 +148,8 @@ pub fn estimate(cfg: &Config) -> Result<Estimate, Error> {
         match cfg.solver() {
             SolverKind::Uniform => (
                 n * 8.0 * (steps * steps / 2.0 + 5.0 * steps) + 3.0 * 8.0 * steps * steps / 2.0,
-                n * steps.powi(3) / 3.0,
+                n * steps.powi(3) / 3.0 * SECONDS_PER_MULTIPLY_ADD_UNIFORM
+                    / SECONDS_PER_MULTIPLY_ADD,
             ),
             SolverKind::Compressed => {
                 if steps > 1e9 {
