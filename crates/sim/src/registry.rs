@@ -6,7 +6,7 @@
 
 use crate::experiment::{Experiment, Headline, Mode, View};
 use crate::figs::{
-    dmft_vs_sim::Spec as Dynamics, fig1::Fig1, fig2::Fig2, fig3::Fig3, fig4::Fig4, fig5::Fig5,
+    dynamics::Spec as Dynamics, fig1::Fig1, fig2::Fig2, fig3::Fig3, fig4::Fig4, fig5::Fig5,
     fig8::Fig8,
 };
 use crate::{CacheOptions, Error, Findings, Local, Plot, Run, Shard, ShardRun};

@@ -1,11 +1,11 @@
 //! The figures of the talk as experiments (one module each; the catalogue is in the
 //! README). Shared pieces: the teacher model section, α grids, GAMP tasks ([`bayes`]),
 //! success curves over α ([`crate::kit::success_curve`]), DMFT beside simulation of GD/SGD/p-SGD
-//! ([`dmft_vs_sim`], fig6 and fig7).
+//! ([`dynamics`], fig6 and fig7).
 
 pub mod bayes;
-pub mod claims;
-pub mod dmft_vs_sim;
+
+pub mod dynamics;
 pub mod fig1;
 pub mod fig2;
 pub mod fig3;

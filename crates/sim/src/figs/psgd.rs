@@ -1,5 +1,5 @@
 //! GD, SGD and persistent SGD on phase retrieval with a spherical student, shared by fig6,
-//! fig7 ([`super::dmft_vs_sim`]) and fig8: teacher w* on the sphere ‖w*‖² = d,
+//! fig7 ([`super::dynamics`]) and fig8: teacher w* on the sphere ‖w*‖² = d,
 //! X_{μi} ~ N(0, 1/d), y = |X w*|, n = round(α d); student ‖w‖² = d, loss
 //! Σ_μ (h_μ² − y_μ²)²/4, update w ← w − η [ν w + Σ_μ s_μ ℓ'(y_μ, h_μ) X_μ], then
 //! w ← √d w/‖w‖, t = k η. Selection s_μ: GD b = 1; SGD a fresh Bernoulli(b) batch every step

@@ -2,7 +2,7 @@
 //! findings, from `data/<id>.{csv,toml}` alone.
 
 use crate::experiment::{Agreement, Mode, View};
-use crate::figs::dmft_vs_sim::*;
+use crate::figs::dynamics::*;
 use crate::findings::{Findings, Verdict, sig};
 use crate::kit::trajectory::thin;
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};

@@ -14,7 +14,7 @@
 //!   trajectories that escape rise fast through it, those stuck stay near their plateau far
 //!   below it): seeds escaped by t_max and the mean ± standard error of their escape times.
 
-use super::dmft_vs_sim::{ALGORITHMS, Algorithm, RECOVERY_OVERLAP};
+use super::{ALGORITHMS, Algorithm, RECOVERY_OVERLAP};
 use crate::stats::Stat;
 use serde::Serialize;
 
