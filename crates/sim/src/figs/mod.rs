@@ -1,5 +1,5 @@
 //! The figures of the talk as experiments (one module each; the catalogue is in the
-//! README). Shared pieces: the teacher model section, α grids, GAMP tasks ([`bayes`]),
+//! README). Shared pieces: the teacher model section, α grids, GAMP tasks ([`bayes`]), GD/SGD/p-SGD on phase retrieval ([`psgd`]),
 //! success curves over α ([`crate::kit::success_curve`]), DMFT beside simulation of GD/SGD/p-SGD
 //! ([`dynamics`], fig6 and fig7).
 

@@ -1,0 +1,225 @@
+//! fig5 — gradient descent on an over-parametrised two-layer network with quadratic
+//! activation for phase retrieval (talk, "GD for over-parametrised phase retrieval"; Sarao
+//! Mannelli, Vanden-Eijnden, Zdeborová, NeurIPS 2020, arXiv:2006.15459).
+//!
+//! `gardner_algorithms::overparam` from W(0) ~ N(0, 1) on fresh teacher data for every
+//! (α, d, m, seed); success = gen_error = ‖A − A*‖²_F/‖A*‖²_F < 1e-3 within the time budget
+//! t_max(d) = c d^p ([`TimeBudget`]: convergence is algebraic in time, so success is relative
+//! to it). Early stops are only the provable unreachability bound and a stationary gradient
+//! (`overparam` docs); runs stopped by the budget (still improving) are counted apart from runs
+//! stopped as failures. Per (d, m): success rate with Wilson intervals, gen_error
+//! mean ± s.e.; α_½ with a bootstrap interval; per width rule the finite-size fits
+//! α_½(d) = a + b/d and a + b ln d; the typed answers to "does α_½ approach the theorem's 2 for
+//! m ≥ d" and "does m = 1 need more samples than m ≥ d at the largest d" ([`Conclusions`]).
+
+use crate::Experiment;
+use crate::experiment::{Mode, Plan, PointSims, Report, Sims, SimulationSummary};
+use crate::kit::success_curve::{
+    BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size, finished,
+    finite,
+};
+use gardner_algorithms::gd::{Problem, spherical_teacher};
+use gardner_algorithms::overparam;
+use gardner_models::rng::Rng;
+use gardner_models::run::Termination;
+use serde::{Deserialize, Serialize};
+
+/// A run size: dimensions, width rules, α grid, seeds per (α, d, m).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeSpec {
+    pub dims: Vec<usize>,
+    /// Width rules: "1", an integer, "d", "2d", "d/4", "0.5d".
+    pub widths: Vec<String>,
+    pub alphas: Vec<f64>,
+    pub seeds: usize,
+}
+
+/// The time budget t_max(d) = `coefficient` · d^`exponent` (time of H = (m/4) L).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeBudget {
+    pub coefficient: f64,
+    pub exponent: f64,
+}
+
+impl TimeBudget {
+    /// t_max(d).
+    pub fn t_max(&self, d: usize) -> f64 {
+        self.coefficient * (d as f64).powf(self.exponent)
+    }
+    /// `Ok` when the coefficient is > 0 and the exponent ≥ 0, both finite.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.coefficient > 0.0 && self.coefficient.is_finite()) {
+            return Err(format!(
+                "invalid parameter `gd.budget.coefficient` = {}: must be > 0 and finite",
+                self.coefficient
+            ));
+        }
+        if !(self.exponent >= 0.0 && self.exponent.is_finite()) {
+            return Err(format!(
+                "invalid parameter `gd.budget.exponent` = {}: must be >= 0 and finite",
+                self.exponent
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// GD settings of the spec (m_hidden comes from the width rules, the step budget from
+/// `budget`; the step-halving guard and the unreachability stop are on).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GdSpec {
+    pub step: f64,
+    pub budget: TimeBudget,
+    pub loss_tol: f64,
+    pub grad_tol: f64,
+    pub record_every: usize,
+}
+
+impl GdSpec {
+    /// The step budget at d: ⌈t_max(d)/η⌉.
+    pub fn max_steps(&self, d: usize) -> usize {
+        (self.budget.t_max(d) / self.step).ceil() as usize
+    }
+}
+
+/// `[cost]`: the calibration of the core-hours estimate printed before a `--full` run.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostSpec {
+    /// Measured task-seconds of the default run per 1e9 "budget flops" Σ 4 n d m · max_steps(d)
+    /// (absorbs the flop rate and the mean fraction of the budget a run uses).
+    pub seconds_per_budget_gflop: f64,
+}
+
+/// `papers/fig5.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fig5 {
+    /// Base seed of the simulation streams.
+    pub seed: u64,
+    /// The theorem's threshold for m ≥ d (Theorem 3.1 of 2006.15459).
+    pub theorem_alpha: f64,
+    pub gd: GdSpec,
+    pub cost: CostSpec,
+    pub bootstrap: BootstrapSpec,
+    pub quick: SizeSpec,
+    pub default: SizeSpec,
+    pub full: SizeSpec,
+}
+
+/// One run: fresh teacher data at (α, d), a student of m_hidden units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub alpha: f64,
+    pub d: usize,
+    pub m_hidden: usize,
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// gen_error < 1e-3.
+    Success,
+    /// The unreachability bound: success within the budget is impossible (a failure).
+    Unreachable,
+    /// A stationary point (RMS gradient < grad_tol) that is not a success (a failure).
+    Stationary,
+    /// Zero training loss (< loss_tol) without success (a failure).
+    ZeroLoss,
+    /// The time budget ran out while the run was still improving.
+    OutOfBudget,
+}
+
+impl Stop {
+    /// Stopped early as a failure (not by the budget).
+    pub fn stopped_failing(&self) -> bool {
+        matches!(self, Stop::Unreachable | Stop::Stationary | Stop::ZeroLoss)
+    }
+}
+
+/// The state of one run where it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Obs {
+    pub success: bool,
+    pub gen_error: f64,
+    pub train_loss: f64,
+    pub time: f64,
+    pub stop: Stop,
+    pub halvings: u32,
+}
+
+/// One row of `data/fig5.csv`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    pub alpha: f64,
+    pub d: usize,
+    pub m_hidden: usize,
+    pub success_rate: Option<f64>,
+    pub success_lo: Option<f64>,
+    pub success_hi: Option<f64>,
+    pub gen_error_mean: Option<f64>,
+    pub gen_error_stderr: Option<f64>,
+    /// Runs ended by the time budget while still improving.
+    pub runs_out_of_budget: usize,
+    /// Runs stopped early as failures (unreachability bound, stationary point, zero loss).
+    pub runs_stopped_failing: usize,
+    /// `ok` when every run is decided (a success, or a failure stopped by a rule that only
+    /// stops certain failures), `out_of_budget: k/n seeds` when k runs were still improving at
+    /// t_max, `failed: …` when tasks failed.
+    pub status: String,
+}
+
+mod report;
+mod run;
+mod summary;
+
+pub use run::width;
+pub use summary::*;
+
+impl Fig5 {
+    pub(crate) fn section(&self, mode: Mode) -> &SizeSpec {
+        mode.pick(&self.quick, &self.default, &self.full)
+    }
+    /// Flops of a run that uses its whole step budget: 4 n d m per step.
+    fn budget_flops(&self, p: &Point) -> f64 {
+        let n = (p.alpha * p.d as f64).round();
+        4.0 * n * (p.d * p.m_hidden) as f64 * self.gd.max_steps(p.d) as f64
+    }
+}
+
+impl Experiment for Fig5 {
+    type Point = Point;
+    type Obs = Obs;
+    type Row = Row;
+    type Summary = Summary;
+
+    fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
+        self.tasks(mode)
+    }
+    fn task_bytes(&self, p: &Point) -> u64 {
+        // X (n × d), y, z, r (n), W, W0, ∇H (d × m), P (n × m), WᵀW (m × m), the recorded steps
+        let (n, d, m) = (
+            (p.alpha * p.d as f64).round() as u64,
+            p.d as u64,
+            p.m_hidden as u64,
+        );
+        let steps = (self.gd.max_steps(p.d) / self.gd.record_every.max(1) + 2) as u64;
+        8 * (n * d + n * m + 3 * d * m + m * m + 3 * n + 2 * d + m) + 48 * steps
+    }
+    fn task_cost(&self, p: &Point) -> f64 {
+        self.budget_flops(p)
+    }
+    fn task_seconds_estimate(&self, p: &Point) -> Option<f64> {
+        Some(self.cost.seconds_per_budget_gflop * self.budget_flops(p) / 1e9)
+    }
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+        self.run_task(p, rng)
+    }
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
+        self.tables(mode, sims)
+    }
+}

@@ -1,0 +1,146 @@
+//! The tasks of fig5: width rules, the plan (d × width × α, `seeds` runs each) and one run of
+//! over-parametrised GD.
+
+use super::*;
+
+/// m for a width rule at dimension d (at least 1).
+pub fn width(rule: &str, d: usize) -> Result<usize, String> {
+    let r = rule.trim();
+    let bad = || {
+        format!(
+            "invalid width rule `{rule}`: expected an integer, \"d\", \"2d\", \"0.5d\" or \"d/4\""
+        )
+    };
+    let positive = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|k| *k > 0.0)
+            .ok_or_else(bad)
+    };
+    let m = if let Some(k) = r.strip_prefix("d/") {
+        (d as f64 / positive(k)?).round()
+    } else if let Some(c) = r.strip_suffix('d') {
+        let c = if c.trim().is_empty() {
+            1.0
+        } else {
+            positive(c)?
+        };
+        (c * d as f64).round()
+    } else {
+        r.parse::<usize>().map_err(|_| bad())? as f64
+    };
+    Ok((m as usize).max(1))
+}
+
+impl Fig5 {
+    /// (d, m, width rule) for each d and each rule, the first rule of equal m kept.
+    pub(super) fn groups(&self, size: &SizeSpec) -> Result<Vec<(usize, usize, String)>, String> {
+        let mut groups: Vec<(usize, usize, String)> = Vec::new();
+        for &d in &size.dims {
+            for rule in &size.widths {
+                let m = width(rule, d)?;
+                if !groups.iter().any(|g| g.0 == d && g.1 == m) {
+                    groups.push((d, m, rule.clone()));
+                }
+            }
+        }
+        Ok(groups)
+    }
+    /// The settings of a run with m hidden units at dimension d.
+    pub(super) fn config(&self, m_hidden: usize, d: usize) -> overparam::Config {
+        let g = &self.gd;
+        overparam::Config {
+            m_hidden,
+            step: g.step,
+            max_steps: g.max_steps(d),
+            loss_tol: g.loss_tol,
+            grad_tol: g.grad_tol,
+            record_every: g.record_every,
+            threads: 1,
+            stop_on_success: true,
+            stop_when_unreachable: true,
+            halve_on_increase: true,
+            max_halvings: 20,
+        }
+    }
+    /// [`Experiment::plan`].
+    pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, String> {
+        let size = self.section(mode);
+        check_size(mode.name(), &size.dims, &size.alphas, size.seeds)?;
+        self.bootstrap.validate()?;
+        if size.widths.is_empty() {
+            return Err(format!(
+                "invalid parameter `{}.widths` = []: must be non-empty",
+                mode.name()
+            ));
+        }
+        self.gd.budget.validate()?;
+        if !(self.cost.seconds_per_budget_gflop > 0.0
+            && self.cost.seconds_per_budget_gflop.is_finite())
+        {
+            return Err(format!(
+                "invalid parameter `cost.seconds_per_budget_gflop` = {}: must be > 0 and finite",
+                self.cost.seconds_per_budget_gflop
+            ));
+        }
+        for &d in &size.dims {
+            self.config(1, d).validate().map_err(|e| e.to_string())?;
+        }
+        let mut points = Vec::new();
+        for (d, m_hidden, _) in self.groups(size)? {
+            points.extend(
+                size.alphas
+                    .iter()
+                    .map(|&alpha| Point { alpha, d, m_hidden }),
+            );
+        }
+        // every run's settings are config(m_hidden, d): the spec's [gd] and constants of this file
+        Plan::new(points, size.seeds, &(&self.gd, self.seed))
+    }
+    /// [`Experiment::run`].
+    pub(super) fn run_task(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+        let data = spherical_teacher(p.d, p.alpha, rng).map_err(|e| e.to_string())?;
+        let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
+        let w0 = overparam::random_start(p.d, p.m_hidden, rng);
+        let config = self.config(p.m_hidden, p.d);
+        let out = overparam::run_from(&problem, &config, w0).map_err(|e| e.to_string())?;
+        let last = out.trace.last().ok_or("no step recorded")?;
+        let success = overparam::succeeded(&out.trace);
+        let stop = match &out.trace.termination {
+            _ if success => Stop::Success,
+            Termination::Stalled => Stop::Unreachable,
+            Termination::Converged if last.train_loss < config.loss_tol => Stop::ZeroLoss,
+            Termination::Converged => Stop::Stationary,
+            _ => Stop::OutOfBudget,
+        };
+        let obs = Obs {
+            success,
+            gen_error: last.gen_error,
+            train_loss: last.train_loss,
+            time: last.time,
+            stop,
+            halvings: last.halvings,
+        };
+        Ok((
+            obs,
+            finished(&out.trace.termination, "over-parametrised GD")?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::width;
+
+    #[test]
+    fn width_rules() {
+        assert_eq!(width("1", 40).unwrap(), 1);
+        assert_eq!(width("d", 40).unwrap(), 40);
+        assert_eq!(width("2d", 40).unwrap(), 80);
+        assert_eq!(width("0.5d", 40).unwrap(), 20);
+        assert_eq!(width("d/4", 40).unwrap(), 10);
+        assert_eq!(width("d/100", 40).unwrap(), 1);
+        assert!(width("x", 40).is_err() && width("d/0", 40).is_err() && width("-1d", 40).is_err());
+    }
+}
