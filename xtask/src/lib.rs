@@ -47,18 +47,7 @@ pub fn context(
 }
 
 /// Compute a figure in memory (used by `reproduce` and by the snapshot tests).
-pub fn compute(
-    root: &Path,
-    id: &str,
-    mode: Mode,
-    threads: usize,
-    progress: bool,
-    cache: bool,
-) -> Result<(Ctx, Output, f64)> {
-    Ok(gardner_sim::registry::compute(
-        root, id, mode, threads, progress, cache,
-    )?)
-}
+pub use gardner_sim::registry::compute;
 
 /// Directory of the shard records of a figure and mode: `data/.shards/<id>-<mode>/`.
 pub fn shard_dir(root: &Path, id: &str, mode: Mode) -> PathBuf {

@@ -1,7 +1,7 @@
 //! The figures of the talk as experiments (one module each; the catalogue is in the
-//! README). Shared pieces: the teacher model section, α grids, GAMP tasks ([`bayes`]), GD/SGD/p-SGD on phase retrieval ([`psgd`]),
-//! success curves over α ([`crate::kit::success_curve`]), DMFT beside simulation of GD/SGD/p-SGD
-//! ([`dynamics`], fig6 and fig7).
+//! README; how each is shown is in [`crate::views`]). Shared pieces: the teacher model
+//! section, α grids, GAMP tasks ([`bayes`]), GD/SGD/p-SGD on phase retrieval ([`psgd`]); the
+//! templates are in [`crate::kit`]. fig6 and fig7 are two specs of one type ([`dynamics`]).
 
 pub mod bayes;
 
