@@ -12,12 +12,34 @@ pub mod erm;
 pub mod error;
 pub mod gamp;
 pub mod gd;
+pub mod kernels;
 pub mod overparam;
 pub mod psgd;
 
 pub use error::Error;
 pub use gamp::{Gamp, GampStep};
 pub use gardner_models::run::{Termination, Trace};
+
+/// What every `run` returns: the trace of the run and the final estimate (w for GD, p-SGD,
+/// GAMP and the ERM solvers; the d × m first layer W for over-parametrised GD).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome<O, W = Vec<f64>> {
+    /// The recorded observables and how the run ended.
+    pub trace: Trace<O>,
+    /// The final estimate.
+    pub w: W,
+}
+
+/// Where an iterative algorithm starts: a random point drawn from the run's stream (each
+/// algorithm documents its law), or a given iterate (a warm start).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Init<W> {
+    /// Drawn from the `rng` of `run`.
+    #[default]
+    Random,
+    /// This iterate.
+    At(W),
+}
 
 /// faer parallelism for `threads` worker threads: `Par::Seq` for 0 or 1, rayon otherwise.
 pub fn par(threads: usize) -> faer::Par {
