@@ -661,7 +661,8 @@ mod tests {
                 .map(|s| {
                     let mut rng = stream(42, s);
                     let data = teacher_data(&prior, &channel, d, alpha, &mut rng).unwrap();
-                    let tr = run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+                    let tr =
+                        run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
                     assert_eq!(tr.termination, Termination::Converged, "alpha {alpha}");
                     let last = tr.last().unwrap();
                     // Nishimori on a single instance: q ≈ m.
@@ -712,7 +713,8 @@ mod tests {
                 .map(|s| {
                     let mut rng = stream(7, s);
                     let data = teacher_data(&prior, &channel, 2000, alpha, &mut rng).unwrap();
-                    let tr = run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+                    let tr =
+                        run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
                     assert_eq!(tr.termination, Termination::Converged);
                     tr.last().unwrap().test_error
                 })

@@ -47,8 +47,8 @@
 //! gradient below [`Config::grad_tol`] (a stationary point, possibly a spurious minimum:
 //! convergence is not success); `MaxIterations` after [`Config::max_steps`].
 
-use crate::{Init, Outcome, Trace};
 use crate::error::Error;
+use crate::{Init, Outcome, Trace};
 use faer::{Mat, Par};
 use gardner_models::data::{Dataset, matvec, matvec_t, teacher_data};
 use gardner_models::rng::Rng;

@@ -597,12 +597,7 @@ pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Outcome,
         let a_star_norm: f64 = problem.w_star().iter().map(|v| v * v).sum();
         driver = driver.stop(stop::named(
             "unreachable",
-            unreachable_rule(
-            problem.n(),
-            config.m_hidden,
-            a_star_norm,
-            config.max_steps,
-            ),
+            unreachable_rule(problem.n(), config.m_hidden, a_star_norm, config.max_steps),
         ));
     }
     if config.halve_on_increase {

@@ -42,8 +42,8 @@ pub use logistic::Logistic;
 pub use metrics::{Metrics, metrics};
 pub use ridge::Ridge;
 
-use crate::error::Error;
 use crate::Termination;
+use crate::error::Error;
 use faer::{Mat, Par};
 use gardner_models::data::{matvec, matvec_t};
 use gardner_models::run::{Driver, Guard, Step, StopRule, stop};

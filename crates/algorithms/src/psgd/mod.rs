@@ -220,13 +220,10 @@ pub fn driver<'d, 's, L: ExpectedLoss>(q_max: f64) -> Driver<'d, Stepper<'s, L>>
             |o: &Observation| o.step.m,
             f64::INFINITY,
         ))
-        .stop(stop::named(
-            "divergence",
-            |k: usize, o: &Observation| {
-                (o.measured && !o.step.train_loss.is_finite())
-                    .then(|| Termination::diverged(k, "train_loss"))
-            },
-        ))
+        .stop(stop::named("divergence", |k: usize, o: &Observation| {
+            (o.measured && !o.step.train_loss.is_finite())
+                .then(|| Termination::diverged(k, "train_loss"))
+        }))
 }
 
 /// Drive a [`Stepper`] with the stop rules of the module docs; records the measured steps

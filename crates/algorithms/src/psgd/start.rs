@@ -3,10 +3,10 @@
 use crate::error::Error;
 use crate::gd::random_start;
 use crate::kernels::dot;
-use rand::RngExt;
-use rand_distr::StandardNormal;
 use gardner_models::dynamics::Start;
 use gardner_models::rng::Rng;
+use rand::RngExt;
+use rand_distr::StandardNormal;
 
 /// Draw w(0) of `start` for the teacher `w_star` (‖w*‖²/d = 1) from `rng` (module docs).
 pub fn draw(start: &Start, w_star: &[f64], rng: &mut Rng) -> Result<Vec<f64>, Error> {

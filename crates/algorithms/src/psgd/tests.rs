@@ -1,11 +1,11 @@
 use super::*;
 use crate::gd::{self, Problem, spherical_teacher};
 use faer::Mat;
-use rand::RngExt;
-use rand_distr::StandardNormal;
 use gardner_models::rng::stream;
 use gardner_models::run::Step as _;
 use gardner_models::{Loss, PhaseRetrieval, SampleLoss};
+use rand::RngExt;
+use rand_distr::StandardNormal;
 
 /// [`run`] on data, dynamics and start: the trace.
 fn run_on<L: ExpectedLoss>(

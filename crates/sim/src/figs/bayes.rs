@@ -83,7 +83,9 @@ pub fn run(
     let (prior, channel) = model.build()?;
     let data = teacher_data(&prior, &channel, p.d, p.alpha, rng).map_err(|e| e.to_string())?;
     let problem = gamp::Problem::new(&data, &prior, &channel);
-    let trace = gamp::run(&problem, config, rng).map_err(|e| e.to_string())?.trace;
+    let trace = gamp::run(&problem, config, rng)
+        .map_err(|e| e.to_string())?
+        .trace;
     let last = trace.last().ok_or("GAMP recorded no iteration")?;
     let obs = GampObs {
         m: last.m,
