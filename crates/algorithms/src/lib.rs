@@ -10,13 +10,13 @@
 //! by the shared [`gardner_models::run::Driver`]: stopping criteria are its stop rules, costly
 //! observables are measured on its schedule ([`gardner_models::run::Step::measure`]) and the
 //! step-halving of the gradient methods is its [`gardner_models::run::HalveOnIncrease`] guard.
-//! The vector kernels shared by the algorithms live in [`kernels`].
+//! The vector kernels shared by the algorithms live in the private module `kernels`.
 
 pub mod erm;
 pub mod error;
 pub mod gamp;
 pub mod gd;
-pub mod kernels;
+mod kernels;
 pub mod overparam;
 pub mod psgd;
 

@@ -337,7 +337,7 @@ impl<'a, S: Step> Driver<'a, S> {
 }
 
 /// Stop rules. Each takes the metric it watches as a closure over the observables, and each
-/// has a name ([`StopRule::name`]): the function's name, or the one given by [`named`].
+/// has a name ([`StopRule::name`]): the function's name, or the one given by [`named`](stop::named).
 pub mod stop {
     use super::*;
 
