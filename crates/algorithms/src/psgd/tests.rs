@@ -1,3 +1,7 @@
+//! Tests of p-SGD: the selection chain against its stationary law, b = 1 is GD bit for bit, a
+//! frozen batch is GD on a subset, rows touched, determinism, divergence and bad input, the
+//! generalisation-error formulas.
+
 use super::*;
 use crate::gd::{self, Problem, spherical_teacher};
 use faer::Mat;
