@@ -25,7 +25,8 @@ fn gamp_stats(
     for s in 0..SEEDS {
         let mut rng = stream(seed, s);
         let data = teacher_data(prior, channel, D, alpha, &mut rng).unwrap();
-        let trace = gamp::run(&data, prior, channel, &cfg, &mut rng).unwrap();
+        let problem = gamp::Problem::new(&data, prior, channel);
+        let trace = gamp::run(&problem, &cfg, &mut rng).unwrap().trace;
         assert_eq!(
             trace.termination.status(),
             "ok",

@@ -34,7 +34,7 @@ fn simulate<L: ExpectedLoss>(
         Teacher::Abs => &data.y,
         Teacher::Linear => &data.z,
     };
-    let problem = Problem::new(&data.x, y, &data.w_star).unwrap();
+    let data = Problem::new(&data.x, y, &data.w_star).unwrap();
     let dynamics = Dynamics {
         loss,
         teacher,
@@ -47,7 +47,12 @@ fn simulate<L: ExpectedLoss>(
         ..psgd::Config::new(eta).unwrap()
     };
     let start = Start::Informed { m0, q0: 1.0 };
-    let trace = psgd::run(&problem, &dynamics, start, &cfg, &mut rng).unwrap();
+    let problem = psgd::Problem {
+        data,
+        dynamics,
+        start,
+    };
+    let trace = psgd::run(&problem, &cfg, &mut rng).unwrap().trace;
     assert_eq!(trace.steps.len(), steps + 1);
     trace.steps.iter().map(|s| (s.m, s.train_loss)).collect()
 }

@@ -12,13 +12,12 @@ fn gd_final(d: usize, alpha: f64, seed: u64, step: f64) -> (gd::Step, Terminatio
     let mut rng = stream(seed, 0);
     let data = spherical_teacher(d, alpha, &mut rng).unwrap();
     let p = Problem::from_dataset(&data).unwrap();
-    let w0 = gd::random_start(d, &mut rng);
     let cfg = gd::Config {
         step,
         ..gd::Config::default()
     };
-    let (trace, w) = gd::run_from(&p, &cfg, w0).unwrap();
-    (*trace.last().unwrap(), trace.termination, w)
+    let out = gd::run(&p, &cfg, &mut rng).unwrap();
+    (*out.trace.last().unwrap(), out.trace.termination, out.w)
 }
 
 #[test]
@@ -31,7 +30,7 @@ fn gd_spherical_constraint_holds_to_1e_10() {
             max_steps: steps,
             ..gd::Config::default()
         };
-        let (trace, w) = gd::run_from(&p, &cfg, gd::random_start(120, &mut rng)).unwrap();
+        let gardner_algorithms::Outcome { trace, w } = gd::run(&p, &cfg, &mut rng).unwrap();
         let q = w.iter().map(|v| v * v).sum::<f64>() / 120.0;
         assert!(
             (q - 1.0).abs() < 1e-10,
@@ -95,7 +94,7 @@ fn gd_same_seed_same_trace() {
     let (a, b, c) = (run(5), run(5), run(6));
     assert_eq!(a, b);
     assert_ne!(a, c);
-    assert!(a.steps.len() > 2);
+    assert!(a.trace.steps.len() > 2);
 }
 
 fn op_final(
@@ -112,7 +111,7 @@ fn op_final(
     c.step = 0.02;
     c.max_steps = 50_000;
     cfg(&mut c);
-    overparam::run_from(&p, &c, overparam::random_start(d, m, &mut rng)).unwrap()
+    overparam::run(&p, &c, &mut rng).unwrap()
 }
 
 #[test]

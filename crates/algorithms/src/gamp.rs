@@ -64,7 +64,8 @@
 //! instance.
 
 use crate::error::Error;
-use crate::{Termination, Trace};
+use crate::kernels::{axpy, axpy4, dot, dot4};
+use crate::{Outcome, Termination};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, ColRef, MatRef, Par};
 use gardner_models::data::Dataset;
@@ -425,69 +426,6 @@ impl<'a, P: Prior, C: Channel> Gamp<'a, P, C> {
     }
 }
 
-/// x·y with 8 independent accumulators (vectorises; memory-bound on long columns).
-#[inline]
-pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
-    debug_assert_eq!(x.len(), y.len());
-    let (xc, xr) = x.as_chunks::<8>();
-    let (yc, yr) = y.as_chunks::<8>();
-    let mut acc = [0.0f64; 8];
-    for (a, b) in xc.iter().zip(yc) {
-        for k in 0..8 {
-            acc[k] += a[k] * b[k];
-        }
-    }
-    let mut tail = 0.0;
-    for (a, b) in xr.iter().zip(yr) {
-        tail += a * b;
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
-}
-
-/// The four dot products x_k·y with the summation order of [`dot`] (same results).
-#[inline]
-pub(crate) fn dot4(x: [&[f64]; 4], y: &[f64]) -> [f64; 4] {
-    let (yc, yr) = y.as_chunks::<8>();
-    let xc = x.map(|c| c.as_chunks::<8>().0);
-    let mut acc = [[0.0f64; 8]; 4];
-    for (r, b) in yc.iter().enumerate() {
-        for j in 0..4 {
-            let a = &xc[j][r];
-            for k in 0..8 {
-                acc[j][k] += a[k] * b[k];
-            }
-        }
-    }
-    let base = yc.len() * 8;
-    std::array::from_fn(|j| {
-        let acc = &acc[j];
-        let mut tail = 0.0;
-        for (a, b) in x[j][base..].iter().zip(yr) {
-            tail += a * b;
-        }
-        ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
-    })
-}
-
-/// y += Σ_k α_k x_k.
-#[inline]
-pub(crate) fn axpy4(y: &mut [f64], alpha: [f64; 4], x: [&[f64]; 4]) {
-    let n = y.len();
-    let (x0, x1, x2, x3) = (&x[0][..n], &x[1][..n], &x[2][..n], &x[3][..n]);
-    for r in 0..n {
-        y[r] += alpha[0] * x0[r] + alpha[1] * x1[r] + alpha[2] * x2[r] + alpha[3] * x3[r];
-    }
-}
-
-/// y += α x.
-#[inline]
-pub(crate) fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
-    debug_assert_eq!(x.len(), y.len());
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += alpha * xi;
-    }
-}
-
 /// Overlaps of an estimate `a` with the teacher `w_star` (see [`GampStep`] for the definitions);
 /// `sign_invariant` reports |m| and the MSE minimised over ±a. Returns (m, q, mse, test_error).
 pub fn overlaps(a: &[f64], w_star: &[f64], sign_invariant: bool) -> (f64, f64, f64, f64) {
@@ -530,47 +468,73 @@ pub fn is_sign_invariant(prior: &impl Prior, channel: &impl Channel) -> bool {
     })
 }
 
-/// Run GAMP on a teacher data set until convergence, divergence or `max_iter`, recording the
-/// observables of every iteration. The random start is drawn from `rng`.
+/// A GAMP problem: inputs X (n × d), labels y, the teacher w* (for the observables only), the
+/// prior and the channel.
+#[derive(Debug, Clone, Copy)]
+pub struct Problem<'a, P, C> {
+    x: MatRef<'a, f64>,
+    y: &'a [f64],
+    w_star: &'a [f64],
+    prior: &'a P,
+    channel: &'a C,
+}
+
+impl<'a, P: Prior, C: Channel> Problem<'a, P, C> {
+    /// GAMP on a teacher data set.
+    pub fn new(data: &'a Dataset, prior: &'a P, channel: &'a C) -> Self {
+        Self {
+            x: data.x.as_ref(),
+            y: &data.y,
+            w_star: &data.w_star,
+            prior,
+            channel,
+        }
+    }
+    /// GAMP on explicit inputs `x` (n × d), labels `y` and teacher `w_star` ([`run`] checks
+    /// the shapes).
+    pub fn from_parts(
+        x: MatRef<'a, f64>,
+        y: &'a [f64],
+        w_star: &'a [f64],
+        prior: &'a P,
+        channel: &'a C,
+    ) -> Self {
+        Self {
+            x,
+            y,
+            w_star,
+            prior,
+            channel,
+        }
+    }
+}
+
+/// Run GAMP until convergence, divergence or `max_iter`, recording the observables of every
+/// iteration; the final estimate a. The random start is drawn from `rng`.
 ///
 /// ```
-/// use gardner_algorithms::gamp::{self, Config};
+/// use gardner_algorithms::gamp::{self, Config, Problem};
 /// use gardner_models::{data::teacher_data, rng::stream, Gaussian, Linear};
 /// let (prior, channel) = (Gaussian::new(1.0).unwrap(), Linear::new(0.1).unwrap());
 /// let mut rng = stream(1, 0);
 /// let data = teacher_data(&prior, &channel, 200, 2.0, &mut rng).unwrap();
-/// let trace = gamp::run(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+/// let problem = Problem::new(&data, &prior, &channel);
+/// let trace = gamp::run(&problem, &Config::default(), &mut rng).unwrap().trace;
 /// assert_eq!(trace.termination.status(), "ok");
 /// assert!(trace.last().unwrap().mse < 0.2);
 /// ```
 pub fn run<P: Prior, C: Channel>(
-    data: &Dataset,
-    prior: &P,
-    channel: &C,
+    problem: &Problem<'_, P, C>,
     config: &Config,
     rng: &mut Rng,
-) -> Result<Trace<GampStep>, Error> {
-    run_on(
-        data.x.as_ref(),
-        &data.y,
-        &data.w_star,
+) -> Result<Outcome<GampStep>, Error> {
+    let Problem {
+        x,
+        y,
+        w_star,
         prior,
         channel,
-        config,
-        rng,
-    )
-}
-
-/// [`run`] on explicit inputs `x` (n × d), labels `y` and teacher `w_star` (for the observables).
-pub fn run_on<P: Prior, C: Channel>(
-    x: MatRef<'_, f64>,
-    y: &[f64],
-    w_star: &[f64],
-    prior: &P,
-    channel: &C,
-    config: &Config,
-    rng: &mut Rng,
-) -> Result<Trace<GampStep>, Error> {
+    } = *problem;
     if w_star.len() != x.ncols() {
         return Err(Error::Dimension(format!(
             "w_star has length {} but x has {} columns",
@@ -586,7 +550,7 @@ pub fn run_on<P: Prior, C: Channel>(
         w_star,
         change: f64::INFINITY,
     };
-    Driver::new()
+    let trace = Driver::new()
         .stop(stop::divergence("m", |s: &GampStep| s.m, f64::INFINITY))
         .stop(stop::divergence("q", |s: &GampStep| s.q, 1e12 * rho))
         .stop(stop::divergence(
@@ -594,12 +558,16 @@ pub fn run_on<P: Prior, C: Channel>(
             |s: &GampStep| s.variance,
             f64::INFINITY,
         ))
-        .stop(|k: usize, s: &GampStep| {
+        .stop(stop::named("divergence", |k: usize, s: &GampStep| {
             (k > 0 && !s.change.is_finite()).then(|| Termination::diverged(k, "change"))
-        })
+        }))
         .stop(stop::tolerance(|s: &GampStep| s.change, config.tol))
         .stop(stop::max_iterations(config.max_iter))
-        .run(&mut state)
+        .run(&mut state)?;
+    Ok(Outcome {
+        trace,
+        w: state.gamp.estimate().to_vec(),
+    })
 }
 
 /// GAMP with the teacher, as a [`gardner_models::run::Step`]: observe the overlaps of the
@@ -638,6 +606,18 @@ impl<P: Prior, C: Channel> gardner_models::run::Step for Observed<'_, P, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Trace;
+
+    /// [`run`] on a data set: the trace.
+    fn run_data<P: Prior, C: Channel>(
+        data: &Dataset,
+        prior: &P,
+        channel: &C,
+        config: &Config,
+        rng: &mut Rng,
+    ) -> Result<Trace<GampStep>, Error> {
+        run(&Problem::new(data, prior, channel), config, rng).map(|o| o.trace)
+    }
     use gardner_models::data::teacher_data;
     use gardner_models::gauss::expect_normal;
     use gardner_models::rng::stream;
@@ -681,7 +661,8 @@ mod tests {
                 .map(|s| {
                     let mut rng = stream(42, s);
                     let data = teacher_data(&prior, &channel, d, alpha, &mut rng).unwrap();
-                    let tr = run(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+                    let tr =
+                        run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
                     assert_eq!(tr.termination, Termination::Converged, "alpha {alpha}");
                     let last = tr.last().unwrap();
                     // Nishimori on a single instance: q ≈ m.
@@ -732,7 +713,8 @@ mod tests {
                 .map(|s| {
                     let mut rng = stream(7, s);
                     let data = teacher_data(&prior, &channel, 2000, alpha, &mut rng).unwrap();
-                    let tr = run(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+                    let tr =
+                        run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
                     assert_eq!(tr.termination, Termination::Converged);
                     tr.last().unwrap().test_error
                 })
@@ -763,7 +745,7 @@ mod tests {
                         damping,
                         ..Config::default()
                     };
-                    let tr = run(&data, &prior, &channel, &cfg, &mut rng.clone()).unwrap();
+                    let tr = run_data(&data, &prior, &channel, &cfg, &mut rng.clone()).unwrap();
                     let last = tr.last().unwrap();
                     assert_eq!(
                         tr.termination,
@@ -804,7 +786,7 @@ mod tests {
                 max_iter: 30,
                 ..Config::default()
             };
-            run(&data, &prior, &channel, &cfg, &mut rng.clone()).unwrap()
+            run_data(&data, &prior, &channel, &cfg, &mut rng.clone()).unwrap()
         };
         let (a, b, c) = (go(true, 1), go(false, 1), go(true, 2));
         assert_eq!(a.iterations, 30);
@@ -832,7 +814,7 @@ mod tests {
                 tol: 1e-14,
                 ..Config::default()
             };
-            let tr = run(&data, &prior, &channel, &cfg, &mut rng.clone()).unwrap();
+            let tr = run_data(&data, &prior, &channel, &cfg, &mut rng.clone()).unwrap();
             assert_eq!(tr.termination, Termination::Converged);
             (*tr.last().unwrap(), tr.iterations)
         };
@@ -856,7 +838,7 @@ mod tests {
         // the partially informative fixed point (undamped, it oscillates here).
         let mut rng = stream(11, 0);
         let data = teacher_data(&prior, &channel, 2000, 1.6, &mut rng).unwrap();
-        let tr = run(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+        let tr = run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
         let last = tr.last().unwrap();
         eprintln!(
             "PR alpha=1.6: {:?} after {} its, {last:?}",
@@ -870,7 +852,7 @@ mod tests {
         assert!(last.mse < 1e-3, "{last:?}");
         let mut rng = stream(11, 1);
         let data = teacher_data(&prior, &channel, 2000, 0.3, &mut rng).unwrap();
-        let tr = run(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+        let tr = run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
         let last = tr.last().unwrap();
         eprintln!(
             "PR alpha=0.3: {:?} after {} its, {last:?}",
@@ -879,7 +861,7 @@ mod tests {
         assert!(last.m < 0.1 && (last.mse - 1.0).abs() < 0.1, "{last:?}");
         let mut rng = stream(11, 2);
         let data = teacher_data(&prior, &channel, 2000, 1.0, &mut rng).unwrap();
-        let tr = run(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+        let tr = run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
         let last = tr.last().unwrap();
         eprintln!(
             "PR alpha=1.0: {:?} after {} its, {last:?}",
@@ -899,7 +881,7 @@ mod tests {
                 damping: 0.2,
                 ..Config::default()
             };
-            run(&data, &prior, &channel, &cfg, &mut rng).unwrap()
+            run_data(&data, &prior, &channel, &cfg, &mut rng).unwrap()
         };
         let (a, b) = (go(), go());
         assert!(a.iterations > 3);
@@ -921,7 +903,7 @@ mod tests {
         for y in &mut data.y {
             *y *= 1e300;
         }
-        let tr = run(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
+        let tr = run_data(&data, &prior, &channel, &Config::default(), &mut rng).unwrap();
         assert!(
             matches!(tr.termination, Termination::Diverged { .. }),
             "{:?}",
@@ -930,7 +912,7 @@ mod tests {
         assert!(tr.termination.status().starts_with("failed: "));
         // Non-finite labels are an input error, not a divergence.
         data.y[3] = f64::NAN;
-        let e = run(&data, &prior, &channel, &Config::default(), &mut rng)
+        let e = run_data(&data, &prior, &channel, &Config::default(), &mut rng)
             .unwrap_err()
             .to_string();
         assert!(e.contains("`y`"), "{e}");
@@ -986,7 +968,7 @@ mod tests {
             ),
         ];
         for (cfg, field) in cases {
-            let e = run(&data, &prior, &channel, &cfg, &mut rng)
+            let e = run_data(&data, &prior, &channel, &cfg, &mut rng)
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(&format!("`{field}`")), "{e}");

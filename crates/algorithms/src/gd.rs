@@ -47,8 +47,8 @@
 //! gradient below [`Config::grad_tol`] (a stationary point, possibly a spurious minimum:
 //! convergence is not success); `MaxIterations` after [`Config::max_steps`].
 
-use crate::Trace;
 use crate::error::Error;
+use crate::{Init, Outcome, Trace};
 use faer::{Mat, Par};
 use gardner_models::data::{Dataset, matvec, matvec_t, teacher_data};
 use gardner_models::rng::Rng;
@@ -170,6 +170,10 @@ pub struct Config {
     pub halve_on_increase: bool,
     /// Maximum number of halvings before the run is reported as `Diverged` (default 20).
     pub max_halvings: u32,
+    /// w(0): a random point on the sphere drawn from the run's stream ([`random_start`]), or a
+    /// given vector, projected onto the sphere (not part of a serialised config).
+    #[serde(skip)]
+    pub init: Init<Vec<f64>>,
 }
 
 impl Default for Config {
@@ -183,6 +187,7 @@ impl Default for Config {
             threads: 1,
             halve_on_increase: true,
             max_halvings: 20,
+            init: Init::Random,
         }
     }
 }
@@ -320,14 +325,8 @@ pub fn project_to_sphere(w: &mut [f64]) {
     }
 }
 
-/// Spherical GD from a random start w(0) ~ N(0, I) on the sphere, drawn from `rng`.
-pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<Step>, Error> {
-    let w0 = random_start(problem.d(), rng);
-    run_from(problem, config, w0).map(|(trace, _)| trace)
-}
-
 /// The GD iteration with its buffers: a [`gardner_models::run::Step`] (observe =
-/// [`Stepper::evaluate`], advance = Euler step and retraction) and [`Halvable`]. [`run_from`]
+/// [`Stepper::evaluate`], advance = Euler step and retraction) and [`Halvable`]. [`run`]
 /// drives it with the [`Driver`]; callers may drive it themselves (the benchmark, custom
 /// stopping rules). Neither method allocates.
 #[derive(Debug, Clone)]
@@ -473,12 +472,14 @@ impl Halvable for Stepper<'_> {
     }
 }
 
-/// Spherical GD from `w0` (projected onto the sphere first). Returns the trace and the final w.
-pub fn run_from(
-    problem: &Problem,
-    config: &Config,
-    w0: Vec<f64>,
-) -> Result<(Trace<Step>, Vec<f64>), Error> {
+/// Spherical GD from [`Config::init`]: by default a random start w(0) ~ N(0, I) projected on
+/// the sphere, drawn from `rng`; a given w(0) is projected onto the sphere first. Returns the
+/// trace and the final w.
+pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Outcome<Step>, Error> {
+    let w0 = match &config.init {
+        Init::Random => random_start(problem.d(), rng),
+        Init::At(w0) => w0.clone(),
+    };
     let mut st = Stepper::new(*problem, config, w0)?;
     let mut driver = Driver::new()
         .stop(stop::divergence(
@@ -496,8 +497,14 @@ pub fn run_from(
             |s: &Step| s.overlap,
             f64::INFINITY,
         ))
-        .stop(stop::tolerance(|s: &Step| s.train_loss, config.loss_tol))
-        .stop(stop::tolerance(|s: &Step| s.grad_norm, config.grad_tol))
+        .stop(stop::named(
+            "zero_loss",
+            stop::tolerance(|s: &Step| s.train_loss, config.loss_tol),
+        ))
+        .stop(stop::named(
+            "stationary",
+            stop::tolerance(|s: &Step| s.grad_norm, config.grad_tol),
+        ))
         .stop(stop::max_iterations(config.max_steps))
         .record_every(config.record_every);
     if config.halve_on_increase {
@@ -508,7 +515,10 @@ pub fn run_from(
         ));
     }
     let trace = driver.run(&mut st)?;
-    Ok((trace, st.into_w()))
+    Ok(Outcome {
+        trace,
+        w: st.into_w(),
+    })
 }
 
 #[cfg(test)]

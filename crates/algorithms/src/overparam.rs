@@ -66,7 +66,7 @@
 use crate::error::Error;
 use crate::gd::Problem;
 use crate::par;
-use crate::{Termination, Trace};
+use crate::{Init, Termination, Trace};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use gardner_models::rng::Rng;
@@ -142,6 +142,10 @@ pub struct Config {
     /// Maximum number of halvings before the run is reported as diverged (default 20).
     #[serde(default = "default_max_halvings")]
     pub max_halvings: u32,
+    /// W(0): i.i.d. N(0, 1) entries drawn from the run's stream ([`random_start`]), or a given
+    /// d × m matrix (not part of a serialised config).
+    #[serde(skip)]
+    pub init: Init<Mat<f64>>,
 }
 
 impl Config {
@@ -159,6 +163,7 @@ impl Config {
             stop_when_unreachable: true,
             halve_on_increase: true,
             max_halvings: default_max_halvings(),
+            init: Init::Random,
         };
         c.validate()?;
         Ok(c)
@@ -181,20 +186,16 @@ impl Config {
             threads: self.threads,
             halve_on_increase: self.halve_on_increase,
             max_halvings: self.max_halvings,
+            init: Init::Random,
         }
         .validate()
     }
 }
 
-/// Result of [`run_from`]: the trace and the final W.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// Recorded steps; the termination is `Converged` (success, zero loss or a stationary
-    /// point: see [`succeeded`]), `MaxIterations`, `Stalled` or `Diverged`.
-    pub trace: Trace<Step>,
-    /// The final W (d × m).
-    pub w: Mat<f64>,
-}
+/// What [`run`] returns: the recorded steps, whose termination is `Converged` (success, zero
+/// loss or a stationary point: see [`succeeded`] and [`crate::Trace::rule`]), `MaxIterations`,
+/// `Stalled` or `Diverged`, and the final W (d × m).
+pub type Outcome = crate::Outcome<Step, Mat<f64>>;
 
 /// Observables of one recorded step (state W_k before the k-th update).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -351,16 +352,11 @@ pub fn random_start(d: usize, m: usize, rng: &mut Rng) -> Mat<f64> {
     w
 }
 
-/// GD from W(0) ~ N(0, 1) i.i.d. drawn from `rng`.
-pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Trace<Step>, Error> {
-    config.validate()?;
-    let w0 = random_start(problem.d(), config.m_hidden, rng);
-    run_from(problem, config, w0).map(|o| o.trace)
-}
-
 /// The over-parametrised GD iteration with its buffers: a [`gardner_models::run::Step`] and
-/// [`Halvable`], driven by [`run_from`] (or by the caller: the benchmark). gen_error
-/// (O(d m²)) is measured only at recorded steps (every [`Config::record_every`]). Neither `observe` nor `advance` allocates.
+/// [`Halvable`], driven by [`run`] (or by the caller: the benchmark). gen_error (O(d m²)) is
+/// measured only by [`gardner_models::run::Step::measure`], which the driver calls at recorded
+/// steps (every [`Config::record_every`]) and at the end. Neither `observe` nor `advance`
+/// allocates.
 #[derive(Debug)]
 pub struct Stepper<'a> {
     problem: Problem<'a>,
@@ -371,7 +367,6 @@ pub struct Stepper<'a> {
     w: Mat<f64>,
     b: Buffers,
     k: usize,
-    record_every: usize,
 }
 
 /// One observation of the [`Stepper`]: the recorded observables, ‖W‖_F at recorded steps, and
@@ -430,7 +425,6 @@ impl<'a> Stepper<'a> {
             w: w0,
             b: Buffers::new(n, d, m),
             k: 0,
-            record_every: config.record_every,
         })
     }
 
@@ -478,29 +472,29 @@ impl<'a> Stepper<'a> {
 impl gardner_models::run::Step for Stepper<'_> {
     type Obs = Observation;
     type Error = Error;
-    /// Loss and gradient (kept for `advance`); gen_error and ‖W‖_F at recorded steps.
+    /// Loss and gradient (kept for `advance`).
     fn observe(&mut self) -> Result<Observation, Error> {
-        let k = self.k;
         let (train_loss, grad_norm) = self.evaluate();
-        let measured = k.is_multiple_of(self.record_every);
-        let (gen_error, w_norm) = if measured {
-            (self.gen_error(), self.w.norm_l2())
-        } else {
-            (f64::NAN, f64::NAN)
-        };
         Ok(Observation {
             step: Step {
-                iteration: k,
+                iteration: self.k,
                 time: self.time,
                 train_loss,
-                gen_error,
+                gen_error: f64::NAN,
                 grad_norm,
                 halvings: self.halvings,
             },
-            measured,
-            w_norm,
+            measured: false,
+            w_norm: f64::NAN,
             eta: self.eta,
         })
+    }
+    /// gen_error and ‖W‖_F.
+    fn measure(&mut self, o: &mut Observation) -> Result<(), Error> {
+        o.step.gen_error = self.gen_error();
+        o.w_norm = self.w.norm_l2();
+        o.measured = true;
+        Ok(())
     }
     /// W ← W − η ∇H with the gradient of the last observation.
     fn advance(&mut self) -> Result<(), Error> {
@@ -559,9 +553,15 @@ fn unreachable_rule(
     }
 }
 
-/// GD from `w0` (d × m_hidden), on the shared [`Driver`] with the stop rules of the module
-/// docs.
-pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outcome, Error> {
+/// GD from [`Config::init`] (W(0) drawn from `rng` by default), on the shared [`Driver`] with
+/// the stop rules of the module docs; records every [`Config::record_every`] steps and the
+/// last.
+pub fn run(problem: &Problem, config: &Config, rng: &mut Rng) -> Result<Outcome, Error> {
+    config.validate()?;
+    let w0 = match &config.init {
+        Init::Random => random_start(problem.d(), config.m_hidden, rng),
+        Init::At(w0) => w0.clone(),
+    };
     let mut st = Stepper::new(*problem, config, w0)?;
     let stop_on_success = config.stop_on_success;
     let mut driver = Driver::new()
@@ -580,26 +580,24 @@ pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outc
             |o: &Observation| o.gen_error().unwrap_or(0.0),
             f64::INFINITY,
         ))
-        .stop(move |_: usize, o: &Observation| {
+        .stop(stop::named("success", move |_: usize, o: &Observation| {
             (stop_on_success && o.gen_error().is_some_and(|g| g < SUCCESS_GEN_ERROR))
                 .then_some(Termination::Converged)
-        })
-        .stop(stop::tolerance(
-            |o: &Observation| o.step.train_loss,
-            config.loss_tol,
+        }))
+        .stop(stop::named(
+            "zero_loss",
+            stop::tolerance(|o: &Observation| o.step.train_loss, config.loss_tol),
         ))
-        .stop(stop::tolerance(
-            |o: &Observation| o.step.grad_norm,
-            config.grad_tol,
+        .stop(stop::named(
+            "stationary",
+            stop::tolerance(|o: &Observation| o.step.grad_norm, config.grad_tol),
         ))
         .stop(stop::max_iterations(config.max_steps));
     if config.stop_when_unreachable {
         let a_star_norm: f64 = problem.w_star().iter().map(|v| v * v).sum();
-        driver = driver.stop(unreachable_rule(
-            problem.n(),
-            config.m_hidden,
-            a_star_norm,
-            config.max_steps,
+        driver = driver.stop(stop::named(
+            "unreachable",
+            unreachable_rule(problem.n(), config.m_hidden, a_star_norm, config.max_steps),
         ));
     }
     if config.halve_on_increase {
@@ -609,29 +607,9 @@ pub fn run_from(problem: &Problem, config: &Config, w0: Mat<f64>) -> Result<Outc
             config.max_halvings as usize,
         ));
     }
-    // Keep the measured observations (recorded steps) and the last; the
-    // last one's gen_error is measured now if it was not (the Stepper has not moved since).
-    let mut steps: Vec<Step> = Vec::with_capacity(config.max_steps / config.record_every + 2);
-    let trace = driver
-        .observer(|_: usize, o: &Observation| {
-            if o.measured {
-                steps.push(o.step);
-            }
-        })
-        .record_every(usize::MAX)
-        .run(&mut st)?;
-    if let Some(o) = trace.steps.last().filter(|o| !o.measured) {
-        steps.push(Step {
-            gen_error: st.gen_error(),
-            ..o.step
-        });
-    }
+    let trace = driver.record_every(config.record_every).run(&mut st)?;
     Ok(Outcome {
-        trace: Trace {
-            steps,
-            termination: trace.termination,
-            iterations: trace.iterations,
-        },
+        trace: trace.map(|o| o.step),
         w: st.w,
     })
 }
@@ -733,7 +711,8 @@ mod tests {
                 c.stop_when_unreachable = false;
                 c.loss_tol = 0.0;
                 c.grad_tol = 0.0;
-                run_from(&p, &c, w0.clone()).unwrap()
+                c.init = Init::At(w0.clone());
+                run(&p, &c, &mut stream(0, 0)).unwrap()
             };
             let end = run_to(big_k);
             assert_eq!(end.trace.termination, Termination::MaxIterations);

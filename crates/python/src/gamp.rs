@@ -69,7 +69,10 @@ pub fn gamp<'py>(
     let trace = interrupt::run(py, move || {
         let mut rng = stream(seed, 0);
         let data = teacher_data(&prior, &channel, d, alpha, &mut rng).map_err(|e| e.to_string())?;
-        algo::run(&data, &prior, &channel, &cfg, &mut rng).map_err(|e| e.to_string())
+        let problem = algo::Problem::new(&data, &prior, &channel);
+        algo::run(&problem, &cfg, &mut rng)
+            .map(|o| o.trace)
+            .map_err(|e| e.to_string())
     })?
     .map_err(value_error)?;
     let col = |f: fn(&algo::GampStep) -> f64| trace.steps.iter().map(f).collect::<Vec<f64>>();

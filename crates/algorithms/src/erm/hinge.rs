@@ -27,7 +27,11 @@ use rand::RngExt;
 
 /// Minimise J for the hinge loss on the shared run loop; the rng orders the coordinate
 /// sweeps.
-pub fn run(problem: &Problem<'_>, config: &Config, rng: &mut Rng) -> Result<Solution, Error> {
+pub(super) fn solve(
+    problem: &Problem<'_>,
+    config: &Config,
+    rng: &mut Rng,
+) -> Result<Solution, Error> {
     config.validate()?;
     let step = Hinge::new(problem, config, rng);
     let gap = |o: &ErmStep| o.duality_gap.unwrap_or(f64::INFINITY);

@@ -29,8 +29,8 @@
 //! two mat-vecs each), the previous Newton–Cholesky ~500 pass-equivalents (a d × d Gram
 //! product per iteration).
 //!
-//! A warm start ([`run_from`], [`Logistic::from`]) continues from a given w, e.g. the solution
-//! at a nearby λ.
+//! A warm start ([`Problem::starting_at`], [`Logistic::from`]) continues from a given w, e.g.
+//! the solution at a nearby λ.
 
 use super::{Config, ErmStep, Halting, Problem, Solution, at_most, dot, drive, norm};
 use crate::Termination;
@@ -40,19 +40,11 @@ use gardner_models::Loss;
 use gardner_models::data::{matvec, matvec_t};
 use gardner_models::run::Step;
 
-/// Minimise J for the logistic loss from w = 0 on the shared run loop.
-pub fn run(problem: &Problem<'_>, config: &Config) -> Result<Solution, Error> {
-    run_from(problem, config, None)
-}
-
-/// Minimise J for the logistic loss from `w0` (w = 0 if `None`).
-pub fn run_from(
-    problem: &Problem<'_>,
-    config: &Config,
-    w0: Option<&[f64]>,
-) -> Result<Solution, Error> {
+/// Minimise J for the logistic loss from w = 0 or the problem's warm start, on the shared run
+/// loop.
+pub(super) fn solve(problem: &Problem<'_>, config: &Config) -> Result<Solution, Error> {
     config.validate()?;
-    let step = Logistic::from(problem, config, w0)?;
+    let step = Logistic::from(problem, config, problem.start)?;
     drive(
         step,
         at_most(|o| o.grad_norm, config.grad_tol),
@@ -487,7 +479,7 @@ mod tests {
         for &(alpha, lambda) in &[(0.5, 0.05), (3.0, 0.0093), (3.0, 1.0), (1.5, 1e-3)] {
             let ds = data(150, alpha, 5);
             let p = Problem::from_dataset(&ds, Loss::Logistic, lambda).unwrap();
-            let s = run(&p, &Config::default()).unwrap();
+            let s = solve(&p, &Config::default()).unwrap();
             assert_eq!(s.trace.termination, Termination::Converged);
             let gn = p.grad_norm_at(&s.w);
             assert!(gn <= 1e-8, "α={alpha} λ={lambda}: ‖∇J‖ = {gn}");
@@ -501,7 +493,7 @@ mod tests {
                 threads: 3,
                 ..Config::default()
             };
-            let s3 = run(&p, &threaded).unwrap();
+            let s3 = solve(&p, &threaded).unwrap();
             let diff3 = (s.w.iter().zip(&s3.w))
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f64::max);
@@ -541,9 +533,9 @@ mod tests {
         let mut prev: Option<Vec<f64>> = None;
         for lambda in [0.02, 0.015, 0.012] {
             let p = Problem::from_dataset(&ds, Loss::Logistic, lambda).unwrap();
-            let cold = run(&p, &Config::default()).unwrap();
+            let cold = solve(&p, &Config::default()).unwrap();
             if let Some(w0) = &prev {
-                let warm = run_from(&p, &Config::default(), Some(w0)).unwrap();
+                let warm = solve(&p.starting_at(w0), &Config::default()).unwrap();
                 assert_eq!(warm.trace.termination, Termination::Converged);
                 let passes = |s: &Solution| s.trace.last().unwrap().passes;
                 assert!(
@@ -560,7 +552,7 @@ mod tests {
             prev = Some(cold.w);
         }
         let p = Problem::from_dataset(&ds, Loss::Logistic, 0.01).unwrap();
-        let e = run_from(&p, &Config::default(), Some(&[0.0; 3])).unwrap_err();
+        let e = solve(&p.starting_at(&[0.0; 3]), &Config::default()).unwrap_err();
         assert!(e.to_string().contains("w0"), "{e}");
     }
 }

@@ -25,7 +25,8 @@
 //!   relative duality gap ≤ `gap_tol`.
 //! - [`metrics`](mod@metrics): what an estimate achieves (m, q, test error, training loss and error).
 //!
-//! Each run returns the estimate and a [`Trace`] of [`ErmStep`]s, one per iterate from the
+//! [`run`] is the one entry point (it dispatches on the loss). Each run returns the estimate
+//! and a [`Trace`](crate::Trace) of [`ErmStep`]s, one per iterate from the
 //! start w = 0 (iteration 0) on; the last holds the gradient norm (or duality gap) at stop.
 //! Non-convergence is a [`Termination`]: `MaxIterations` at the cap, `Stalled` when the
 //! logistic line search finds no decrease at machine precision, `Diverged` for a non-finite
@@ -41,8 +42,8 @@ pub use logistic::Logistic;
 pub use metrics::{Metrics, metrics};
 pub use ridge::Ridge;
 
+use crate::Termination;
 use crate::error::Error;
-use crate::{Termination, Trace};
 use faer::{Mat, Par};
 use gardner_models::data::{matvec, matvec_t};
 use gardner_models::run::{Driver, Guard, Step, StopRule, stop};
@@ -56,6 +57,7 @@ pub struct Problem<'a> {
     y: &'a [f64],
     loss: Loss,
     lambda: f64,
+    start: Option<&'a [f64]>,
 }
 
 impl<'a> Problem<'a> {
@@ -93,7 +95,22 @@ impl<'a> Problem<'a> {
                 bound: "> 0 when n = d (square loss)",
             });
         }
-        Ok(Self { x, y, loss, lambda })
+        Ok(Self {
+            x,
+            y,
+            loss,
+            lambda,
+            start: None,
+        })
+    }
+    /// The same problem solved from `w0` (a warm start, e.g. the solution at a nearby λ)
+    /// instead of w = 0: the logistic solver only ([`run`] refuses it for the square loss,
+    /// solved directly, and the hinge, solved in the dual).
+    pub fn starting_at(self, w0: &'a [f64]) -> Self {
+        Self {
+            start: Some(w0),
+            ..self
+        }
     }
     /// The problem on a teacher data set.
     pub fn from_dataset(data: &'a Dataset, loss: Loss, lambda: f64) -> Result<Self, Error> {
@@ -223,23 +240,26 @@ pub struct ErmStep {
     pub passes: usize,
 }
 
-/// The estimate and the trace of a run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Solution {
-    /// The minimiser ŵ (length d).
-    pub w: Vec<f64>,
-    /// One record per iterate; the last holds the optimality measure at stop.
-    pub trace: Trace<ErmStep>,
-}
+/// The minimiser ŵ (length d) and the trace of a run: one record per iterate, the last holding
+/// the optimality measure at stop.
+pub type Solution = crate::Outcome<ErmStep>;
 
-/// Minimise J for the problem's loss. The rng orders the hinge's coordinate sweeps; the
-/// smooth losses are deterministic.
+/// Minimise J for the problem's loss, from w = 0 or the problem's warm start
+/// ([`Problem::starting_at`], logistic only). The rng orders the hinge's coordinate sweeps; the
+/// smooth losses are deterministic and leave it untouched.
 pub fn run(problem: &Problem<'_>, config: &Config, rng: &mut Rng) -> Result<Solution, Error> {
     config.validate()?;
+    if problem.start.is_some() && problem.loss != Loss::Logistic {
+        return Err(Error::InvalidParameter {
+            name: "warm start",
+            value: f64::NAN,
+            bound: "only for the logistic loss (Newton-CG)",
+        });
+    }
     match problem.loss {
-        Loss::Square => ridge::run(problem, config),
-        Loss::Logistic => logistic::run(problem, config),
-        Loss::Hinge => hinge::run(problem, config, rng),
+        Loss::Square => ridge::solve(problem, config),
+        Loss::Logistic => logistic::solve(problem, config),
+        Loss::Hinge => hinge::solve(problem, config, rng),
     }
 }
 
@@ -258,6 +278,9 @@ struct Halt;
 impl<S: Halting> Guard<S> for Halt {
     fn check(&mut self, step: &mut S, _k: usize, _o: &ErmStep) -> Option<Termination> {
         step.halted()
+    }
+    fn name(&self) -> &'static str {
+        "halt"
     }
 }
 
@@ -297,7 +320,9 @@ fn drive<S: Halting>(
 
 /// `Converged` when `metric(o) ≤ tol`.
 fn at_most(metric: fn(&ErmStep) -> f64, tol: f64) -> impl StopRule<ErmStep> {
-    move |_: usize, o: &ErmStep| (metric(o) <= tol).then_some(Termination::Converged)
+    stop::named("tolerance", move |_: usize, o: &ErmStep| {
+        (metric(o) <= tol).then_some(Termination::Converged)
+    })
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {

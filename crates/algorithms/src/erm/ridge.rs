@@ -21,7 +21,7 @@ use gardner_models::run::Step;
 const MAX_SOLVES: usize = 3;
 
 /// Minimise J for the square loss on the shared run loop.
-pub fn run(problem: &Problem<'_>, config: &Config) -> Result<Solution, Error> {
+pub(super) fn solve(problem: &Problem<'_>, config: &Config) -> Result<Solution, Error> {
     config.validate()?;
     let step = Ridge::new(problem, config);
     drive(step, at_most(|o| o.grad_norm, config.grad_tol), MAX_SOLVES)

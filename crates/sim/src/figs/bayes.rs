@@ -82,7 +82,10 @@ pub fn run(
 ) -> Result<(GampObs, Termination), String> {
     let (prior, channel) = model.build()?;
     let data = teacher_data(&prior, &channel, p.d, p.alpha, rng).map_err(|e| e.to_string())?;
-    let trace = gamp::run(&data, &prior, &channel, config, rng).map_err(|e| e.to_string())?;
+    let problem = gamp::Problem::new(&data, &prior, &channel);
+    let trace = gamp::run(&problem, config, rng)
+        .map_err(|e| e.to_string())?
+        .trace;
     let last = trace.last().ok_or("GAMP recorded no iteration")?;
     let obs = GampObs {
         m: last.m,

@@ -1,18 +1,19 @@
 //! Checkpoint and resume of a long particle-DMFT solve (config keys `checkpoint`,
 //! `checkpoint_every`).
 //!
-//! Every `every` steps the [`Checkpointer`] guard writes the solver state and the observations
+//! Every `every` steps the [`Checkpointer`] observer writes the solver state and the observations
 //! so far to the file, atomically (a temporary file, then a rename). A solve whose checkpoint
 //! file exists resumes from it — after checking that it was written for the same physics,
-//! algorithm, time step, particles and seed (a longer horizon is allowed) — and continues to
-//! the bit-identical result of an uninterrupted solve.
+//! algorithm, time step, particles and seed (a longer horizon is allowed) — and continues, on a
+//! driver started at the checkpoint's step ([`gardner_models::run::Driver::start_at`]), to the
+//! bit-identical result of an uninterrupted solve.
 
 use super::gen_error::GenError;
 use super::params::Observation;
 use super::solver::{Dmft, Setup};
 use crate::error::Error;
 use gardner_models::SampleLoss;
-use gardner_models::run::{Guard, Termination};
+use gardner_models::run::Observer;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -73,26 +74,22 @@ where
     Ok(Some((state, file.observations)))
 }
 
-/// A [`Guard`] that never stops the run and writes a checkpoint every `every` steps; `offset`
-/// is the step the run started from and `history` the observations before it.
+/// An [`Observer`] of every step that writes a checkpoint every `every` steps (counted from the
+/// start of the uninterrupted run); `history` holds the observations before the run's first
+/// step. A failed write ends the run with [`Error::Checkpoint`].
 pub struct Checkpointer {
     path: PathBuf,
     every: usize,
-    offset: usize,
     history: Vec<Observation>,
-    /// The first write failure (the run is stopped and `solve` reports it).
-    pub error: Option<Error>,
 }
 
 impl Checkpointer {
-    /// Checkpoints to `path` every `every` (≥ 1) steps of a run resumed at step `offset`.
-    pub fn new(path: &Path, every: usize, offset: usize, history: Vec<Observation>) -> Self {
+    /// Checkpoints to `path` every `every` (≥ 1) steps, after the observations `history`.
+    pub fn new(path: &Path, every: usize, history: Vec<Observation>) -> Self {
         Self {
             path: path.to_path_buf(),
             every: every.max(1),
-            offset,
             history,
-            error: None,
         }
     }
 
@@ -108,16 +105,12 @@ impl Checkpointer {
     }
 }
 
-impl<L: GenError + Serialize> Guard<Dmft<L>> for Checkpointer {
-    fn check(&mut self, step: &mut Dmft<L>, k: usize, o: &Observation) -> Option<Termination> {
+impl<L: GenError + Serialize> Observer<Dmft<L>> for Checkpointer {
+    fn observe(&mut self, k: usize, state: &Dmft<L>, o: &Observation) -> Result<(), Error> {
         self.history.push(*o);
-        if k > 0
-            && (k + self.offset).is_multiple_of(self.every)
-            && let Err(e) = self.write(step)
-        {
-            self.error = Some(e);
-            return Some(Termination::MaxIterations);
+        if k > 0 && k.is_multiple_of(self.every) {
+            self.write(state)?;
         }
-        None
+        Ok(())
     }
 }

@@ -67,7 +67,8 @@ pub struct Solution {
 /// Bound on |m|, |q|, e_tr beyond which a run is declared diverged.
 const DIVERGENCE_BOUND: f64 = 1e12;
 
-/// Run a DMFT [`Step`] for `steps` steps with divergence rules; all observations.
+/// Run a DMFT [`Step`] for `steps` steps (a fixed horizon: `Converged` at step `steps`) with
+/// divergence rules; all observations.
 pub fn run_steps<S>(step: &mut S, steps: usize) -> Result<(Vec<Observation>, Termination), Error>
 where
     S: Step<Obs = Observation, Error = Error>,
@@ -75,7 +76,8 @@ where
     run_steps_with(step, steps, Driver::new())
 }
 
-/// [`run_steps`] on a driver that may already carry guards and observers.
+/// [`run_steps`] on a driver that may already carry observers (and a first step, for a resumed
+/// run: `steps` is then the horizon of the whole run).
 fn run_steps_with<'a, S>(
     step: &mut S,
     steps: usize,
@@ -100,13 +102,9 @@ where
             |o: &Observation| o.train_loss,
             DIVERGENCE_BOUND,
         ))
-        .stop(stop::max_iterations(steps))
+        .stop(stop::horizon(steps))
         .run(step)?;
-    let termination = match trace.termination {
-        Termination::MaxIterations => Termination::Converged,
-        t => t,
-    };
-    Ok((trace.steps, termination))
+    Ok((trace.steps, trace.termination))
 }
 
 /// Default of `budget_hours`.
@@ -421,28 +419,15 @@ where
             reason: format!("it is at step {offset}, beyond the last requested step {steps}"),
         });
     }
-    let mut saver = Checkpointer::new(
+    let saver = Checkpointer::new(
         path,
         cfg.checkpoint_every.unwrap_or(checkpoint::DEFAULT_EVERY),
-        offset,
         history.clone(),
     );
     let driver = Driver::new()
-        .guard(&mut saver)
-        .observer(|k: usize, _: &Observation| progress(k + offset, steps));
-    let (obs, termination) = run_steps_with(&mut d, steps - offset, driver)?;
-    if let Some(e) = saver.error {
-        return Err(e);
-    }
-    let termination = match termination {
-        Termination::Diverged {
-            iteration,
-            quantity,
-        } => Termination::Diverged {
-            iteration: iteration + offset,
-            quantity,
-        },
-        t => t,
-    };
+        .observer(saver)
+        .observer(|k: usize, _: &Observation| progress(k, steps))
+        .start_at(offset);
+    let (obs, termination) = run_steps_with(&mut d, steps, driver)?;
     Ok(([history, obs].concat(), termination))
 }

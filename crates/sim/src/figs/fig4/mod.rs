@@ -121,7 +121,9 @@ impl Experiment for Fig4 {
     fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
         let data = spherical_teacher(p.d, p.alpha, rng).map_err(|e| e.to_string())?;
         let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
-        let trace = gd::run(&problem, &self.config(), rng).map_err(|e| e.to_string())?;
+        let trace = gd::run(&problem, &self.config(), rng)
+            .map_err(|e| e.to_string())?
+            .trace;
         let last = trace.last().ok_or("GD recorded no step")?;
         let obs = Obs {
             success: gd::succeeded(&trace),

@@ -62,6 +62,7 @@ impl Fig5 {
             stop_when_unreachable: true,
             halve_on_increase: true,
             max_halvings: 20,
+            init: gardner_algorithms::Init::Random,
         }
     }
     /// [`Experiment::plan`].
@@ -102,9 +103,8 @@ impl Fig5 {
     pub(super) fn run_task(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
         let data = spherical_teacher(p.d, p.alpha, rng).map_err(|e| e.to_string())?;
         let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
-        let w0 = overparam::random_start(p.d, p.m_hidden, rng);
         let config = self.config(p.m_hidden, p.d);
-        let out = overparam::run_from(&problem, &config, w0).map_err(|e| e.to_string())?;
+        let out = overparam::run(&problem, &config, rng).map_err(|e| e.to_string())?;
         let last = out.trace.last().ok_or("no step recorded")?;
         let success = overparam::succeeded(&out.trace);
         let stop = match &out.trace.termination {

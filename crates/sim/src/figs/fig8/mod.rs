@@ -184,7 +184,7 @@ impl Experiment for Fig8 {
                     |o: &Observation| o.step.time,
                     self.time_budget - 0.5 * p.eta,
                 ))
-                .record_every(usize::MAX)
+                .record_every(config.record_every)
                 .run(st)
                 .map_err(|e| e.to_string())
         })?;
