@@ -145,7 +145,12 @@ fn dmft_vs_simulation_phase_retrieval_gd() {
             )
         })
         .collect();
-    for k in [3, 5, 10] {
+    assert_m_agrees(&sims, &runs, &[3, 5, 10], eta);
+}
+
+/// m of simulation vs DMFT at steps `ks`: within 4 combined standard errors.
+fn assert_m_agrees(sims: &[Vec<(f64, f64)>], runs: &[Vec<Observation>], ks: &[usize], eta: f64) {
+    for &k in ks {
         let sim: Vec<f64> = sims.iter().map(|v| v[k].0).collect();
         let th: Vec<f64> = runs.iter().map(|v| v[k].m).collect();
         let (s, t, se) = compare("m", k, eta, &sim, &th);
@@ -362,15 +367,7 @@ fn dmft_vs_simulation_psgd_spherical_both_conventions() {
             })
             .collect();
         println!("batch = {}", batch.name());
-        for k in [50, 100] {
-            let sim: Vec<f64> = sims.iter().map(|v| v[k].0).collect();
-            let th: Vec<f64> = runs.iter().map(|v| v[k].m).collect();
-            let (s, t, se) = compare("m", k, eta, &sim, &th);
-            assert!(
-                (s.mean - t.mean).abs() < 4.0 * se,
-                "{batch:?} k = {k}: {s:?} vs {t:?}"
-            );
-        }
+        assert_m_agrees(&sims, &runs, &[50, 100], eta);
     }
 }
 
@@ -423,14 +420,6 @@ fn compressed_dmft_vs_simulation_psgd_square_loss_long_times() {
             obs
         })
         .collect();
-    for k in [100, 300, 600] {
-        let sim: Vec<f64> = sims.iter().map(|v| v[k].0).collect();
-        let th: Vec<f64> = runs.iter().map(|v| v[k].m).collect();
-        let (s, t, se) = compare("m", k, eta, &sim, &th);
-        assert!(
-            (s.mean - t.mean).abs() < 4.0 * se,
-            "k = {k}: {s:?} vs {t:?}"
-        );
-    }
+    assert_m_agrees(&sims, &runs, &[100, 300, 600], eta);
     assert_train_loss_agrees(&sims, &runs, &[100, 300, 600], eta);
 }
