@@ -44,7 +44,20 @@
 //! m; later the runs' own chaos separates them. Default L = 4.
 //!
 //! **Cost.** O(N (P²/2 + K)) per step, P ≈ 1.5 L log₂(T/L) blocks; memory O(N P²) (Ȳ in
-//! f32): [`CoarseDmft::cost`].
+//! f32): [`CoarseDmft::cost`]. For fig6's parameters (phase retrieval, p-SGD, η = 0.01,
+//! N = 2000, L = 4, K = 128), CPU time at the measured ≈ 2 ns per multiply-add:
+//!
+//! | t_max | multiply-adds | P | memory | CPU-s |
+//! |---|---|---|---|---|
+//! | 2 | 2.4e8 | 26 | 8 MB | 0.5 |
+//! | 10 | 2.2e9 | 40 | 13 MB | 4.4 |
+//! | 50 | 1.8e10 | 50 | 17 MB | 36 |
+//! | 200 | 1.05e11 | 58 | 21 MB | 210 |
+//! | 1000 | 7.5e11 | 68 | 27 MB | 1500 |
+//!
+//! Time grows like t^1.26, memory like log² t. Idle, one step at t = 100 (P = 54) takes 6.3 ms
+//! on 2 threads (`benches/dmft.rs`): 11.7 MB of Ȳ per step, 7 % of the read bandwidth; the
+//! working set sits in L3, and the short rows with their f32 → f64 conversion are the limit.
 
 use super::gen_error::GenError;
 use super::history::{History, Merge, tri};
