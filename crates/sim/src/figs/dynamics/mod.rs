@@ -196,8 +196,8 @@ impl Experiment for Spec {
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
         self.tasks(mode)
     }
-    /// Simulation: X and its transposed copy plus O(n + d) vectors; DMFT, the responses
-    /// N T²/2 plus O(N T) histories.
+    /// Simulation: X and its transposed copy plus O(n + d) vectors; DMFT: the compressed
+    /// solver's cost model (O(N P²) per-particle responses on P ≈ 1.5 L log₂(T/L) blocks).
     fn task_bytes(&self, p: &Point) -> u64 {
         match p.side {
             Side::Simulation { d } => crate::figs::psgd::task_bytes(self.alpha, d),
@@ -207,7 +207,7 @@ impl Experiment for Spec {
             }
         }
     }
-    /// ∝ multiply-adds (simulation: rows touched; DMFT: N T³/3).
+    /// ∝ multiply-adds (simulation: rows touched; DMFT: the compressed cost model).
     fn task_cost(&self, p: &Point) -> f64 {
         match p.side {
             Side::Simulation { d } => {
