@@ -301,6 +301,22 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     Ok((csv, failure))
 }
 
+/// `cargo xtask simulate`: the config's algorithm at dimension `d` over `seeds` instances
+/// ([`gardner_sim::case`]), as the CSV of [`dmft`].
+pub fn simulate(config: &Path, d: usize, seeds: usize, threads: Option<usize>) -> Result<String> {
+    let text =
+        std::fs::read_to_string(config).map_err(|e| err(format!("{}: {e}", config.display())))?;
+    let cfg: gardner_theory::dmft::Config = figure::parse_toml(config, &text)?;
+    let inst = gardner_sim::case::Instances::new(d, seeds, cfg.seed.unwrap_or(0))?;
+    let bar = gardner_sim::executor::progress_bar("simulate", "seeds", seeds as u64, true);
+    let rows = gardner_sim::case::simulate(&cfg, &inst, threads, &|k, _| {
+        bar.set_position(k as u64)
+    })
+    .map_err(|e| err(format!("{}: {e}", config.display())))?;
+    bar.finish_and_clear();
+    Ok(check::csv_text(&check::table(&rows)?)?)
+}
+
 /// Round every numeric cell to `sig` significant digits (snapshot tests).
 pub fn rounded_csv(table: &figure::Table, sig: usize) -> Result<String> {
     let mut t = table.clone();

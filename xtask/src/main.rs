@@ -76,6 +76,25 @@ enum Cmd {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Simulate one DMFT case (the same TOML config) at finite d: the config's algorithm on
+    /// `seeds` teacher–student instances, the mean and standard error over seeds at each time,
+    /// in the columns of `dmft` (theory and simulation of one case side by side).
+    Simulate {
+        /// The config of `cargo xtask dmft` (numerics keys such as particles are ignored).
+        config: std::path::PathBuf,
+        /// Dimension d.
+        #[arg(long, default_value_t = 1000)]
+        d: usize,
+        /// Independent instances (seeds seed, seed + 1, … of the config's `seed`, default 0).
+        #[arg(long, default_value_t = 8)]
+        seeds: usize,
+        /// Threads (the table is the same for any count; default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the CSV here instead of printing it.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Rebuild data/<fig>.{svg,png} from the committed CSV and TOML (nothing is computed);
     /// without a figure id, every figure with committed files in that mode.
     Render {
@@ -165,6 +184,23 @@ fn run(cmd: Cmd) -> xtask::figure::Result<String> {
         Cmd::Merge { fig, size } => xtask::merge(&root, &fig, size.mode()),
         Cmd::Render { fig, size } => xtask::render(&root, fig.as_deref(), size.mode()),
         Cmd::Report { check } => xtask::report::report(&root, check),
+        Cmd::Simulate {
+            config,
+            d,
+            seeds,
+            threads,
+            out,
+        } => {
+            let csv = xtask::simulate(&config, d, seeds, threads)?;
+            match &out {
+                Some(p) => {
+                    std::fs::write(p, &csv)
+                        .map_err(|e| xtask::figure::err(format!("{}: {e}", p.display())))?;
+                    Ok(format!("wrote {}", p.display()))
+                }
+                None => Ok(csv.trim_end().to_string()),
+            }
+        }
         Cmd::Dmft { config, out } => {
             let (csv, failure) = xtask::dmft(&config)?;
             let msg = match &out {

@@ -25,6 +25,7 @@
 //! Statistics: [`stats`] (mean, standard error), [`success`] (Wilson intervals, 50 %
 //! crossings, bootstrap, finite-size fits).
 
+pub mod case;
 pub mod check;
 pub mod executor;
 pub mod experiment;
