@@ -309,10 +309,9 @@ pub fn simulate(config: &Path, d: usize, seeds: usize, threads: Option<usize>) -
     let cfg: gardner_theory::dmft::Config = figure::parse_toml(config, &text)?;
     let inst = gardner_sim::case::Instances::new(d, seeds, cfg.seed.unwrap_or(0))?;
     let bar = gardner_sim::executor::progress_bar("simulate", "seeds", seeds as u64, true);
-    let rows = gardner_sim::case::simulate(&cfg, &inst, threads, &|k, _| {
-        bar.set_position(k as u64)
-    })
-    .map_err(|e| err(format!("{}: {e}", config.display())))?;
+    let rows =
+        gardner_sim::case::simulate(&cfg, &inst, threads, &|k, _| bar.set_position(k as u64))
+            .map_err(|e| err(format!("{}: {e}", config.display())))?;
     bar.finish_and_clear();
     Ok(check::csv_text(&check::table(&rows)?)?)
 }

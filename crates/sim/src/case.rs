@@ -53,7 +53,10 @@ fn steps(cfg: &Config) -> Result<(Vec<usize>, f64), Error> {
     }
     let eta = cfg.step();
     Ok((
-        cfg.times.iter().map(|t| (t / eta).round() as usize).collect(),
+        cfg.times
+            .iter()
+            .map(|t| (t / eta).round() as usize)
+            .collect(),
         eta,
     ))
 }
@@ -215,8 +218,14 @@ mod tests {
         for (row, k) in one.iter().zip([10, 40]) {
             let ex = exact.gd(0.05, k).unwrap();
             let (m_se, e_se) = (row.m_stderr.unwrap(), row.train_loss_stderr.unwrap());
-            assert!((row.m - ex.m).abs() < 4.0 * m_se + 0.01, "{row:?} vs {ex:?}");
-            assert!((row.train_loss - ex.train_loss).abs() < 4.0 * e_se + 0.01, "{row:?} vs {ex:?}");
+            assert!(
+                (row.m - ex.m).abs() < 4.0 * m_se + 0.01,
+                "{row:?} vs {ex:?}"
+            );
+            assert!(
+                (row.train_loss - ex.train_loss).abs() < 4.0 * e_se + 0.01,
+                "{row:?} vs {ex:?}"
+            );
             assert_eq!(row.status, "ok");
         }
     }
@@ -226,7 +235,17 @@ mod tests {
         let inst = Instances::new(100, 2, 0).unwrap();
         let err = simulate(&config("{ kind = \"flow\" }"), &inst, None, &|_, _| {}).unwrap_err();
         assert!(err.to_string().contains("flow"), "{err}");
-        assert!(Instances::new(100, 1, 0).unwrap_err().to_string().contains("seeds"));
-        assert!(Instances::new(1, 4, 0).unwrap_err().to_string().contains("`d`"));
+        assert!(
+            Instances::new(100, 1, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("seeds")
+        );
+        assert!(
+            Instances::new(1, 4, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("`d`")
+        );
     }
 }
