@@ -264,3 +264,17 @@ fn figures_agree_across_specs_registry_snapshots_and_readme() {
         );
     }
 }
+
+/// Every worked case in docs/cases/ is a valid `cargo xtask dmft` / `simulate` config.
+#[test]
+fn docs_cases_are_valid_dmft_configs() {
+    let mut v = Vec::new();
+    files(&root().join("docs/cases"), &[".toml"], &mut v);
+    assert!(!v.is_empty(), "docs/cases/ has no config");
+    for p in v {
+        let text = std::fs::read_to_string(&p).unwrap();
+        if let Err(e) = gardner_theory::dmft::Config::from_toml(&text) {
+            panic!("{}: {e}", p.display());
+        }
+    }
+}
