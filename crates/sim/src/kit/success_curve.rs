@@ -115,11 +115,6 @@ impl<'a, E: Experiment> Curve<'a, E> {
     }
 }
 
-/// `Some(v)` for a finite `v`.
-pub fn finite(v: f64) -> Option<f64> {
-    v.is_finite().then_some(v)
-}
-
 /// α_½ inside the grid, or why not.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(untagged)]

@@ -16,7 +16,7 @@ impl Spec {
         let mut agreement_m = Vec::new();
         let mut agreement_train_loss = Vec::new();
         let mut recovery = Vec::new();
-        let mut headline = Vec::new();
+        let (mut headline, mut trajectories) = (Vec::new(), Vec::new());
         for a in ALGORITHMS {
             let p: &PointSims<Self> = sims
                 .find(|p| p.algorithm == a && matches!(p.side, Side::Simulation { .. }))
@@ -26,6 +26,9 @@ impl Spec {
                 .iter()
                 .filter(|p| p.point.algorithm == a && matches!(p.point.side, Side::Dmft { .. }))
                 .collect();
+            let complete = p.done().filter(|(o, _)| o.m.len() == times.len());
+            let m = complete.map(|(o, _)| o.m.as_slice()).collect();
+            trajectories.push(super::claims::Trajectories { algorithm: a, m });
             let dmft_status = runs_status(&theory);
             let sim_status = p.status();
             let n_seeds = p.tasks.len();
@@ -139,22 +142,6 @@ impl Spec {
                 headline.push(Headline::new(format!("m_dmft_t{t}_{}", a.name()), m, 1e-9));
             }
         }
-        let trajectories: Vec<super::claims::Trajectories> = ALGORITHMS
-            .iter()
-            .map(|&a| super::claims::Trajectories {
-                algorithm: a,
-                m: sims
-                    .points
-                    .iter()
-                    .filter(|p| {
-                        p.point.algorithm == a && matches!(p.point.side, Side::Simulation { .. })
-                    })
-                    .flat_map(|p| p.done())
-                    .filter(|(o, _)| o.m.len() == times.len())
-                    .map(|(o, _)| o.m.as_slice())
-                    .collect(),
-            })
-            .collect();
         let claims = super::claims::claims(&times, &trajectories);
         let start = match self.start {
             StartSpec::Informed { m0 } => format!(

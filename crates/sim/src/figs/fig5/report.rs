@@ -21,6 +21,18 @@ fn status(p: &PointSims<Fig5>) -> Status {
     }
 }
 
+/// `fit` of the α_½ estimates of each width rule.
+fn per_rule<T>(
+    by_rule: &[(String, Vec<SizeEstimate>)],
+    fit: fn(&[SizeEstimate]) -> T,
+) -> Vec<ByRule<T>> {
+    let each = |(width_rule, est): &(String, Vec<SizeEstimate>)| ByRule {
+        width_rule: width_rule.clone(),
+        fit: fit(est),
+    };
+    by_rule.iter().map(each).collect()
+}
+
 impl Fig5 {
     /// [`Experiment::report`].
     pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig5>) -> Result<Report<Fig5>, Error> {
@@ -76,20 +88,8 @@ impl Fig5 {
                 runs_with_step_halving: curve.count(|o| o.halvings > 0),
             });
         }
-        let extrapolation: Vec<WidthExtrapolation> = by_rule
-            .iter()
-            .map(|(width_rule, est)| WidthExtrapolation {
-                width_rule: width_rule.clone(),
-                fit: Extrapolation::of(est),
-            })
-            .collect();
-        let finite_size_fits: Vec<WidthFits> = by_rule
-            .iter()
-            .map(|(width_rule, est)| WidthFits {
-                width_rule: width_rule.clone(),
-                fits: FiniteSizeFits::of(est),
-            })
-            .collect();
+        let extrapolation = per_rule(&by_rule, Extrapolation::of);
+        let finite_size_fits = per_rule(&by_rule, FiniteSizeFits::of);
         for e in &extrapolation {
             let rule = e.width_rule.replace('/', "_over_");
             headline.extend(e.fit.headline(format!("alpha_half_infinite_d_m_{rule}")));
@@ -152,7 +152,7 @@ impl Fig5 {
         size: &SizeSpec,
         alpha_half: &[AlphaHalfAt],
         by_rule: &[(String, Vec<SizeEstimate>)],
-        fits: &[WidthFits],
+        fits: &[ByRule<FiniteSizeFits>],
     ) -> Result<Conclusions, Error> {
         const Z: f64 = 1.96;
         let mut theorem = Vec::new();
@@ -170,7 +170,7 @@ impl Fig5 {
                 .filter(|_| est.len() > 1)
                 .max_by_key(|e| e.d)
                 .map(|e| e.alpha_half);
-            let a = f.fits.inverse_d;
+            let a = f.fit.inverse_d;
             theorem.push(TheoremCheck {
                 width_rule: rule.clone(),
                 theorem_alpha: self.theorem_alpha,
@@ -184,7 +184,7 @@ impl Fig5 {
                     .map(|f| (f.a - self.theorem_alpha) / f.a_stderr),
                 infinite_d_consistent_with_theorem: a
                     .map(|f| (f.a - self.theorem_alpha).abs() <= Z * f.a_stderr),
-                better_finite_size_model: f.fits.better,
+                better_finite_size_model: f.fit.better,
             });
         }
         let mut width_comparison = Vec::new();

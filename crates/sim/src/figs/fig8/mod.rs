@@ -118,28 +118,22 @@ impl Experiment for Fig8 {
             a.selection(self.b, self.tau, self.batch, self.eta)?;
             a.selection(self.b, self.tau, self.batch, self.eta / 2.0)?;
         }
+        // every d at η, then the step-size check at the smallest d at η/2
+        let (eta, d0) = (self.eta, *s.dims.iter().min().expect("non-empty"));
         let mut pts = Vec::new();
-        for &d in &s.dims {
+        for (d, alphas, eta) in (s.dims.iter().map(|&d| (d, &s.alphas, eta))).chain([(
+            d0,
+            &s.eta_check_alphas,
+            eta / 2.0,
+        )]) {
             for algorithm in ALGORITHMS {
-                for &alpha in &s.alphas {
-                    pts.push(Point {
-                        alpha,
-                        d,
-                        algorithm,
-                        eta: self.eta,
-                    });
-                }
-            }
-        }
-        let d0 = *s.dims.iter().min().expect("non-empty");
-        for algorithm in ALGORITHMS {
-            for &alpha in &s.eta_check_alphas {
-                pts.push(Point {
+                let point = |&alpha| Point {
                     alpha,
-                    d: d0,
+                    d,
                     algorithm,
-                    eta: self.eta / 2.0,
-                });
+                    eta,
+                };
+                pts.extend(alphas.iter().map(point));
             }
         }
         Plan::new(
