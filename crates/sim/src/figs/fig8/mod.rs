@@ -6,9 +6,9 @@
 
 use super::psgd::with_stepper;
 pub use super::psgd::{ALGORITHMS, Algorithm};
-use super::{check_alphas, check_counts, check_positive, note, same};
+use super::{check_alphas, check_positive, note, same};
 use crate::experiment::{Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes};
-use crate::kit::success_curve::Curve;
+use crate::kit::success_curve::{Curve, check_size};
 use crate::success::{BootstrapCrossing, SuccessPoint, bootstrap_crossing};
 use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::psgd::{self, Batch, Observation, Start};
@@ -105,15 +105,10 @@ impl Experiment for Fig8 {
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         let s = self.sizes.pick(mode);
-        check_alphas(mode.name(), &s.alphas)?;
+        check_size(mode.name(), &s.dims, &s.alphas, s.seeds)?;
         check_alphas(mode.name(), &s.eta_check_alphas)?;
         check_positive("eta", self.eta)?;
         check_positive("time_budget", self.time_budget)?;
-        check_counts(
-            mode.name(),
-            &[("dims.len()", s.dims.len()), ("seeds", s.seeds)],
-            1,
-        )?;
         for a in ALGORITHMS {
             a.selection(self.b, self.tau, self.batch, self.eta)?;
             a.selection(self.b, self.tau, self.batch, self.eta / 2.0)?;
