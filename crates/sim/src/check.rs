@@ -11,14 +11,10 @@ fn err(msg: impl std::fmt::Display) -> Error {
     Error::Data(msg.to_string())
 }
 
-/// The table of typed rows: the header from the row's field names (serde), `None` as an
-/// empty cell, NaN as `NaN`.
+/// The table of typed rows ([`crate::table::write`]: the header from the row's field names,
+/// `None` as an empty cell, NaN as `NaN`).
 pub fn table<R: Serialize>(rows: &[R]) -> Result<Table, Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)?;
-    }
-    let bytes = w.into_inner().map_err(|e| err(e.to_string()))?;
+    let bytes = crate::table::write(rows)?;
     let mut rd = csv::Reader::from_reader(bytes.as_slice());
     let columns = rd.headers()?.iter().map(String::from).collect();
     let rows = rd

@@ -10,9 +10,11 @@
 //! the rows and a typed subset of the summary (the [`View::Digest`]), so both can be
 //! rebuilt from the committed `data/<id>.csv` and `data/<id>.toml` without recomputing.
 
+use crate::Error;
 use crate::findings::Findings;
 use crate::plot::Plot;
 use crate::stats::Stat;
+use crate::table::Status;
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
 use serde::de::DeserializeOwned;
@@ -38,12 +40,24 @@ impl Mode {
             Mode::Full => "full",
         }
     }
-    /// The value of this mode among three.
-    pub fn pick<'a, T>(&self, quick: &'a T, default: &'a T, full: &'a T) -> &'a T {
-        match self {
-            Mode::Quick => quick,
-            Mode::Default => default,
-            Mode::Full => full,
+}
+
+/// One value per run size: the spec's `[quick]`, `[default]` and `[full]` sections
+/// (`#[serde(flatten)]` in a spec, so the sections keep their names).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sizes<T> {
+    pub quick: T,
+    pub default: T,
+    pub full: T,
+}
+
+impl<T> Sizes<T> {
+    /// The section of `mode`.
+    pub fn pick(&self, mode: Mode) -> &T {
+        match mode {
+            Mode::Quick => &self.quick,
+            Mode::Default => &self.default,
+            Mode::Full => &self.full,
         }
     }
 }
@@ -60,8 +74,8 @@ pub struct Plan<P> {
 
 impl<P> Plan<P> {
     /// A plan; `context` is serialised to JSON.
-    pub fn new(points: Vec<P>, seeds: usize, context: &impl Serialize) -> Result<Self, String> {
-        let context = serde_json::to_value(context).map_err(|e| e.to_string())?;
+    pub fn new(points: Vec<P>, seeds: usize, context: &impl Serialize) -> Result<Self, Error> {
+        let context = serde_json::to_value(context).map_err(|e| Error::Spec(e.to_string()))?;
         Ok(Self {
             points,
             seeds,
@@ -90,7 +104,7 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     type Summary: Serialize;
 
     /// The tasks of `mode`.
-    fn plan(&self, mode: Mode) -> Result<Plan<Self::Point>, String>;
+    fn plan(&self, mode: Mode) -> Result<Plan<Self::Point>, Error>;
     /// Peak memory of one task at `point`, in bytes (an estimate, checked before running).
     fn task_bytes(&self, point: &Self::Point) -> u64;
     /// Relative cost of a task at `point`, to balance shards (default: its memory, ∝ n·d).
@@ -102,10 +116,10 @@ pub trait Experiment: Serialize + DeserializeOwned + Sync {
     fn task_seconds_estimate(&self, _point: &Self::Point) -> Option<f64> {
         None
     }
-    /// Run one task on its stream.
-    fn run(&self, point: &Self::Point, rng: &mut Rng) -> Result<(Self::Obs, Termination), String>;
+    /// Run one task on its stream (an error is the task's `failed: …` reason).
+    fn run(&self, point: &Self::Point, rng: &mut Rng) -> Result<(Self::Obs, Termination), Error>;
     /// Theory and aggregated simulations → rows, summary, headline numbers.
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String>;
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error>;
 }
 
 /// How a figure is shown (the modules of [`crate::views`]): a plot and findings from its
@@ -116,7 +130,7 @@ pub trait View: Experiment {
     type Digest: DeserializeOwned;
 
     /// The figure, from the rows and the digest of the summary (nothing is recomputed).
-    fn plot(&self, mode: Mode, rows: &[Self::Row], digest: &Self::Digest) -> Result<Plot, String>;
+    fn plot(&self, mode: Mode, rows: &[Self::Row], digest: &Self::Digest) -> Result<Plot, Error>;
     /// Headline numbers, agreement and the verdict against the figure's claim ([`crate::registry::Identity::claim`]), by the
     /// figure's rule, from the rows and the digest.
     fn findings(
@@ -124,7 +138,7 @@ pub trait View: Experiment {
         mode: Mode,
         rows: &[Self::Row],
         digest: &Self::Digest,
-    ) -> Result<Findings, String>;
+    ) -> Result<Findings, Error>;
 }
 
 /// The simulations of one point: one result per seed, in seed order.
@@ -145,17 +159,15 @@ impl<E: Experiment> PointSims<E> {
         Stat::of(&self.done().map(|(o, _)| f(o)).collect::<Vec<_>>())
     }
     /// `ok`, `not_converged: k/n seeds`, or `failed: k/n seeds: first reason` (failures first).
-    pub fn status(&self) -> String {
+    pub fn status(&self) -> Status {
         let n = self.tasks.len();
         let failed: Vec<&String> = self.tasks.iter().filter_map(|t| t.as_ref().err()).collect();
         if let Some(first) = failed.first() {
-            return format!("failed: {}/{n} seeds: {first}", failed.len());
+            return Status::failed(format!("{}/{n} seeds: {first}", failed.len()));
         }
-        let nc = self.done().filter(|(_, t)| !t.converged()).count();
-        if nc > 0 {
-            format!("not_converged: {nc}/{n} seeds")
-        } else {
-            "ok".into()
+        match self.done().filter(|(_, t)| !t.converged()).count() {
+            0 => Status::OK,
+            nc => Status::note(format!("not_converged: {nc}/{n} seeds")),
         }
     }
 }
@@ -279,16 +291,6 @@ impl Agreement {
     }
 }
 
-/// Combined status of a row: theory and simulation (`ok` when both are).
-pub fn merge_status(theory: &str, sim: Option<&str>) -> String {
-    match (theory, sim) {
-        ("ok", None | Some("ok")) => "ok".into(),
-        ("ok", Some(s)) => format!("simulation {s}"),
-        (t, None | Some("ok")) => format!("theory {t}"),
-        (t, Some(s)) => format!("theory {t}; simulation {s}"),
-    }
-}
-
 /// `[simulation]` table common to every figure with simulations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SimulationSummary {
@@ -309,12 +311,27 @@ impl SimulationSummary {
 }
 
 /// `Ok` when `v` is positive and finite, else the one-line error naming `name`.
-pub fn check_positive(name: &str, v: f64) -> Result<(), String> {
+pub fn check_positive(name: &str, v: f64) -> Result<(), Error> {
     if v > 0.0 && v.is_finite() {
         Ok(())
     } else {
-        Err(format!(
+        Err(Error::Spec(format!(
             "invalid parameter `{name}` = {v}: must be > 0 and finite"
-        ))
+        )))
     }
+}
+
+/// Check the counts of a size section (d, seeds, …): each ≥ `min` (the error names them all:
+/// ``invalid parameter `quick.d`/`seeds` = 0/4: must be >= 1``).
+pub fn check_counts(section: &str, counts: &[(&str, usize)], min: usize) -> Result<(), Error> {
+    if counts.iter().all(|&(_, v)| v >= min) {
+        return Ok(());
+    }
+    let names: Vec<&str> = counts.iter().map(|c| c.0).collect();
+    let values: Vec<String> = counts.iter().map(|c| c.1.to_string()).collect();
+    Err(Error::Spec(format!(
+        "invalid parameter `{section}.{}` = {}: must be >= {min}",
+        names.join("`/`"),
+        values.join("/")
+    )))
 }

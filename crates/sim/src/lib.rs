@@ -40,14 +40,15 @@ pub mod shard;
 pub mod stats;
 pub mod store;
 pub mod success;
+pub mod table;
 #[cfg(test)]
 mod tests;
 pub mod views;
 
 pub use executor::{Executor, Local, TaskSpec};
 pub use experiment::{
-    Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, View,
-    merge_status,
+    Agreement, Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes,
+    View,
 };
 pub use findings::{Findings, Verdict};
 pub use key::{CODE_FINGERPRINT, TaskKey};
@@ -56,6 +57,7 @@ pub use runner::{CacheOptions, Run, ShardRun, estimated_core_hours, merge, run, 
 pub use shard::Shard;
 pub use stats::Stat;
 pub use store::{Outcome, Store, TaskRecord};
+pub use table::Status;
 
 use std::path::PathBuf;
 
@@ -105,9 +107,32 @@ pub enum Error {
     /// A table or summary could not be written, read or compared (the one-line reason).
     #[error("{0}")]
     Data(String),
+    /// A model's constructor or computation refused its input.
+    #[error(transparent)]
+    Model(#[from] gardner_models::Error),
+    /// A theory computation failed.
+    #[error(transparent)]
+    Theory(#[from] gardner_theory::Error),
+    /// An algorithm refused its input or failed.
+    #[error(transparent)]
+    Algorithm(#[from] gardner_algorithms::Error),
     /// A planned task has no result.
     #[error("task {key} ({task}) has no result")]
     Missing { key: String, task: String },
+}
+
+impl From<String> for Error {
+    /// A one-line reason of the spec or the report ([`Error::Spec`]).
+    fn from(reason: String) -> Self {
+        Error::Spec(reason)
+    }
+}
+
+impl From<&str> for Error {
+    /// A one-line reason of the spec or the report ([`Error::Spec`]).
+    fn from(reason: &str) -> Self {
+        Error::Spec(reason.into())
+    }
 }
 
 impl From<csv::Error> for Error {

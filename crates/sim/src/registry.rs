@@ -251,11 +251,7 @@ impl<E> Fig<E> {
         E: View,
     {
         let id = self.who.id;
-        let rows = csv::Reader::from_reader(csv_text.as_bytes())
-            .deserialize()
-            .enumerate()
-            .map(|(i, r)| r.map_err(|e| Error::Spec(format!("{id} table row {}: {e}", i + 1))))
-            .collect::<Result<_, _>>()?;
+        let rows = crate::table::read(csv_text).map_err(|e| Error::Spec(format!("{id} {e}")))?;
         let digest = toml::from_str(summary).map_err(|e| {
             Error::Spec(format!("{id} summary: {}", e.message().replace('\n', " ")))
         })?;

@@ -40,7 +40,7 @@ pub fn tasks<E: Experiment>(
     exp: &E,
     mode: Mode,
 ) -> Result<(Vec<E::Point>, Vec<TaskSpec>), Error> {
-    let plan = exp.plan(mode).map_err(Error::Spec)?;
+    let plan = exp.plan(mode)?;
     let mut out = Vec::with_capacity(plan.points.len() * plan.seeds);
     for (i, p) in plan.points.iter().enumerate() {
         let point = serde_json::to_value(p).map_err(|e| Error::Spec(e.to_string()))?;
@@ -119,7 +119,7 @@ pub fn compute_task<E: Experiment>(
             Ok(obs) => Outcome::Done { obs, termination },
             Err(e) => Outcome::Failed(format!("observation not serialisable: {e}")),
         },
-        Ok(Err(reason)) => Outcome::Failed(reason),
+        Ok(Err(reason)) => Outcome::Failed(reason.to_string()),
         Err(payload) => Outcome::Failed(panic_message(payload.as_ref())),
     };
     TaskRecord {
@@ -205,7 +205,7 @@ pub fn run<E: Experiment>(
 /// Estimated core-hours of `mode`: Σ over its tasks of [`Experiment::task_seconds_estimate`];
 /// `None` when the experiment has no cost model.
 pub fn estimated_core_hours<E: Experiment>(exp: &E, mode: Mode) -> Result<Option<f64>, Error> {
-    let plan = exp.plan(mode).map_err(Error::Spec)?;
+    let plan = exp.plan(mode)?;
     let mut seconds = 0.0;
     for p in &plan.points {
         match exp.task_seconds_estimate(p) {
@@ -229,7 +229,7 @@ fn finish<E: Experiment>(
     let cached = specs.len() - computed;
     let sims = assemble::<E>(points, specs, store, computed, cached)?;
     let (failed, task_seconds) = (sims.failed(), sims.task_seconds);
-    let report = exp.report(mode, &sims).map_err(Error::Spec)?;
+    let report = exp.report(mode, &sims)?;
     Ok(Run {
         report,
         tasks: specs.len(),

@@ -38,7 +38,7 @@ struct Obs {
 struct Row {
     alpha: f64,
     x_mean: f64,
-    status: String,
+    status: crate::Status,
 }
 
 impl Experiment for Toy {
@@ -46,7 +46,7 @@ impl Experiment for Toy {
     type Obs = Obs;
     type Row = Row;
     type Summary = ();
-    fn plan(&self, _: Mode) -> Result<Plan<Point>, String> {
+    fn plan(&self, _: Mode) -> Result<Plan<Point>, crate::Error> {
         let pts = self
             .alphas
             .iter()
@@ -57,7 +57,7 @@ impl Experiment for Toy {
     fn task_bytes(&self, p: &Point) -> u64 {
         (p.alpha * 1e9) as u64
     }
-    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), crate::Error> {
         if self.panic_at == Some(p.alpha) {
             panic!("toy panic at alpha {}\nsecond line", p.alpha);
         }
@@ -74,7 +74,7 @@ impl Experiment for Toy {
             t,
         ))
     }
-    fn report(&self, _: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
+    fn report(&self, _: Mode, sims: &Sims<Self>) -> Result<Report<Self>, crate::Error> {
         let rows = sims
             .points
             .iter()
@@ -95,10 +95,10 @@ impl Experiment for Toy {
 
 impl crate::View for Toy {
     type Digest = serde::de::IgnoredAny;
-    fn plot(&self, _: Mode, _: &[Row], _: &Self::Digest) -> Result<Plot, String> {
+    fn plot(&self, _: Mode, _: &[Row], _: &Self::Digest) -> Result<Plot, crate::Error> {
         Ok(Plot::default())
     }
-    fn findings(&self, _: Mode, _: &[Row], _: &Self::Digest) -> Result<Findings, String> {
+    fn findings(&self, _: Mode, _: &[Row], _: &Self::Digest) -> Result<Findings, crate::Error> {
         Ok(Findings {
             numbers: Vec::new(),
             agreement: Vec::new(),
@@ -243,9 +243,10 @@ fn a_panicking_task_is_a_one_line_failed_status() {
     let r = run("toy", &t, Mode::Quick, &local(2), &CacheOptions::default()).unwrap();
     assert_eq!(r.failed, 3);
     let row = &r.report.rows[1];
-    assert_eq!(row.status, "failed: 3/3 seeds: panic: toy panic at alpha 2");
-    assert!(row.x_mean.is_nan());
-    assert!(!r.report.rows[0].status.starts_with("failed"));
+    let status = row.status.to_string();
+    assert_eq!(status, "failed: 3/3 seeds: panic: toy panic at alpha 2");
+    assert!(row.status.is_failed() && row.x_mean.is_nan());
+    assert!(!r.report.rows[0].status.is_failed());
 }
 
 #[test]
@@ -253,7 +254,7 @@ fn not_converged_seeds_are_counted() {
     // u < 0.1 is MaxIterations: over 40 seeds some are, and the status says how many.
     let t = toy(&[1.0], 40);
     let r = run("toy", &t, Mode::Quick, &local(1), &CacheOptions::default()).unwrap();
-    let s = &r.report.rows[0].status;
+    let s = r.report.rows[0].status.to_string();
     assert!(
         s.starts_with("not_converged: ") && s.ends_with("/40 seeds"),
         "{s}"

@@ -1,14 +1,28 @@
 //! Bayes-optimal theory (state evolution) beside GAMP at finite d: shared by fig1 and fig3.
 
-use super::{ModelSpec, check_alphas, note, same, theory_grid};
+use super::{ModelSpec, check_alphas, check_counts, note, same, theory_grid};
 use crate::experiment::{Mode, Plan, Sims};
-use crate::{Experiment, PointSims};
+use crate::{Error, Experiment, SimulationSummary, Stat, Status};
 use gardner_algorithms::gamp;
 use gardner_models::data::teacher_data;
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
 use gardner_theory::{BayesPoint, SeConfig, bayes_curve};
 use serde::{Deserialize, Serialize};
+
+/// What fig1 and fig3 share in their spec (flattened into it): the teacher, the base seed,
+/// GAMP's and state evolution's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BayesSpec {
+    pub model: ModelSpec,
+    /// Base seed of the simulation streams.
+    pub seed: u64,
+    #[serde(default)]
+    pub gamp: gamp::Config,
+    #[serde(default)]
+    pub se: SeConfig,
+}
 
 /// A simulation section (`[quick]`, `[default]`, `[full]`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,89 +55,101 @@ pub struct GampObs {
     pub iterations: f64,
 }
 
-/// The GAMP tasks of a section.
-pub fn plan(
-    model: &ModelSpec,
-    config: &gamp::Config,
-    seed: u64,
-    mode: Mode,
-    sim: &SimSpec,
-) -> Result<Plan<GampPoint>, String> {
-    check_alphas(mode.name(), &sim.alphas)?;
-    if sim.d == 0 || sim.seeds == 0 {
-        return Err(format!(
-            "invalid parameter `{}.d`/`seeds` = {}/{}: must be >= 1",
-            mode.name(),
-            sim.d,
-            sim.seeds
-        ));
-    }
-    config.validate().map_err(|e| e.to_string())?;
-    let points = sim
-        .alphas
-        .iter()
-        .map(|&alpha| GampPoint { alpha, d: sim.d })
-        .collect();
-    Plan::new(points, sim.seeds, &(model, config, seed))
-}
-
-/// Peak memory of a GAMP task: X (n × d) and its square, plus O(n + d) vectors.
-pub fn task_bytes(p: &GampPoint) -> u64 {
-    let n = (p.alpha * p.d as f64).round() as u64;
-    16 * n * p.d as u64 + 128 * (n + p.d as u64)
-}
-
-/// Run GAMP on fresh teacher data.
-pub fn run(
-    model: &ModelSpec,
-    config: &gamp::Config,
-    p: &GampPoint,
-    rng: &mut Rng,
-) -> Result<(GampObs, Termination), String> {
-    let (prior, channel) = model.build()?;
-    let data = teacher_data(&prior, &channel, p.d, p.alpha, rng).map_err(|e| e.to_string())?;
-    let problem = gamp::Problem::new(&data, &prior, &channel);
-    let trace = gamp::run(&problem, config, rng)
-        .map_err(|e| e.to_string())?
-        .trace;
-    let last = trace.last().ok_or("GAMP recorded no iteration")?;
-    let obs = GampObs {
-        m: last.m,
-        q: last.q,
-        mse: last.mse,
-        test_error: last.test_error,
-        iterations: trace.iterations as f64,
-    };
-    Ok((obs, trace.termination))
-}
-
 /// State evolution at one α (a failure is kept per point).
 pub type TheoryPoint = (f64, Result<BayesPoint, gardner_theory::Error>);
 
-/// State evolution on the section's grid (its segments, its simulated α and `extra`).
-pub fn theory(
-    id: &str,
-    model: &ModelSpec,
-    se: &SeConfig,
-    mode: Mode,
-    sim: &SimSpec,
-    extra: &[f64],
-) -> Result<Vec<TheoryPoint>, String> {
-    let (prior, channel) = model.build()?;
-    let mut points = sim.alphas.clone();
-    points.extend_from_slice(extra);
-    let grid = theory_grid(mode.name(), &sim.theory_segments, &points)?;
-    note(format!("{id}: state evolution on {} alphas…", grid.len()));
-    let curve = bayes_curve(&prior, &channel, &grid, se);
-    Ok(grid.into_iter().zip(curve).collect())
+/// GAMP stops when ‖Δa‖²/(dρ) < 1e-10: errors below ~1e-6 are not resolved.
+pub const SIM_RESOLUTION: f64 = 1e-6;
+
+impl BayesSpec {
+    /// The GAMP tasks of a section.
+    pub fn plan(&self, mode: Mode, sim: &SimSpec) -> Result<Plan<GampPoint>, Error> {
+        check_alphas(mode.name(), &sim.alphas)?;
+        check_counts(mode.name(), &[("d", sim.d), ("seeds", sim.seeds)], 1)?;
+        self.gamp.validate()?;
+        let points = (sim.alphas.iter())
+            .map(|&alpha| GampPoint { alpha, d: sim.d })
+            .collect();
+        Plan::new(points, sim.seeds, &(&self.model, &self.gamp, self.seed))
+    }
+
+    /// Peak memory of a GAMP task: X (n × d) and its square, plus O(n + d) vectors.
+    pub fn task_bytes(p: &GampPoint) -> u64 {
+        let n = (p.alpha * p.d as f64).round() as u64;
+        16 * n * p.d as u64 + 128 * (n + p.d as u64)
+    }
+
+    /// Run GAMP on fresh teacher data.
+    pub fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), Error> {
+        let (prior, channel) = self.model.build()?;
+        let data = teacher_data(&prior, &channel, p.d, p.alpha, rng)?;
+        let problem = gamp::Problem::new(&data, &prior, &channel);
+        let trace = gamp::run(&problem, &self.gamp, rng)?.trace;
+        let last = trace.last().ok_or("GAMP recorded no iteration")?;
+        let obs = GampObs {
+            m: last.m,
+            q: last.q,
+            mse: last.mse,
+            test_error: last.test_error,
+            iterations: trace.iterations as f64,
+        };
+        Ok((obs, trace.termination))
+    }
+
+    /// State evolution on the section's grid (its segments, its simulated α and `extra`).
+    pub fn theory(
+        &self,
+        id: &str,
+        mode: Mode,
+        sim: &SimSpec,
+        extra: &[f64],
+    ) -> Result<Vec<TheoryPoint>, Error> {
+        let (prior, channel) = self.model.build()?;
+        let mut points = sim.alphas.clone();
+        points.extend_from_slice(extra);
+        let grid = theory_grid(mode.name(), &sim.theory_segments, &points)?;
+        note(format!("{id}: state evolution on {} alphas…", grid.len()));
+        let curve = bayes_curve(&prior, &channel, &grid, &self.se);
+        Ok(grid.into_iter().zip(curve).collect())
+    }
+
+    /// `[simulation]` of a section's run.
+    pub fn summary<E: Experiment>(&self, sim: &SimSpec, sims: &Sims<E>) -> GampSummary {
+        GampSummary {
+            d: sim.d,
+            seeds: sim.seeds,
+            base_seed: self.seed,
+            alphas: sim.alphas.clone(),
+            gamp: self.gamp,
+            cost: SimulationSummary::of(sims),
+        }
+    }
 }
 
-/// The simulations at α, if α was simulated.
-pub fn sims_at<E>(sims: &Sims<E>, alpha: f64) -> Option<&PointSims<E>>
-where
-    E: Experiment<Point = GampPoint>,
-{
-    sims.find(|p| same(p.alpha, alpha))
+/// The simulations at one α of the theory grid: `stat(f)` over the seeds (no value when α
+/// was not simulated), and the row status of theory `t` beside them.
+pub struct AtAlpha<'a, E: Experiment>(Option<&'a crate::PointSims<E>>);
+
+impl<'a, E: Experiment<Point = GampPoint, Obs = GampObs>> AtAlpha<'a, E> {
+    /// The simulations at `alpha`, if it was simulated.
+    pub fn of(sims: &'a Sims<E>, alpha: f64) -> Self {
+        Self(sims.find(|p| same(p.alpha, alpha)))
+    }
+    /// Whether α was simulated.
+    pub fn simulated(&self) -> bool {
+        self.0.is_some()
+    }
+    /// Mean and standard error of `f` (no value without simulations).
+    pub fn stat(&self, f: impl Fn(&GampObs) -> f64) -> Stat {
+        self.0.map_or(Stat::of(&[]), |s| s.stat(f))
+    }
+    /// The status of theory `t` (its termination, or its failure) beside the simulations.
+    pub fn status(&self, t: &Result<BayesPoint, gardner_theory::Error>) -> Status {
+        let theory = t
+            .as_ref()
+            .map_or_else(Status::failed, |p| (&p.status).into());
+        Status::merge(&theory, &self.0.map_or(Status::OK, |s| s.status()))
+    }
 }
 
 /// `[simulation]` of a GAMP figure.
@@ -135,5 +161,5 @@ pub struct GampSummary {
     pub alphas: Vec<f64>,
     pub gamp: gamp::Config,
     #[serde(flatten)]
-    pub cost: crate::SimulationSummary,
+    pub cost: SimulationSummary,
 }

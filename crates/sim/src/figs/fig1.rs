@@ -2,36 +2,26 @@
 //! Bayes-optimal classification error vs α from state evolution, and GAMP at finite d.
 //! Teacher: w* ~ N(0, ρ I), y = sign(X w*).
 
-use super::bayes::{self, GampObs, GampPoint, GampSummary, SimSpec};
-use super::{ModelSpec, check_alphas, se_status, theory_status};
-use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, SimulationSummary};
-use crate::{Experiment, merge_status};
-use gardner_algorithms::gamp;
+use super::bayes::{AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec};
+use super::check_alphas;
+use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, Sizes};
+use crate::{Error, Experiment, Stat, Status};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
-use gardner_theory::{SeConfig, bayes_point};
+use gardner_theory::bayes_point;
 use serde::{Deserialize, Serialize};
 
 /// `papers/fig1.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fig1 {
-    pub model: ModelSpec,
-    /// Base seed of the simulation streams.
-    pub seed: u64,
+    #[serde(flatten)]
+    pub bayes: BayesSpec,
     /// α at which the large-α constant α·ε is reported.
     pub large_alpha: f64,
-    #[serde(default)]
-    pub gamp: gamp::Config,
-    #[serde(default)]
-    pub se: SeConfig,
-    pub quick: SimSpec,
-    pub default: SimSpec,
-    pub full: SimSpec,
+    #[serde(flatten)]
+    pub sizes: Sizes<SimSpec>,
 }
-
-/// GAMP stops when ‖Δa‖²/(dρ) < 1e-10: errors below ~1e-6 are not resolved.
-const SIM_RESOLUTION: f64 = 1e-6;
 
 /// One row of `data/fig1.csv`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,12 +29,12 @@ pub struct Row {
     pub alpha: f64,
     pub m_se: f64,
     pub gen_error_bayes: f64,
-    pub gen_error_gamp_mean: Option<f64>,
-    pub gen_error_gamp_stderr: Option<f64>,
-    pub m_gamp_mean: Option<f64>,
-    pub m_gamp_stderr: Option<f64>,
+    #[serde(with = "crate::table::stat")]
+    pub gen_error_gamp: Stat,
+    #[serde(with = "crate::table::stat")]
+    pub m_gamp: Stat,
     pub gen_error_sq_bayes: f64,
-    pub status: String,
+    pub status: Status,
 }
 
 /// `[large_alpha]` of `data/fig1.toml`.
@@ -64,61 +54,47 @@ pub struct Summary {
     pub agreement: Agreement,
 }
 
-impl Fig1 {
-    pub(crate) fn section(&self, mode: Mode) -> &SimSpec {
-        mode.pick(&self.quick, &self.default, &self.full)
-    }
-}
-
 impl Experiment for Fig1 {
     type Point = GampPoint;
     type Obs = GampObs;
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, String> {
-        bayes::plan(&self.model, &self.gamp, self.seed, mode, self.section(mode))
+    fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, Error> {
+        self.bayes.plan(mode, self.sizes.pick(mode))
     }
     fn task_bytes(&self, p: &GampPoint) -> u64 {
-        bayes::task_bytes(p)
+        BayesSpec::task_bytes(p)
     }
-    fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), String> {
-        bayes::run(&self.model, &self.gamp, p, rng)
+    fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), Error> {
+        self.bayes.run(p, rng)
     }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
-        let sim = self.section(mode);
-        let (prior, channel) = self.model.build()?;
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
+        let sim = self.sizes.pick(mode);
+        let (prior, channel) = self.bayes.model.build()?;
         check_alphas("large_alpha", &[self.large_alpha])?;
-        let large = bayes_point(&prior, &channel, self.large_alpha, &self.se)
+        let large = bayes_point(&prior, &channel, self.large_alpha, &self.bayes.se)
             .map_err(|e| format!("alpha = {}: {e}", self.large_alpha))?;
-        let theory = bayes::theory("fig1", &self.model, &self.se, mode, sim, &[])?;
+        let theory = self.bayes.theory("fig1", mode, sim, &[])?;
         let mut pairs = Vec::new();
-        let rows: Vec<Row> = theory
-            .iter()
+        let rows: Vec<Row> = (theory.iter())
             .map(|(alpha, t)| {
-                let (m, eps, eps_sq) = match t {
-                    Ok(p) => (p.m_mmse, p.class_error_bayes, p.gen_error_sq_bayes),
-                    Err(_) => (f64::NAN, f64::NAN, f64::NAN),
-                };
-                let s = bayes::sims_at(sims, *alpha);
-                let err = s.map(|s| s.stat(|o| o.test_error));
-                let mm = s.map(|s| s.stat(|o| o.m));
-                if let Some(e) = err {
-                    pairs.push((eps, e));
+                let (m, eps, eps_sq) = t.as_ref().map_or((f64::NAN, f64::NAN, f64::NAN), |p| {
+                    (p.m_mmse, p.class_error_bayes, p.gen_error_sq_bayes)
+                });
+                let s = AtAlpha::of(sims, *alpha);
+                let gen_error_gamp = s.stat(|o| o.test_error);
+                if s.simulated() {
+                    pairs.push((eps, gen_error_gamp));
                 }
                 Row {
                     alpha: *alpha,
                     m_se: m,
                     gen_error_bayes: eps,
-                    gen_error_gamp_mean: err.map(|e| e.mean),
-                    gen_error_gamp_stderr: err.map(|e| e.stderr),
-                    m_gamp_mean: mm.map(|e| e.mean),
-                    m_gamp_stderr: mm.map(|e| e.stderr),
+                    gen_error_gamp,
+                    m_gamp: s.stat(|o| o.m),
                     gen_error_sq_bayes: eps_sq,
-                    status: merge_status(
-                        &theory_status(t, |p| se_status(&p.status)),
-                        s.map(|s| s.status()).as_deref(),
-                    ),
+                    status: s.status(t),
                 }
             })
             .collect();
@@ -130,28 +106,18 @@ impl Experiment for Fig1 {
                 alpha_times_gen_error_bayes: product,
                 literature_asymptote: "alpha * error -> 0.4417 as alpha -> infinity",
             },
-            simulation: GampSummary {
-                d: sim.d,
-                seeds: sim.seeds,
-                base_seed: self.seed,
-                alphas: sim.alphas.clone(),
-                gamp: self.gamp,
-                cost: SimulationSummary::of(sims),
-            },
+            simulation: self.bayes.summary(sim, sims),
             agreement: Agreement::of(
                 "gen_error_bayes (SE) vs GAMP test error arccos(m/sqrt(rho q))/pi",
                 pairs,
                 SIM_RESOLUTION,
             ),
         };
+        let headline = "alpha_times_gen_error_bayes_at_large_alpha";
         Ok(Report {
             rows,
             summary,
-            headline: vec![Headline::new(
-                "alpha_times_gen_error_bayes_at_large_alpha",
-                product,
-                1e-9,
-            )],
+            headline: vec![Headline::new(headline, product, 1e-9)],
             check_rel_tol: 1e-6,
         })
     }

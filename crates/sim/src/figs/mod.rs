@@ -14,6 +14,8 @@ pub mod fig5;
 pub mod fig8;
 pub mod psgd;
 
+use crate::Error;
+pub use crate::experiment::{check_counts, check_positive};
 use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,38 +44,27 @@ pub struct ModelSpec {
 
 impl ModelSpec {
     /// Validated prior and channel.
-    pub fn build(&self) -> Result<(AnyPrior, AnyChannel), String> {
-        Ok((
-            self.prior.build().map_err(|e| e.to_string())?,
-            self.channel.build().map_err(|e| e.to_string())?,
-        ))
+    pub fn build(&self) -> Result<(AnyPrior, AnyChannel), Error> {
+        Ok((self.prior.build()?, self.channel.build()?))
     }
 }
 
 /// Check a list of α: each > 0 and finite; the error names `<section>.alphas`.
-pub fn check_alphas(section: &str, alphas: &[f64]) -> Result<(), String> {
+pub fn check_alphas(section: &str, alphas: &[f64]) -> Result<(), Error> {
     for &a in alphas {
-        if !(a > 0.0 && a.is_finite()) {
-            return Err(format!(
-                "invalid parameter `{section}.alphas` = {a}: must be > 0 and finite"
-            ));
-        }
+        check_positive(&format!("{section}.alphas"), a)?;
     }
     Ok(())
 }
 
 /// Points of `[from, to, step]` segments plus `extra`, sorted, duplicates (to 1e-9) removed.
-pub fn theory_grid(
-    section: &str,
-    segments: &[[f64; 3]],
-    extra: &[f64],
-) -> Result<Vec<f64>, String> {
+pub fn theory_grid(section: &str, segments: &[[f64; 3]], extra: &[f64]) -> Result<Vec<f64>, Error> {
     let mut v = Vec::new();
     for &[from, to, step] in segments {
         if !(from > 0.0 && to >= from && step > 0.0 && from.is_finite() && to.is_finite()) {
-            return Err(format!(
+            return Err(Error::Spec(format!(
                 "invalid parameter `{section}.theory_segments` = [{from}, {to}, {step}]: need 0 < from <= to and step > 0"
-            ));
+            )));
         }
         let k = ((to - from) / step + 1e-9).floor() as usize;
         v.extend((0..=k).map(|i| ((from + i as f64 * step) * 1e12).round() / 1e12));
@@ -88,20 +79,4 @@ pub fn theory_grid(
 /// Whether `a` and `b` are the same α (to 1e-9).
 pub fn same(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
-}
-
-/// The `status` cell of a theory result.
-pub fn theory_status<T>(
-    r: &Result<T, impl std::fmt::Display>,
-    ok: impl Fn(&T) -> String,
-) -> String {
-    match r {
-        Ok(v) => ok(v),
-        Err(e) => format!("failed: {e}"),
-    }
-}
-
-/// The `status` cell of a state-evolution termination.
-pub fn se_status(status: &gardner_models::run::Termination) -> String {
-    status.status()
 }

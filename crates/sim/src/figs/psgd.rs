@@ -5,6 +5,7 @@
 //! w ← √d w/‖w‖, t = k η. Selection s_μ: GD b = 1; SGD a fresh Bernoulli(b) batch every step
 //! (τ = η/b); p-SGD the two-state chain P(0→1) = η/τ, P(1→0) = (1 − b)η/(bτ).
 
+use crate::Error;
 use gardner_algorithms::gd::{Problem, spherical_teacher};
 use gardner_algorithms::psgd::{self, Batch, Confinement, Dynamics, Selection, Start, Teacher};
 use gardner_models::PhaseRetrieval;
@@ -34,14 +35,13 @@ impl Algorithm {
     }
     /// Its selection process with batch fraction `b`, persistence `tau` and convention
     /// `batch`, checked to give probabilities at step `eta`.
-    pub fn selection(self, b: f64, tau: f64, batch: Batch, eta: f64) -> Result<Selection, String> {
+    pub fn selection(self, b: f64, tau: f64, batch: Batch, eta: f64) -> Result<Selection, Error> {
         let s = match self {
-            Algorithm::Gd => Ok(Selection::gd()),
-            Algorithm::Sgd => Selection::sgd(b, eta, batch),
-            Algorithm::Psgd => Selection::persistent(b, tau, batch),
+            Algorithm::Gd => Selection::gd(),
+            Algorithm::Sgd => Selection::sgd(b, eta, batch)?,
+            Algorithm::Psgd => Selection::persistent(b, tau, batch)?,
         };
-        let s = s.map_err(|e| e.to_string())?;
-        s.probabilities(eta).map_err(|e| e.to_string())?;
+        s.probabilities(eta)?;
         Ok(s)
     }
     /// The fraction of samples a step touches on average: 1 for GD, else `b`.
@@ -63,19 +63,18 @@ pub fn with_stepper<R>(
     config: &psgd::Config,
     start: &Start,
     rng: &mut Rng,
-    f: impl FnOnce(&mut psgd::Stepper<'_, PhaseRetrieval>) -> Result<R, String>,
-) -> Result<R, String> {
-    let data = spherical_teacher(d, alpha, rng).map_err(|e| e.to_string())?;
-    let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
+    f: impl FnOnce(&mut psgd::Stepper<'_, PhaseRetrieval>) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let data = spherical_teacher(d, alpha, rng)?;
+    let problem = Problem::from_dataset(&data)?;
     let dynamics = Dynamics {
         loss: PhaseRetrieval,
         teacher: Teacher::Abs,
         selection,
         confinement: Confinement::Spherical,
     };
-    let w0 = psgd::draw(start, problem.w_star(), rng).map_err(|e| e.to_string())?;
-    let mut st = psgd::Stepper::new(&problem, &dynamics, w0, config, rng.clone())
-        .map_err(|e| e.to_string())?;
+    let w0 = psgd::draw(start, problem.w_star(), rng)?;
+    let mut st = psgd::Stepper::new(&problem, &dynamics, w0, config, rng.clone())?;
     f(&mut st)
 }
 

@@ -3,6 +3,7 @@
 //! interval (the `[[alpha_half]]` tables), the 1/d extrapolation (`[extrapolation]`) and the
 //! headline numbers. The statistics themselves are in [`crate::success`].
 
+use crate::Error;
 use crate::experiment::{Experiment, Headline, PointSims, Sims};
 use crate::success::{
     Crossing, LineFit, SizeEstimate, SuccessPoint, bootstrap_crossing, extrapolate_in_inverse_d,
@@ -22,11 +23,11 @@ pub struct BootstrapSpec {
 
 impl BootstrapSpec {
     /// `Ok` when replicates ≥ 100 and 0 < confidence < 1.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Error> {
         if self.replicates < 100 || !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(format!(
+            return Err(Error::Spec(format!(
                 "invalid parameter `bootstrap` = {self:?}: need replicates >= 100 and 0 < confidence < 1"
-            ));
+            )));
         }
         Ok(())
     }
@@ -38,35 +39,30 @@ pub fn check_size(
     dims: &[usize],
     alphas: &[f64],
     seeds: usize,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     if dims.is_empty() || dims.contains(&0) {
-        return Err(format!(
+        return Err(Error::Spec(format!(
             "invalid parameter `{section}.dims` = {dims:?}: must be non-empty, each >= 1"
-        ));
+        )));
     }
     if alphas.len() < 2 || alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
-        return Err(format!(
+        return Err(Error::Spec(format!(
             "invalid parameter `{section}.alphas` = {alphas:?}: need >= 2 values, each > 0"
-        ));
+        )));
     }
     if alphas.windows(2).any(|w| w[1] <= w[0]) {
-        return Err(format!(
+        return Err(Error::Spec(format!(
             "invalid parameter `{section}.alphas` = {alphas:?}: must be increasing"
-        ));
+        )));
     }
-    if seeds == 0 {
-        return Err(format!(
-            "invalid parameter `{section}.seeds` = 0: must be >= 1"
-        ));
-    }
-    Ok(())
+    crate::experiment::check_counts(section, &[("seeds", seeds)], 1)
 }
 
 /// An algorithm's termination; a divergence fails the task (it is no trial of the test).
-pub fn finished(t: &gardner_algorithms::Termination, what: &str) -> Result<Termination, String> {
+pub fn finished(t: &gardner_algorithms::Termination, what: &str) -> Result<Termination, Error> {
     match t.clone() {
         Termination::Diverged { iteration, .. } => {
-            Err(format!("{what} diverged at step {iteration}"))
+            Err(format!("{what} diverged at step {iteration}").into())
         }
         t => Ok(t),
     }
@@ -117,11 +113,6 @@ impl<'a, E: Experiment> Curve<'a, E> {
             (*p, cells)
         })
     }
-}
-
-/// `Some(v)` for a finite `v`.
-pub fn finite(v: f64) -> Option<f64> {
-    v.is_finite().then_some(v)
 }
 
 /// α_½ inside the grid, or why not.

@@ -5,6 +5,7 @@
 
 use crate::experiment::{Agreement, Experiment, PointSims};
 use crate::stats::Stat;
+use crate::table::Status;
 use serde::Serialize;
 
 /// The grid times: t = 0, then t_min 10^{j/ppd} for j = 0, 1, … while ≤ t_max, each rounded
@@ -51,7 +52,7 @@ pub fn stat_over<E: Experiment>(
 }
 
 /// `ok`, or how many runs of the points did not converge or failed: `k/n runs <first reason>`.
-pub fn runs_status<E: Experiment>(points: &[&PointSims<E>]) -> String {
+pub fn runs_status<E: Experiment>(points: &[&PointSims<E>]) -> Status {
     let n: usize = points.iter().map(|p| p.tasks.len()).sum();
     let bad: Vec<String> = points
         .iter()
@@ -63,8 +64,8 @@ pub fn runs_status<E: Experiment>(points: &[&PointSims<E>]) -> String {
         })
         .collect();
     match bad.first() {
-        None => "ok".into(),
-        Some(first) => format!("{}/{n} runs {first}", bad.len()),
+        None => Status::OK,
+        Some(first) => Status::note(format!("{}/{n} runs {first}", bad.len())),
     }
 }
 

@@ -1,6 +1,7 @@
 //! How fig6 and fig7 are shown: m(t) and the training loss on a log-time axis, and the
 //! findings, from `data/<id>.{csv,toml}` alone.
 
+use crate::Error;
 use crate::experiment::{Agreement, Mode, View};
 use crate::figs::dynamics::*;
 use crate::findings::{Findings, Verdict, sig};
@@ -63,7 +64,7 @@ impl View for Spec {
 
     /// m(t) and the training loss on a log-time axis, DMFT lines with
     /// their ± 1 s.e. band, simulations as markers ± 1 s.e., a dotted line where the DMFT ends.
-    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, String> {
+    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
         let t_end = |f: &dyn Fn(&Row) -> bool| {
             rows.iter()
                 .filter(|r| f(r))
@@ -83,7 +84,7 @@ impl View for Spec {
             time(),
             Axis::log("training loss (1/n) Σ_{μ} ℓ(y_{μ}, h_{μ})"),
         );
-        let m0: Option<f64> = rows.iter().find(|r| r.time == 0.0).map(|r| r.m_sim_mean);
+        let m0: Option<f64> = rows.iter().find(|r| r.time == 0.0).map(|r| r.m_sim.mean);
         m.notes = vec![format!(
             "t = 0 not on the log axis{}; bands and bars: ± 1 standard error; DMFT beyond its window: not computed",
             m0.map_or(String::new(), |v| format!(
@@ -120,14 +121,14 @@ impl View for Spec {
                 Some((r.time, v, v - e, v + e))
             }));
             m.series.push(Series::points(role, &sim, &marks, |r| {
-                Some((r.time, r.m_sim_mean, r.m_sim_stderr))
+                Some((r.time, r.m_sim.mean, r.m_sim.stderr))
             }));
             loss.series.push(Series::band(role, &dmft, &sel, |r| {
                 let (v, e) = (r.train_loss_dmft?, r.train_loss_dmft_stderr.unwrap_or(0.0));
                 Some((r.time, v, v - e, v + e))
             }));
             loss.series.push(Series::points(role, &sim, &marks, |r| {
-                Some((r.time, r.train_loss_sim_mean, r.train_loss_sim_stderr))
+                Some((r.time, r.train_loss_sim.mean, r.train_loss_sim.stderr))
             }));
         }
         if dmft_end.is_finite() && dmft_end < sim_end {
@@ -155,7 +156,7 @@ impl View for Spec {
     /// DMFT against simulation (within 3 combined standard errors
     /// over the DMFT window) and whether p-SGD does better than GD and SGD (more seeds with
     /// m > 0.99, or, tied, a final m larger by more than 2 combined standard errors).
-    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
+    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, Error> {
         let rec = |a: Algorithm| {
             g.recovery
                 .iter()

@@ -1,9 +1,11 @@
 //! How fig1 is shown: the plot and the findings, from `data/fig1.{csv,toml}` alone.
 
+use crate::Error;
 use crate::experiment::{Agreement, Mode, View};
 use crate::figs::fig1::*;
 use crate::findings::{Findings, Verdict, sig};
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};
+use crate::table::stat::cells;
 use serde::Deserialize;
 
 /// The large-α constant α·ε of the literature (α → ∞).
@@ -34,7 +36,7 @@ pub struct SimulationRead {
 impl View for Fig1 {
     type Digest = Digest;
 
-    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, String> {
+    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
         let (d, seeds) = (g.simulation.d, g.simulation.seeds);
         let theory = "Bayes-optimal = AMP fixed point (state evolution)";
         let gamp = format!("GAMP, d = {d} ({seeds} seeds), ± 1 s.e.");
@@ -49,7 +51,8 @@ impl View for Fig1 {
                 Some((r.alpha, r.gen_error_bayes))
             }),
             Series::points(Role::Bayes, &gamp, rows, |r| {
-                Some((r.alpha, r.gen_error_gamp_mean?, r.gen_error_gamp_stderr?))
+                let (m, e) = cells(&r.gen_error_gamp)?;
+                Some((r.alpha, m, e))
             }),
         ];
         let mut product = Panel::new(
@@ -67,7 +70,7 @@ impl View for Fig1 {
                 Some((r.alpha, r.alpha * r.gen_error_bayes))
             }),
             Series::points(Role::Bayes, &gamp, rows, |r| {
-                let (m, e) = (r.gen_error_gamp_mean?, r.gen_error_gamp_stderr?);
+                let (m, e) = cells(&r.gen_error_gamp)?;
                 Some((r.alpha, r.alpha * m, r.alpha * e))
             }),
         ];
@@ -82,7 +85,7 @@ impl View for Fig1 {
         ))
     }
 
-    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
+    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, Error> {
         let la = &g.large_alpha;
         let rel =
             (la.alpha_times_gen_error_bayes - LITERATURE_ASYMPTOTE).abs() / LITERATURE_ASYMPTOTE;

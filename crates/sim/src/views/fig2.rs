@@ -1,9 +1,12 @@
 //! How fig2 is shown: the plot and the findings, from `data/fig2.{csv,toml}` alone.
 
+use crate::Error;
+use crate::Stat;
 use crate::experiment::{Agreement, Mode, View};
 use crate::figs::fig2::*;
 use crate::findings::{Findings, Verdict, sig};
 use crate::plot::{Axis, Panel, Plot, Role, Series};
+use crate::table::stat::cells;
 use serde::Deserialize;
 
 /// What the plot and the findings read back from `data/fig2.toml`.
@@ -47,10 +50,10 @@ const MAX_MARGIN_ASYMPTOTE: f64 = 0.50;
 impl View for Fig2 {
     type Digest = Digest;
 
-    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, String> {
+    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
         let (d, seeds) = (g.parameters.d, g.parameters.seeds);
         type Col = fn(&Row) -> f64;
-        type SimCol = fn(&Row) -> (Option<f64>, Option<f64>);
+        type SimCol = fn(&Row) -> Stat;
         let erm: [(Role, &str, Col); 4] = [
             (Role::Logistic, "logistic, optimal λ", |r| {
                 r.gen_error_logistic_opt
@@ -60,18 +63,9 @@ impl View for Fig2 {
             (Role::MaxMargin, "max-margin", |r| r.gen_error_max_margin),
         ];
         let sims: [(Role, SimCol); 3] = [
-            (Role::Logistic, |r| {
-                (
-                    r.gen_error_logistic_sim_mean,
-                    r.gen_error_logistic_sim_stderr,
-                )
-            }),
-            (Role::Ridge, |r| {
-                (r.gen_error_ridge_sim_mean, r.gen_error_ridge_sim_stderr)
-            }),
-            (Role::Hinge, |r| {
-                (r.gen_error_hinge_sim_mean, r.gen_error_hinge_sim_stderr)
-            }),
+            (Role::Logistic, |r| r.gen_error_logistic_sim),
+            (Role::Ridge, |r| r.gen_error_ridge_sim),
+            (Role::Hinge, |r| r.gen_error_hinge_sim),
         ];
         let alpha = || Axis::linear("α = n/d (samples per dimension)").shared();
         let mut error = Panel::new(
@@ -94,7 +88,7 @@ impl View for Fig2 {
         for (role, f) in sims {
             let label = format!("{}: ERM solver, d = {d} ({seeds} seeds)", role.name());
             error.series.push(Series::points(role, &label, rows, |r| {
-                Some((r.alpha, f(r).0?, f(r).1?))
+                cells(&f(r)).map(|(m, e)| (r.alpha, m, e))
             }));
         }
         let mut gap = Panel::new(
@@ -127,7 +121,7 @@ impl View for Fig2 {
         ))
     }
 
-    fn findings(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Findings, String> {
+    fn findings(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Findings, Error> {
         let la = &g.large_alpha;
         let excess = la.logistic_over_bayes - 1.0;
         // the logistic gap is the smallest of the ERM gaps at every α of the table

@@ -1,9 +1,11 @@
 //! How fig3 is shown: the plot and the findings, from `data/fig3.{csv,toml}` alone.
 
+use crate::Error;
 use crate::experiment::{Agreement, Mode, View};
 use crate::figs::fig3::*;
 use crate::findings::{Findings, Verdict, sig};
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series, Span};
+use crate::table::stat::cells;
 use serde::Deserialize;
 
 /// What the plot and the findings read back from `data/fig3.toml`.
@@ -37,7 +39,7 @@ const LITERATURE_ALPHA_AMP: (f64, f64) = (1.1270, 1.1285);
 impl View for Fig3 {
     type Digest = Digest;
 
-    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, String> {
+    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
         let (it, amp) = (g.thresholds.alpha_it, g.thresholds.alpha_amp);
         let (d, seeds) = (g.simulation.d, g.simulation.seeds);
         let mut p = Panel::new(
@@ -64,7 +66,7 @@ impl View for Fig3 {
                 Role::Gamp,
                 &format!("GAMP, d = {d} ({seeds} seeds), ± 1 s.e."),
                 rows,
-                |r| Some((r.alpha, r.mse_gamp_mean?, r.mse_gamp_stderr?)),
+                |r| cells(&r.mse_gamp).map(|(m, e)| (r.alpha, m, e)),
             ),
         ];
         p.vlines = vec![
@@ -83,7 +85,7 @@ impl View for Fig3 {
         ))
     }
 
-    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
+    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, Error> {
         let t = &g.thresholds;
         let it_ok = (t.alpha_it - LITERATURE_ALPHA_IT).abs() < 1e-3;
         let (lo, hi) = LITERATURE_ALPHA_AMP;

@@ -1,5 +1,6 @@
 //! How fig4 is shown: the plot and the findings, from `data/fig4.{csv,toml}` alone.
 
+use crate::Error;
 use crate::experiment::{Mode, View};
 use crate::figs::fig4::*;
 use crate::findings::{Findings, Verdict, sig};
@@ -56,7 +57,7 @@ pub struct ComparisonRead {
 impl View for Fig4 {
     type Digest = Digest;
 
-    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, String> {
+    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
         let c = &g.comparison;
         let dims = &g.simulation.dims;
         let thresholds = || {
@@ -125,7 +126,7 @@ impl View for Fig4 {
         ))
     }
 
-    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
+    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, Error> {
         let c = &g.comparison;
         let largest = g.alpha_half.iter().max_by_key(|a| a.d);
         let mut numbers: Vec<String> = vec![format!(

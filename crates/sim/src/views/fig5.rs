@@ -1,5 +1,6 @@
 //! How fig5 is shown: the plot and the findings, from `data/fig5.{csv,toml}` alone.
 
+use crate::Error;
 use crate::experiment::{Mode, View};
 use crate::figs::fig5::*;
 use crate::findings::{Findings, Verdict, sig};
@@ -64,7 +65,7 @@ pub struct WidthComparisonRead {
 impl View for Fig5 {
     type Digest = Digest;
 
-    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, String> {
+    fn plot(&self, _: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
         let (dims, widths) = (&g.simulation.dims, &g.simulation.widths);
         let theorem = g.theory.theorem_alpha;
         let alpha = "α = n/d (samples per dimension)";
@@ -159,7 +160,7 @@ impl View for Fig5 {
         ))
     }
 
-    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
+    fn findings(&self, _: Mode, _: &[Row], g: &Digest) -> Result<Findings, Error> {
         let theorem = g.theory.theorem_alpha;
         let mut numbers = Vec::new();
         for rule in &g.simulation.widths {

@@ -1,5 +1,6 @@
 //! How fig8 is shown: the plot and the findings, from `data/fig8.{csv,toml}` alone.
 
+use crate::Error;
 use crate::experiment::{Mode, View};
 use crate::figs::fig8::*;
 use crate::figs::same;
@@ -37,8 +38,8 @@ fn crossing_text(c: &BootstrapCrossing) -> String {
 impl View for Fig8 {
     type Digest = Digest;
 
-    fn plot(&self, mode: Mode, rows: &[Row], g: &Digest) -> Result<Plot, String> {
-        let s = self.section(mode);
+    fn plot(&self, mode: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
+        let s = self.sizes.pick(mode);
         let main: Vec<&Row> = rows.iter().filter(|r| same(r.eta, self.eta)).collect();
         let mut panels = Vec::new();
         for (k, &d) in s.dims.iter().enumerate() {
@@ -112,8 +113,8 @@ impl View for Fig8 {
         ))
     }
 
-    fn findings(&self, mode: Mode, _: &[Row], g: &Digest) -> Result<Findings, String> {
-        let s = self.section(mode);
+    fn findings(&self, mode: Mode, _: &[Row], g: &Digest) -> Result<Findings, Error> {
+        let s = self.sizes.pick(mode);
         let mut numbers = Vec::new();
         let at =
             |a: Algorithm, d: usize| g.alpha_half.iter().find(|x| x.algorithm == a && x.d == d);

@@ -31,12 +31,13 @@
 //! of the oriented m until the escape times (which spread as ln(1/|m(0)|)) matter.
 
 use crate::experiment::{
-    Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, check_positive,
-    merge_status,
+    Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes,
+    check_counts, check_positive,
 };
 use crate::figs::psgd::with_stepper;
 pub use crate::figs::psgd::{ALGORITHMS, Algorithm};
 use crate::kit::trajectory::{TimeAgreement, log_grid, multiple_of, runs_status, stat_over};
+use crate::{Error, Stat, Status};
 use gardner_algorithms::psgd::{self, Batch, Start};
 use gardner_models::rng::Rng;
 use gardner_models::run::{Step as _, Termination};
@@ -100,9 +101,8 @@ pub struct Spec {
     /// Batch convention of SGD and p-SGD (required: `mean`, the talk's, or `sum`).
     pub batch: Batch,
     pub start: StartSpec,
-    pub quick: SizeSpec,
-    pub default: SizeSpec,
-    pub full: SizeSpec,
+    #[serde(flatten)]
+    pub sizes: Sizes<SizeSpec>,
 }
 
 /// One task: a simulation or a DMFT run of one algorithm.
@@ -153,14 +153,14 @@ pub struct Row {
     pub m_dmft: Option<f64>,
     pub train_loss_dmft: Option<f64>,
     pub gen_error_dmft: Option<f64>,
-    pub m_sim_mean: f64,
-    pub m_sim_stderr: f64,
-    pub train_loss_sim_mean: f64,
-    pub train_loss_sim_stderr: f64,
+    #[serde(with = "crate::table::stat")]
+    pub m_sim: Stat,
+    #[serde(with = "crate::table::stat")]
+    pub train_loss_sim: Stat,
     /// Monte-Carlo standard error of the DMFT means over the replicas.
     pub m_dmft_stderr: Option<f64>,
     pub train_loss_dmft_stderr: Option<f64>,
-    pub status: String,
+    pub status: Status,
 }
 
 pub mod claims;
@@ -173,7 +173,7 @@ pub use summary::{AlgorithmAgreement, DmftSummary, Recovery, Summary};
 impl Spec {
     /// The section of `mode`.
     pub fn section(&self, mode: Mode) -> &SizeSpec {
-        mode.pick(&self.quick, &self.default, &self.full)
+        self.sizes.pick(mode)
     }
 
     /// The DMFT initial overlap of `mode` (see the module docs).
@@ -193,7 +193,7 @@ impl Experiment for Spec {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
+    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         self.tasks(mode)
     }
     /// Simulation: X and its transposed copy plus O(n + d) vectors; DMFT: the compressed
@@ -217,13 +217,13 @@ impl Experiment for Spec {
             Side::Dmft { particles, .. } => self.dmft_cost(particles, p.t_max).multiply_adds,
         }
     }
-    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
         match p.side {
             Side::Simulation { d } => self.simulate(p, d, rng),
             Side::Dmft { particles, m0, .. } => self.dmft(p, particles, m0, rng),
         }
     }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         self.tables(mode, sims)
     }
 }

@@ -6,7 +6,7 @@ use super::*;
 
 impl Spec {
     /// [`Experiment::report`]: rows, summary and headline numbers.
-    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Spec>) -> Result<Report<Spec>, String> {
+    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Spec>) -> Result<Report<Spec>, Error> {
         self.validate(mode)?;
         let s = self.section(mode);
         let times = log_grid(self.eta, s.t_min, s.points_per_decade, s.t_max);
@@ -16,7 +16,7 @@ impl Spec {
         let mut agreement_m = Vec::new();
         let mut agreement_train_loss = Vec::new();
         let mut recovery = Vec::new();
-        let mut headline = Vec::new();
+        let (mut headline, mut trajectories) = (Vec::new(), Vec::new());
         for a in ALGORITHMS {
             let p: &PointSims<Self> = sims
                 .find(|p| p.algorithm == a && matches!(p.side, Side::Simulation { .. }))
@@ -26,6 +26,9 @@ impl Spec {
                 .iter()
                 .filter(|p| p.point.algorithm == a && matches!(p.point.side, Side::Dmft { .. }))
                 .collect();
+            let complete = p.done().filter(|(o, _)| o.m.len() == times.len());
+            let m = complete.map(|(o, _)| o.m.as_slice()).collect();
+            trajectories.push(super::claims::Trajectories { algorithm: a, m });
             let dmft_status = runs_status(&theory);
             let sim_status = p.status();
             let n_seeds = p.tasks.len();
@@ -50,17 +53,19 @@ impl Spec {
                     }
                 }
                 let theory_status = match (th, j < n_dmft) {
-                    (Some((tm, _, _)), _) if tm.count < s.dmft_replicas => format!(
+                    (Some((tm, _, _)), _) if tm.count < s.dmft_replicas => Status::note(format!(
                         "dmft {dmft_status} ({}/{} runs at this time)",
                         tm.count, s.dmft_replicas
-                    ),
-                    (None, true) => format!("dmft {dmft_status}"),
-                    _ => "ok".into(),
+                    )),
+                    (None, true) => Status::note(format!("dmft {dmft_status}")),
+                    _ => Status::OK,
                 };
-                let sim_status = if m.count < n_seeds {
-                    format!("{sim_status} ({}/{n_seeds} seeds at this time)", m.count)
-                } else {
-                    sim_status.clone()
+                let sim_status = match m.count < n_seeds {
+                    true => Status::note(format!(
+                        "{sim_status} ({}/{n_seeds} seeds at this time)",
+                        m.count
+                    )),
+                    false => sim_status.clone(),
                 };
                 rows.push(Row {
                     time: t,
@@ -68,13 +73,11 @@ impl Spec {
                     m_dmft: th.map(|(tm, _, _)| tm.mean),
                     train_loss_dmft: th.map(|(_, te, _)| te.mean),
                     gen_error_dmft: th.map(|(_, _, tg)| tg.mean),
-                    m_sim_mean: m.mean,
-                    m_sim_stderr: m.stderr,
-                    train_loss_sim_mean: e.mean,
-                    train_loss_sim_stderr: e.stderr,
+                    m_sim: m,
+                    train_loss_sim: e,
                     m_dmft_stderr: th.map(|(tm, _, _)| tm.stderr),
                     train_loss_dmft_stderr: th.map(|(_, te, _)| te.stderr),
-                    status: merge_status(&theory_status, Some(&sim_status)),
+                    status: Status::merge(&theory_status, &sim_status),
                 });
             }
             let (particles, m0) = match theory.first().map(|p| p.point.side) {
@@ -107,7 +110,7 @@ impl Spec {
             let arows = &rows[first_row..];
             let sim_first = arows
                 .iter()
-                .find(|r| r.m_sim_mean > RECOVERY_OVERLAP)
+                .find(|r| r.m_sim.mean > RECOVERY_OVERLAP)
                 .map(|r| r.time);
             let dmft_first = arows
                 .iter()
@@ -124,37 +127,21 @@ impl Spec {
                 sim_seeds: p.done().count(),
                 sim_mean_reaches: sim_first.is_some(),
                 sim_mean_first_time: sim_first,
-                sim_final_m_mean: last.m_sim_mean,
-                sim_final_m_stderr: last.m_sim_stderr,
+                sim_final_m_mean: last.m_sim.mean,
+                sim_final_m_stderr: last.m_sim.stderr,
                 dmft_reaches_within_window: dmft_first.is_some(),
                 dmft_first_time: dmft_first,
                 dmft_final_m: dmft_final.map(|(_, m)| m),
             });
             headline.push(Headline::new(
                 format!("m_sim_final_{}", a.name()),
-                last.m_sim_mean,
+                last.m_sim.mean,
                 1e-9,
             ));
             if let Some((t, m)) = dmft_final {
                 headline.push(Headline::new(format!("m_dmft_t{t}_{}", a.name()), m, 1e-9));
             }
         }
-        let trajectories: Vec<super::claims::Trajectories> = ALGORITHMS
-            .iter()
-            .map(|&a| super::claims::Trajectories {
-                algorithm: a,
-                m: sims
-                    .points
-                    .iter()
-                    .filter(|p| {
-                        p.point.algorithm == a && matches!(p.point.side, Side::Simulation { .. })
-                    })
-                    .flat_map(|p| p.done())
-                    .filter(|(o, _)| o.m.len() == times.len())
-                    .map(|(o, _)| o.m.as_slice())
-                    .collect(),
-            })
-            .collect();
         let claims = super::claims::claims(&times, &trajectories);
         let start = match self.start {
             StartSpec::Informed { m0 } => format!(

@@ -5,23 +5,18 @@ use super::*;
 
 impl Spec {
     /// The spec's values and the section of `mode`, checked.
-    pub(super) fn validate(&self, mode: Mode) -> Result<(), String> {
+    pub(super) fn validate(&self, mode: Mode) -> Result<(), Error> {
         let s = self.section(mode);
         check_positive("alpha", self.alpha)?;
         check_positive("eta", self.eta)?;
         check_positive("tau", self.tau)?;
         if !(self.b > 0.0 && self.b <= 1.0) {
-            return Err(format!(
-                "invalid parameter `b` = {}: must be in (0, 1]",
-                self.b
-            ));
+            return Err(format!("invalid parameter `b` = {}: must be in (0, 1]", self.b).into());
         }
         if let StartSpec::Informed { m0 } = self.start
             && !(m0.is_finite() && m0.abs() <= 1.0)
         {
-            return Err(format!(
-                "invalid parameter `start.m0` = {m0}: must be in [-1, 1]"
-            ));
+            return Err(format!("invalid parameter `start.m0` = {m0}: must be in [-1, 1]").into());
         }
         let name = mode.name();
         check_positive(&format!("{name}.t_min"), s.t_min)?;
@@ -31,13 +26,10 @@ impl Spec {
             return Err(format!(
                 "invalid parameter `{name}.t_min` = {}: must be in [eta, t_max] = [{}, {}]",
                 s.t_min, self.eta, s.t_max
-            ));
+            )
+            .into());
         }
-        if s.points_per_decade == 0 {
-            return Err(format!(
-                "invalid parameter `{name}.points_per_decade` = 0: must be >= 1"
-            ));
-        }
+        check_counts(name, &[("points_per_decade", s.points_per_decade)], 1)?;
         if !multiple_of(s.t_max, self.eta)
             || !multiple_of(s.dmft_t_max, self.eta)
             || s.dmft_t_max > s.t_max
@@ -45,19 +37,15 @@ impl Spec {
             return Err(format!(
                 "invalid parameter `{name}.t_max`/`dmft_t_max` = {}/{}: both must be multiples of eta = {} and dmft_t_max <= t_max",
                 s.t_max, s.dmft_t_max, self.eta
-            ));
+            ).into());
         }
-        if s.d < 2 || s.seeds < 2 || s.particles < 2 {
-            return Err(format!(
-                "invalid parameter `{name}.d`/`seeds`/`particles` = {}/{}/{}: need each >= 2",
-                s.d, s.seeds, s.particles
-            ));
-        }
+        let counts = [("d", s.d), ("seeds", s.seeds), ("particles", s.particles)];
+        check_counts(name, &counts, 2)?;
         if s.dmft_replicas < 2 || !s.dmft_replicas.is_multiple_of(s.seeds) {
             return Err(format!(
                 "invalid parameter `{name}.dmft_replicas` = {}: must be a positive multiple of seeds = {} (at least 2)",
                 s.dmft_replicas, s.seeds
-            ));
+            ).into());
         }
         for a in ALGORITHMS {
             a.selection(self.b, self.tau, self.batch, self.eta)?;
@@ -67,7 +55,7 @@ impl Spec {
 
     /// [`Experiment::plan`]: per algorithm one simulation point and `dmft_replicas/seeds`
     /// DMFT blocks, `seeds` tasks each.
-    pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, String> {
+    pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         self.validate(mode)?;
         let s = self.section(mode);
         let mut pts = Vec::new();
@@ -146,7 +134,7 @@ impl Spec {
         p: &Point,
         d: usize,
         rng: &mut Rng,
-    ) -> Result<(Obs, Termination), String> {
+    ) -> Result<(Obs, Termination), Error> {
         let q_max = 1e6;
         let config = psgd::Config {
             eta: self.eta,
@@ -168,10 +156,10 @@ impl Spec {
             for t in self.times(p) {
                 let target = (t / self.eta).round() as usize;
                 while k < target {
-                    st.advance().map_err(|e| e.to_string())?;
+                    st.advance()?;
                     k += 1;
                 }
-                let o = st.observe().map_err(|e| e.to_string())?.step;
+                let o = st.observe()?.step;
                 let e = st.train_loss();
                 let bad = [("q", o.q), ("m", o.m), ("train_loss", e)]
                     .into_iter()
@@ -204,7 +192,7 @@ impl Spec {
         particles: usize,
         m0: f64,
         rng: &mut Rng,
-    ) -> Result<(Obs, Termination), String> {
+    ) -> Result<(Obs, Termination), Error> {
         let cfg = dmft::Config {
             loss: dmft::LossKind::PhaseRetrieval,
             alpha: self.alpha,
@@ -225,7 +213,7 @@ impl Spec {
             partners: None,
             budget_hours: None,
         };
-        let sol = dmft::solve(&cfg).map_err(|e| e.to_string())?;
+        let sol = dmft::solve(&cfg)?;
         let obs = Obs {
             m: sol.rows.iter().map(|r| r.m).collect(),
             train_loss: sol.rows.iter().map(|r| r.train_loss).collect(),

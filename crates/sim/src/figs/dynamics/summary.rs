@@ -18,7 +18,7 @@ pub struct DmftSummary {
     pub t_max: f64,
     pub m0: f64,
     /// `ok`, or the runs that diverged or failed.
-    pub status: String,
+    pub status: Status,
     /// Largest se_dmft/se_sim of m over the compared times: below 1, the DMFT's Monte-Carlo
     /// error is below the simulation's standard error everywhere in the window.
     pub mc_error_ratio_max_m: f64,

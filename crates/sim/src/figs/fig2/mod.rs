@@ -8,9 +8,9 @@
 //! teacher data; test error arccos(ŵ·w*/‖ŵ‖‖w*‖)/π. λ multiplies (λ/2)‖w‖², natural-log
 //! logistic loss. All `gen_error_*` are 0–1 classification errors against the teacher's sign.
 
-use super::{check_alphas, note, same};
-use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, SimulationSummary};
-use crate::{Experiment, Stat};
+use super::{check_alphas, check_counts, note, same};
+use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, SimulationSummary, Sizes};
+use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::erm::{self, Config as SolverConfig, Problem};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
@@ -28,9 +28,8 @@ pub struct Fig2 {
     pub model: Model,
     pub theory: TheorySpec,
     pub solver: SolverSpec,
-    pub quick: RunSpec,
-    pub default: RunSpec,
-    pub full: RunSpec,
+    #[serde(flatten)]
+    pub sizes: Sizes<RunSpec>,
     /// Theory by α, computed once for `plan` (optimal λ) and reused by `report`.
     #[serde(skip)]
     memo: Mutex<Vec<(f64, Theory)>>,
@@ -100,7 +99,7 @@ mod report;
 mod theory;
 
 pub use report::*;
-use theory::{Theory, status};
+use theory::Theory;
 
 /// One row of `data/fig2.csv`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,24 +108,18 @@ pub struct Row {
     pub gen_error_bayes: f64,
     pub lambda_opt_logistic: f64,
     pub gen_error_logistic_opt: f64,
-    pub gen_error_logistic_sim_mean: Option<f64>,
-    pub gen_error_logistic_sim_stderr: Option<f64>,
+    #[serde(with = "crate::table::stat")]
+    pub gen_error_logistic_sim: Stat,
     pub gen_error_ridge_opt: f64,
     pub gen_error_hinge_opt: f64,
     pub gen_error_max_margin: f64,
     pub lambda_opt_ridge: f64,
-    pub gen_error_ridge_sim_mean: Option<f64>,
-    pub gen_error_ridge_sim_stderr: Option<f64>,
+    #[serde(with = "crate::table::stat")]
+    pub gen_error_ridge_sim: Stat,
     pub lambda_opt_hinge: f64,
-    pub gen_error_hinge_sim_mean: Option<f64>,
-    pub gen_error_hinge_sim_stderr: Option<f64>,
-    pub status: String,
-}
-
-impl Fig2 {
-    pub(crate) fn section(&self, mode: Mode) -> &RunSpec {
-        mode.pick(&self.quick, &self.default, &self.full)
-    }
+    #[serde(with = "crate::table::stat")]
+    pub gen_error_hinge_sim: Stat,
+    pub status: Status,
 }
 
 impl Experiment for Fig2 {
@@ -135,15 +128,10 @@ impl Experiment for Fig2 {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<ErmTask>, String> {
-        let run = self.section(mode);
+    fn plan(&self, mode: Mode) -> Result<Plan<ErmTask>, Error> {
+        let run = self.sizes.pick(mode);
         check_alphas(mode.name(), &run.alphas)?;
-        if run.d == 0 || run.seeds == 0 {
-            return Err(format!(
-                "invalid parameter `{}.d`/`seeds`: must be >= 1",
-                mode.name()
-            ));
-        }
+        check_counts(mode.name(), &[("d", run.d), ("seeds", run.seeds)], 1)?;
         let mut alphas = run.alphas.clone();
         alphas.push(self.theory.large_alpha);
         let theory = self.theory(&alphas)?;
@@ -182,10 +170,10 @@ impl Experiment for Fig2 {
         8 * (2 * n * d + 2 * m * m + extra + 16 * (n + d))
     }
 
-    fn run(&self, p: &ErmTask, rng: &mut Rng) -> Result<(ErmObs, Termination), String> {
+    fn run(&self, p: &ErmTask, rng: &mut Rng) -> Result<(ErmObs, Termination), Error> {
         let (prior, channel) = self.model()?;
-        let data = teacher_data(&prior, &channel, p.d, p.alpha, rng).map_err(|e| e.to_string())?;
-        let problem = Problem::from_dataset(&data, p.loss, p.lambda).map_err(|e| e.to_string())?;
+        let data = teacher_data(&prior, &channel, p.d, p.alpha, rng)?;
+        let problem = Problem::from_dataset(&data, p.loss, p.lambda)?;
         let max_iter = match p.loss {
             Loss::Hinge => self.solver.hinge_max_epochs,
             _ => self.solver.max_iter,
@@ -194,7 +182,7 @@ impl Experiment for Fig2 {
             max_iter,
             ..SolverConfig::default()
         };
-        let sol = erm::run(&problem, &config, rng).map_err(|e| e.to_string())?;
+        let sol = erm::run(&problem, &config, rng)?;
         let obs = ErmObs {
             metrics: erm::metrics(&data, p.loss, &sol.w),
             grad_norm: sol.trace.last().map_or(f64::NAN, |s| s.grad_norm),
@@ -202,7 +190,7 @@ impl Experiment for Fig2 {
         };
         Ok((obs, sol.trace.termination))
     }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         self.tables(mode, sims)
     }
 }

@@ -29,7 +29,7 @@ pub struct LargeAlpha {
     pub alpha_eps_hinge_opt: f64,
     pub lambda_opt_hinge: f64,
     pub alpha_eps_max_margin: f64,
-    pub status: String,
+    pub status: Status,
     pub literature: &'static str,
 }
 
@@ -53,38 +53,38 @@ pub struct Summary {
 
 impl Fig2 {
     /// [`Experiment::report`].
-    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig2>) -> Result<Report<Fig2>, String> {
-        let run = self.section(mode);
+    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig2>) -> Result<Report<Fig2>, Error> {
+        let run = self.sizes.pick(mode);
         let theory = self.theory(&run.alphas)?;
         let mut pairs: [Vec<(f64, Stat)>; 3] = Default::default();
         let rows: Vec<Row> = (run.alphas.iter().zip(&theory))
             .map(|(&alpha, t)| {
                 let mut notes = t.notes.clone();
                 let [lo, sq, hi] = [0, 1, 2].map(|k| {
-                    let s = sims.find(|p| p.loss == LOSSES[k] && same(p.alpha, alpha))?;
-                    if s.status() != "ok" {
+                    let Some(s) = sims.find(|p| p.loss == LOSSES[k] && same(p.alpha, alpha)) else {
+                        return Stat::of(&[]);
+                    };
+                    if !s.status().is_ok() {
                         notes.push(format!("{} sim: {}", LOSSES[k], s.status()));
                     }
-                    pairs[k].push((t.error[k], s.stat(|o| o.metrics.test_error)));
-                    Some(s.stat(|o| o.metrics.test_error))
+                    let error = s.stat(|o| o.metrics.test_error);
+                    pairs[k].push((t.error[k], error));
+                    error
                 });
                 Row {
                     alpha,
                     gen_error_bayes: t.bayes,
                     lambda_opt_logistic: t.lambda[0],
                     gen_error_logistic_opt: t.error[0],
-                    gen_error_logistic_sim_mean: lo.map(|s| s.mean),
-                    gen_error_logistic_sim_stderr: lo.map(|s| s.stderr),
+                    gen_error_logistic_sim: lo,
                     gen_error_ridge_opt: t.error[1],
                     gen_error_hinge_opt: t.error[2],
                     gen_error_max_margin: t.max_margin,
                     lambda_opt_ridge: t.lambda[1],
-                    gen_error_ridge_sim_mean: sq.map(|s| s.mean),
-                    gen_error_ridge_sim_stderr: sq.map(|s| s.stderr),
+                    gen_error_ridge_sim: sq,
                     lambda_opt_hinge: t.lambda[2],
-                    gen_error_hinge_sim_mean: hi.map(|s| s.mean),
-                    gen_error_hinge_sim_stderr: hi.map(|s| s.stderr),
-                    status: status(notes),
+                    gen_error_hinge_sim: hi,
+                    status: Status::of_notes(notes),
                 }
             })
             .collect();
@@ -101,7 +101,7 @@ impl Fig2 {
             alpha_eps_hinge_opt: a * l.error[2],
             lambda_opt_hinge: l.lambda[2],
             alpha_eps_max_margin: a * l.max_margin,
-            status: status(l.notes),
+            status: Status::of_notes(l.notes),
             literature: "Bayes ~ 0.4417/alpha; max-margin ~ 0.50/alpha; optimal logistic close to Bayes (see papers/README.md)",
         };
         // Theory only, deterministic: Bayes from state evolution (as fig1), max-margin from a

@@ -15,14 +15,6 @@ pub(super) struct Theory {
     pub(super) notes: Vec<String>,
 }
 
-pub(super) fn status(notes: Vec<String>) -> String {
-    if notes.is_empty() {
-        "ok".into()
-    } else {
-        notes.join("; ")
-    }
-}
-
 impl TheorySpec {
     pub(super) fn search(&self) -> LambdaSearch {
         let (lambda_min, lambda_max) = (self.lambda_min, self.lambda_max);
@@ -37,14 +29,11 @@ impl TheorySpec {
 }
 
 impl Fig2 {
-    pub(super) fn model(&self) -> Result<(Gaussian, Probit), String> {
-        let prior = Gaussian::new(self.model.rho).map_err(|e| e.to_string())?;
-        Ok((
-            prior,
-            Probit::new(self.model.probit_delta).map_err(|e| e.to_string())?,
-        ))
+    pub(super) fn model(&self) -> Result<(Gaussian, Probit), Error> {
+        let m = &self.model;
+        Ok((Gaussian::new(m.rho)?, Probit::new(m.probit_delta)?))
     }
-    pub(super) fn theory_at(&self, alpha: f64) -> Result<Theory, String> {
+    pub(super) fn theory_at(&self, alpha: f64) -> Result<Theory, Error> {
         let (prior, channel) = self.model()?;
         let bp = bayes_point(&prior, &channel, alpha, &SeConfig::default())
             .map_err(|e| format!("bayes alpha = {alpha}: {e}"))?;
@@ -94,7 +83,7 @@ impl Fig2 {
         })
     }
     /// Theory at every α of `alphas`, computing (in parallel) only the α not seen before.
-    pub(super) fn theory(&self, alphas: &[f64]) -> Result<Vec<Theory>, String> {
+    pub(super) fn theory(&self, alphas: &[f64]) -> Result<Vec<Theory>, Error> {
         check_alphas("theory", alphas)?;
         let memo = || self.memo.lock().map_err(|e| e.to_string());
         let todo: Vec<f64> = (alphas.iter().copied())
@@ -113,7 +102,7 @@ impl Fig2 {
         memo.extend(new);
         let get = |a: f64| memo.iter().find(|(b, _)| *b == a).map(|p| p.1.clone());
         (alphas.iter())
-            .map(|&a| get(a).ok_or_else(|| format!("no theory at alpha = {a}")))
+            .map(|&a| get(a).ok_or_else(|| format!("no theory at alpha = {a}").into()))
             .collect()
     }
 }

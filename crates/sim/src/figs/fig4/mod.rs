@@ -8,12 +8,12 @@
 //! α_½(d) = a + b/d (`[extrapolation]`), and both a + b/d and a + b ln d with χ²/dof and the
 //! better of the two (`[finite_size_fits]`). Compared with α_IT and α_AMP of the theory crate and the talk's ≈ 7.
 
-use crate::Experiment;
-use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary};
+use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary, Sizes};
 use crate::kit::success_curve::{
     AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size,
-    finished, finite,
+    finished,
 };
+use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::gd::{self, Problem, spherical_teacher};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
@@ -42,9 +42,8 @@ pub struct Fig4 {
     pub bootstrap: BootstrapSpec,
     #[serde(default)]
     pub thresholds: ThresholdConfig,
-    pub quick: SizeSpec,
-    pub default: SizeSpec,
-    pub full: SizeSpec,
+    #[serde(flatten)]
+    pub sizes: Sizes<SizeSpec>,
 }
 
 /// One GD run: fresh teacher data at (α, d).
@@ -72,9 +71,9 @@ pub struct Row {
     pub success_rate: Option<f64>,
     pub success_lo: Option<f64>,
     pub success_hi: Option<f64>,
-    pub final_overlap_mean: Option<f64>,
-    pub final_overlap_stderr: Option<f64>,
-    pub status: String,
+    #[serde(with = "crate::table::stat")]
+    pub final_overlap: Stat,
+    pub status: Status,
 }
 
 mod report;
@@ -82,9 +81,6 @@ mod report;
 pub use report::*;
 
 impl Fig4 {
-    pub(crate) fn section(&self, mode: Mode) -> &SizeSpec {
-        mode.pick(&self.quick, &self.default, &self.full)
-    }
     /// The GD settings of every run (sequential: runs are parallel).
     fn config(&self) -> gd::Config {
         gd::Config {
@@ -100,11 +96,11 @@ impl Experiment for Fig4 {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
-        let size = self.section(mode);
+    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
+        let size = self.sizes.pick(mode);
         check_size(mode.name(), &size.dims, &size.alphas, size.seeds)?;
         self.bootstrap.validate()?;
-        self.gd.validate().map_err(|e| e.to_string())?;
+        self.gd.validate()?;
         let points = size
             .dims
             .iter()
@@ -118,12 +114,10 @@ impl Experiment for Fig4 {
         let steps = (self.gd.max_steps / self.gd.record_every.max(1) + 2) as u64;
         8 * n * d + 32 * n + 24 * d + 64 * steps
     }
-    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
-        let data = spherical_teacher(p.d, p.alpha, rng).map_err(|e| e.to_string())?;
-        let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
-        let trace = gd::run(&problem, &self.config(), rng)
-            .map_err(|e| e.to_string())?
-            .trace;
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
+        let data = spherical_teacher(p.d, p.alpha, rng)?;
+        let problem = Problem::from_dataset(&data)?;
+        let trace = gd::run(&problem, &self.config(), rng)?.trace;
         let last = trace.last().ok_or("GD recorded no step")?;
         let obs = Obs {
             success: gd::succeeded(&trace),
@@ -134,7 +128,7 @@ impl Experiment for Fig4 {
         };
         Ok((obs, finished(&trace.termination, "GD")?))
     }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         self.tables(mode, sims)
     }
 }

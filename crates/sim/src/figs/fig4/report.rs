@@ -52,10 +52,10 @@ pub struct Summary {
 
 impl Fig4 {
     /// [`Experiment::report`].
-    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig4>) -> Result<Report<Fig4>, String> {
-        let size = self.section(mode);
+    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig4>) -> Result<Report<Fig4>, Error> {
+        let size = self.sizes.pick(mode);
         // thresholds of the Bayes-optimal problem (Gaussian prior, |z| channel)
-        let prior = Gaussian::new(1.0).map_err(|e| e.to_string())?;
+        let prior = Gaussian::new(1.0)?;
         let th =
             thresholds(&prior, &Abs, &self.thresholds).map_err(|e| format!("thresholds: {e}"))?;
         let (alpha_it, alpha_amp) = (
@@ -70,15 +70,13 @@ impl Fig4 {
         for (k, &d) in size.dims.iter().enumerate() {
             let curve = Curve::of(sims, |p| p.d == d, |p| p.alpha, |o| o.success);
             for (p, [rate, lo, hi]) in curve.cells() {
-                let overlap = p.stat(|o| o.overlap_abs);
                 rows.push(Row {
                     alpha: p.point.alpha,
                     d,
                     success_rate: rate,
                     success_lo: lo,
                     success_hi: hi,
-                    final_overlap_mean: finite(overlap.mean),
-                    final_overlap_stderr: finite(overlap.stderr),
+                    final_overlap: p.stat(|o| o.overlap_abs),
                     status: p.status(),
                 });
             }

@@ -12,12 +12,13 @@
 //! α_½(d) = a + b/d and a + b ln d; the typed answers to "does α_½ approach the theorem's 2 for
 //! m ≥ d" and "does m = 1 need more samples than m ≥ d at the largest d" ([`Conclusions`]).
 
-use crate::Experiment;
-use crate::experiment::{Mode, Plan, PointSims, Report, Sims, SimulationSummary};
+use crate::experiment::{
+    Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes, check_positive,
+};
 use crate::kit::success_curve::{
     BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size, finished,
-    finite,
 };
+use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::gd::{Problem, spherical_teacher};
 use gardner_algorithms::overparam;
 use gardner_models::rng::Rng;
@@ -49,18 +50,13 @@ impl TimeBudget {
         self.coefficient * (d as f64).powf(self.exponent)
     }
     /// `Ok` when the coefficient is > 0 and the exponent ≥ 0, both finite.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(self.coefficient > 0.0 && self.coefficient.is_finite()) {
-            return Err(format!(
-                "invalid parameter `gd.budget.coefficient` = {}: must be > 0 and finite",
-                self.coefficient
-            ));
-        }
+    pub fn validate(&self) -> Result<(), Error> {
+        check_positive("gd.budget.coefficient", self.coefficient)?;
         if !(self.exponent >= 0.0 && self.exponent.is_finite()) {
-            return Err(format!(
+            return Err(Error::Spec(format!(
                 "invalid parameter `gd.budget.exponent` = {}: must be >= 0 and finite",
                 self.exponent
-            ));
+            )));
         }
         Ok(())
     }
@@ -105,9 +101,8 @@ pub struct Fig5 {
     pub gd: GdSpec,
     pub cost: CostSpec,
     pub bootstrap: BootstrapSpec,
-    pub quick: SizeSpec,
-    pub default: SizeSpec,
-    pub full: SizeSpec,
+    #[serde(flatten)]
+    pub sizes: Sizes<SizeSpec>,
 }
 
 /// One run: fresh teacher data at (α, d), a student of m_hidden units.
@@ -161,8 +156,8 @@ pub struct Row {
     pub success_rate: Option<f64>,
     pub success_lo: Option<f64>,
     pub success_hi: Option<f64>,
-    pub gen_error_mean: Option<f64>,
-    pub gen_error_stderr: Option<f64>,
+    #[serde(with = "crate::table::stat")]
+    pub gen_error: Stat,
     /// Runs ended by the time budget while still improving.
     pub runs_out_of_budget: usize,
     /// Runs stopped early as failures (unreachability bound, stationary point, zero loss).
@@ -170,7 +165,7 @@ pub struct Row {
     /// `ok` when every run is decided (a success, or a failure stopped by a rule that only
     /// stops certain failures), `out_of_budget: k/n seeds` when k runs were still improving at
     /// t_max, `failed: …` when tasks failed.
-    pub status: String,
+    pub status: Status,
 }
 
 mod report;
@@ -181,9 +176,6 @@ pub use run::width;
 pub use summary::*;
 
 impl Fig5 {
-    pub(crate) fn section(&self, mode: Mode) -> &SizeSpec {
-        mode.pick(&self.quick, &self.default, &self.full)
-    }
     /// Flops of a run that uses its whole step budget: 4 n d m per step.
     fn budget_flops(&self, p: &Point) -> f64 {
         let n = (p.alpha * p.d as f64).round();
@@ -197,7 +189,7 @@ impl Experiment for Fig5 {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
+    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         self.tasks(mode)
     }
     fn task_bytes(&self, p: &Point) -> u64 {
@@ -216,10 +208,10 @@ impl Experiment for Fig5 {
     fn task_seconds_estimate(&self, p: &Point) -> Option<f64> {
         Some(self.cost.seconds_per_budget_gflop * self.budget_flops(p) / 1e9)
     }
-    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
         self.run_task(p, rng)
     }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         self.tables(mode, sims)
     }
 }

@@ -5,25 +5,38 @@ use super::*;
 use crate::success::SizeEstimate;
 
 /// The row status (see [`Row::status`]).
-fn status(p: &PointSims<Fig5>) -> String {
+fn status(p: &PointSims<Fig5>) -> Status {
     let n = p.tasks.len();
-    let open = p
-        .done()
+    let open = (p.done())
         .filter(|(o, _)| o.stop == Stop::OutOfBudget)
         .count();
     if p.done().count() < n {
         p.status()
     } else if open > 0 {
-        format!("out_of_budget: {open}/{n} seeds still improving at t_max")
+        Status::note(format!(
+            "out_of_budget: {open}/{n} seeds still improving at t_max"
+        ))
     } else {
-        "ok".into()
+        Status::OK
     }
+}
+
+/// `fit` of the α_½ estimates of each width rule.
+fn per_rule<T>(
+    by_rule: &[(String, Vec<SizeEstimate>)],
+    fit: fn(&[SizeEstimate]) -> T,
+) -> Vec<ByRule<T>> {
+    let each = |(width_rule, est): &(String, Vec<SizeEstimate>)| ByRule {
+        width_rule: width_rule.clone(),
+        fit: fit(est),
+    };
+    by_rule.iter().map(each).collect()
 }
 
 impl Fig5 {
     /// [`Experiment::report`].
-    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig5>) -> Result<Report<Fig5>, String> {
-        let size = self.section(mode);
+    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig5>) -> Result<Report<Fig5>, Error> {
+        let size = self.sizes.pick(mode);
         let (mut rows, mut alpha_half, mut headline) = (vec![], vec![], vec![]);
         let mut by_rule: Vec<(String, Vec<_>)> =
             size.widths.iter().map(|r| (r.clone(), vec![])).collect();
@@ -35,7 +48,6 @@ impl Fig5 {
                 |o| o.success,
             );
             for (p, [rate, lo, hi]) in curve.cells() {
-                let ge = p.stat(|o| o.gen_error);
                 let count = |f: &dyn Fn(&Obs) -> bool| p.done().filter(|(o, _)| f(o)).count();
                 rows.push(Row {
                     alpha: p.point.alpha,
@@ -44,8 +56,7 @@ impl Fig5 {
                     success_rate: rate,
                     success_lo: lo,
                     success_hi: hi,
-                    gen_error_mean: finite(ge.mean),
-                    gen_error_stderr: finite(ge.stderr),
+                    gen_error: p.stat(|o| o.gen_error),
                     runs_out_of_budget: count(&|o| o.stop == Stop::OutOfBudget),
                     runs_stopped_failing: count(&|o| o.stop.stopped_failing()),
                     status: status(p),
@@ -77,20 +88,8 @@ impl Fig5 {
                 runs_with_step_halving: curve.count(|o| o.halvings > 0),
             });
         }
-        let extrapolation: Vec<WidthExtrapolation> = by_rule
-            .iter()
-            .map(|(width_rule, est)| WidthExtrapolation {
-                width_rule: width_rule.clone(),
-                fit: Extrapolation::of(est),
-            })
-            .collect();
-        let finite_size_fits: Vec<WidthFits> = by_rule
-            .iter()
-            .map(|(width_rule, est)| WidthFits {
-                width_rule: width_rule.clone(),
-                fits: FiniteSizeFits::of(est),
-            })
-            .collect();
+        let extrapolation = per_rule(&by_rule, Extrapolation::of);
+        let finite_size_fits = per_rule(&by_rule, FiniteSizeFits::of);
         for e in &extrapolation {
             let rule = e.width_rule.replace('/', "_over_");
             headline.extend(e.fit.headline(format!("alpha_half_infinite_d_m_{rule}")));
@@ -121,8 +120,7 @@ impl Fig5 {
                 loss: "H = (m/4) sum_mu (y_mu^2 - (1/m) sum_a (X_mu.w_a)^2)^2 (time of the slide's flow of L rescaled by 4/m), W(0) ~ N(0,1)",
                 gen_error_note: "gen_error columns are at the stopping time: successful runs stop at the first recorded gen_error < 1e-3, so their values sit just below 1e-3 by construction; failures dominate the mean",
                 cost: SimulationSummary::of(sims),
-                full_estimated_core_hours: (crate::runner::estimated_core_hours(self, Mode::Full)
-                    .map_err(|e| e.to_string())?
+                full_estimated_core_hours: (crate::runner::estimated_core_hours(self, Mode::Full)?
                     .unwrap_or(f64::NAN)
                     * 10.0)
                     .round()
@@ -154,8 +152,8 @@ impl Fig5 {
         size: &SizeSpec,
         alpha_half: &[AlphaHalfAt],
         by_rule: &[(String, Vec<SizeEstimate>)],
-        fits: &[WidthFits],
-    ) -> Result<Conclusions, String> {
+        fits: &[ByRule<FiniteSizeFits>],
+    ) -> Result<Conclusions, Error> {
         const Z: f64 = 1.96;
         let mut theorem = Vec::new();
         for ((rule, est), f) in by_rule.iter().zip(fits) {
@@ -172,7 +170,7 @@ impl Fig5 {
                 .filter(|_| est.len() > 1)
                 .max_by_key(|e| e.d)
                 .map(|e| e.alpha_half);
-            let a = f.fits.inverse_d;
+            let a = f.fit.inverse_d;
             theorem.push(TheoremCheck {
                 width_rule: rule.clone(),
                 theorem_alpha: self.theorem_alpha,
@@ -186,7 +184,7 @@ impl Fig5 {
                     .map(|f| (f.a - self.theorem_alpha) / f.a_stderr),
                 infinite_d_consistent_with_theorem: a
                     .map(|f| (f.a - self.theorem_alpha).abs() <= Z * f.a_stderr),
-                better_finite_size_model: f.fits.better,
+                better_finite_size_model: f.fit.better,
             });
         }
         let mut width_comparison = Vec::new();

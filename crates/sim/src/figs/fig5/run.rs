@@ -4,7 +4,7 @@
 use super::*;
 
 /// m for a width rule at dimension d (at least 1).
-pub fn width(rule: &str, d: usize) -> Result<usize, String> {
+pub fn width(rule: &str, d: usize) -> Result<usize, Error> {
     let r = rule.trim();
     let bad = || {
         format!(
@@ -35,7 +35,7 @@ pub fn width(rule: &str, d: usize) -> Result<usize, String> {
 
 impl Fig5 {
     /// (d, m, width rule) for each d and each rule, the first rule of equal m kept.
-    pub(super) fn groups(&self, size: &SizeSpec) -> Result<Vec<(usize, usize, String)>, String> {
+    pub(super) fn groups(&self, size: &SizeSpec) -> Result<Vec<(usize, usize, String)>, Error> {
         let mut groups: Vec<(usize, usize, String)> = Vec::new();
         for &d in &size.dims {
             for rule in &size.widths {
@@ -66,27 +66,21 @@ impl Fig5 {
         }
     }
     /// [`Experiment::plan`].
-    pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, String> {
-        let size = self.section(mode);
+    pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, Error> {
+        let size = self.sizes.pick(mode);
         check_size(mode.name(), &size.dims, &size.alphas, size.seeds)?;
         self.bootstrap.validate()?;
         if size.widths.is_empty() {
-            return Err(format!(
-                "invalid parameter `{}.widths` = []: must be non-empty",
-                mode.name()
-            ));
+            let name = mode.name();
+            return Err(
+                format!("invalid parameter `{name}.widths` = []: must be non-empty").into(),
+            );
         }
         self.gd.budget.validate()?;
-        if !(self.cost.seconds_per_budget_gflop > 0.0
-            && self.cost.seconds_per_budget_gflop.is_finite())
-        {
-            return Err(format!(
-                "invalid parameter `cost.seconds_per_budget_gflop` = {}: must be > 0 and finite",
-                self.cost.seconds_per_budget_gflop
-            ));
-        }
+        let seconds = self.cost.seconds_per_budget_gflop;
+        check_positive("cost.seconds_per_budget_gflop", seconds)?;
         for &d in &size.dims {
-            self.config(1, d).validate().map_err(|e| e.to_string())?;
+            self.config(1, d).validate()?;
         }
         let mut points = Vec::new();
         for (d, m_hidden, _) in self.groups(size)? {
@@ -100,11 +94,11 @@ impl Fig5 {
         Plan::new(points, size.seeds, &(&self.gd, self.seed))
     }
     /// [`Experiment::run`].
-    pub(super) fn run_task(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
-        let data = spherical_teacher(p.d, p.alpha, rng).map_err(|e| e.to_string())?;
-        let problem = Problem::from_dataset(&data).map_err(|e| e.to_string())?;
+    pub(super) fn run_task(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
+        let data = spherical_teacher(p.d, p.alpha, rng)?;
+        let problem = Problem::from_dataset(&data)?;
         let config = self.config(p.m_hidden, p.d);
-        let out = overparam::run(&problem, &config, rng).map_err(|e| e.to_string())?;
+        let out = overparam::run(&problem, &config, rng)?;
         let last = out.trace.last().ok_or("no step recorded")?;
         let success = overparam::succeeded(&out.trace);
         let stop = match &out.trace.termination {

@@ -63,20 +63,13 @@ pub struct AlphaHalfAt {
     pub runs_with_step_halving: usize,
 }
 
-/// One `[[extrapolation]]`: the 1/d fit of one width rule.
+/// One `[[extrapolation]]` (the 1/d fit) or `[[finite_size_fits]]` (a + b/d against
+/// a + b ln d) of one width rule.
 #[derive(Debug, Clone, Serialize)]
-pub struct WidthExtrapolation {
+pub struct ByRule<T> {
     pub width_rule: String,
     #[serde(flatten)]
-    pub fit: Extrapolation,
-}
-
-/// One `[[finite_size_fits]]`: a + b/d against a + b ln d for one width rule.
-#[derive(Debug, Clone, Serialize)]
-pub struct WidthFits {
-    pub width_rule: String,
-    #[serde(flatten)]
-    pub fits: FiniteSizeFits,
+    pub fit: T,
 }
 
 /// One `[[conclusions.theorem]]`: does α_½ for a width rule with m ≥ d approach the theorem's α?
@@ -137,8 +130,8 @@ pub struct Theory {
 pub struct Summary {
     pub simulation: Simulation,
     pub alpha_half: Vec<AlphaHalfAt>,
-    pub extrapolation: Vec<WidthExtrapolation>,
-    pub finite_size_fits: Vec<WidthFits>,
+    pub extrapolation: Vec<ByRule<Extrapolation>>,
+    pub finite_size_fits: Vec<ByRule<FiniteSizeFits>>,
     pub conclusions: Conclusions,
     pub theory: Theory,
 }

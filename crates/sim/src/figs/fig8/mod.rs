@@ -6,11 +6,11 @@
 
 use super::psgd::with_stepper;
 pub use super::psgd::{ALGORITHMS, Algorithm};
-use super::{check_alphas, note, same};
-use crate::experiment::{Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary};
-use crate::kit::success_curve::Curve;
+use super::{check_alphas, check_positive, note, same};
+use crate::experiment::{Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes};
+use crate::kit::success_curve::{Curve, check_size};
 use crate::success::{BootstrapCrossing, SuccessPoint, bootstrap_crossing};
-use crate::{Experiment, Stat};
+use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::psgd::{self, Batch, Observation, Start};
 use gardner_models::rng::Rng;
 use gardner_models::run::{Termination, stop};
@@ -48,9 +48,8 @@ pub struct Fig8 {
     /// Bootstrap of α½: replicates and seed.
     pub bootstrap_replicates: usize,
     pub bootstrap_seed: u64,
-    pub quick: SizeSpec,
-    pub default: SizeSpec,
-    pub full: SizeSpec,
+    #[serde(flatten)]
+    pub sizes: Sizes<SizeSpec>,
 }
 
 /// One task: an algorithm at (α, d) with learning rate η.
@@ -85,24 +84,18 @@ pub struct Row {
     pub success_rate: f64,
     pub success_lo: f64,
     pub success_hi: f64,
-    pub final_overlap_mean: f64,
-    pub final_overlap_stderr: f64,
+    #[serde(with = "crate::table::stat")]
+    pub final_overlap: Stat,
     /// Runs that reached the time budget without success (failures by the budget rule).
     pub runs_at_budget: usize,
     /// Mean physical time to success over the successful runs.
     pub success_time_mean: f64,
-    pub status: String,
+    pub status: Status,
 }
 
 mod report;
 
 pub use report::*;
-
-impl Fig8 {
-    pub(crate) fn section(&self, mode: Mode) -> &SizeSpec {
-        mode.pick(&self.quick, &self.default, &self.full)
-    }
-}
 
 impl Experiment for Fig8 {
     type Point = Point;
@@ -110,46 +103,32 @@ impl Experiment for Fig8 {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<Point>, String> {
-        let s = self.section(mode);
-        check_alphas(mode.name(), &s.alphas)?;
+    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
+        let s = self.sizes.pick(mode);
+        check_size(mode.name(), &s.dims, &s.alphas, s.seeds)?;
         check_alphas(mode.name(), &s.eta_check_alphas)?;
-        if !(self.time_budget > 0.0 && self.eta > 0.0) || s.dims.is_empty() || s.seeds == 0 {
-            return Err(format!(
-                "invalid parameter `eta`/`time_budget`/`{}.dims`/`seeds` = {}/{}/{:?}/{}: need eta, time_budget > 0, dims non-empty, seeds >= 1",
-                mode.name(),
-                self.eta,
-                self.time_budget,
-                s.dims,
-                s.seeds
-            ));
-        }
+        check_positive("eta", self.eta)?;
+        check_positive("time_budget", self.time_budget)?;
         for a in ALGORITHMS {
             a.selection(self.b, self.tau, self.batch, self.eta)?;
             a.selection(self.b, self.tau, self.batch, self.eta / 2.0)?;
         }
+        // every d at η, then the step-size check at the smallest d at η/2
+        let (eta, d0) = (self.eta, *s.dims.iter().min().expect("non-empty"));
         let mut pts = Vec::new();
-        for &d in &s.dims {
+        for (d, alphas, eta) in (s.dims.iter().map(|&d| (d, &s.alphas, eta))).chain([(
+            d0,
+            &s.eta_check_alphas,
+            eta / 2.0,
+        )]) {
             for algorithm in ALGORITHMS {
-                for &alpha in &s.alphas {
-                    pts.push(Point {
-                        alpha,
-                        d,
-                        algorithm,
-                        eta: self.eta,
-                    });
-                }
-            }
-        }
-        let d0 = *s.dims.iter().min().expect("non-empty");
-        for algorithm in ALGORITHMS {
-            for &alpha in &s.eta_check_alphas {
-                pts.push(Point {
+                let point = |&alpha| Point {
                     alpha,
-                    d: d0,
+                    d,
                     algorithm,
-                    eta: self.eta / 2.0,
-                });
+                    eta,
+                };
+                pts.extend(alphas.iter().map(point));
             }
         }
         Plan::new(
@@ -164,7 +143,7 @@ impl Experiment for Fig8 {
     fn task_cost(&self, p: &Point) -> f64 {
         p.alpha * (p.d * p.d) as f64 * p.algorithm.batch_fraction(self.b) / p.eta
     }
-    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), String> {
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
         let steps = (self.time_budget / p.eta).ceil() as usize;
         let config = psgd::Config {
             eta: p.eta,
@@ -186,7 +165,7 @@ impl Experiment for Fig8 {
                 ))
                 .record_every(config.record_every)
                 .run(st)
-                .map_err(|e| e.to_string())
+                .map_err(Error::from)
         })?;
         let last = trace.last().ok_or("no observation")?.step;
         let success = last.m.abs() >= SUCCESS_OVERLAP;
@@ -199,7 +178,7 @@ impl Experiment for Fig8 {
             trace.termination,
         ))
     }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, String> {
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         self.tables(mode, sims)
     }
 }

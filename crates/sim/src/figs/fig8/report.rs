@@ -48,7 +48,6 @@ impl Fig8 {
             trials: n,
         };
         let (lo, hi) = sp.interval();
-        let ov = p.stat(|o| o.overlap);
         let t = Stat::of(
             &p.done()
                 .filter(|(o, _)| o.success)
@@ -60,9 +59,9 @@ impl Fig8 {
             .filter(|(_, t)| matches!(t, Termination::Diverged { .. }))
             .count();
         let status = match (p.status(), diverged) {
-            (s, _) if s.starts_with("failed") => s,
-            (_, 0) => "ok".into(),
-            (_, k) => format!("failed: {k}/{} seeds diverged", p.tasks.len()),
+            (s, _) if s.is_failed() => s,
+            (_, 0) => Status::OK,
+            (_, k) => Status::failed(format!("{k}/{} seeds diverged", p.tasks.len())),
         };
         Row {
             alpha: pt.alpha,
@@ -78,8 +77,7 @@ impl Fig8 {
             success_rate: sp.rate(),
             success_lo: lo,
             success_hi: hi,
-            final_overlap_mean: ov.mean,
-            final_overlap_stderr: ov.stderr,
+            final_overlap: p.stat(|o| o.overlap),
             runs_at_budget: p
                 .done()
                 .filter(|(o, t)| !o.success && **t == Termination::Budget)
@@ -89,8 +87,8 @@ impl Fig8 {
         }
     }
     /// [`Experiment::report`].
-    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig8>) -> Result<Report<Fig8>, String> {
-        let s = self.section(mode);
+    pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig8>) -> Result<Report<Fig8>, Error> {
+        let s = self.sizes.pick(mode);
         note("fig8: success curves and bootstrap…");
         let rows: Vec<Row> = sims.points.iter().map(|p| self.row(p)).collect();
         let mut alpha_half = Vec::new();
