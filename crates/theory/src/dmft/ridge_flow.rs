@@ -596,24 +596,20 @@ impl Convolver {
         }
         self.inv
             .process_with_scratch(&mut self.out, &mut self.scratch);
-        for k in 0..=n {
-            w[k] = if k == 0 {
-                Complex64::default()
-            } else {
-                self.out[k] * scale - (v0 * self.z_end.1[k] + v[k] * self.z0.1) * (self.h / 2.0)
-            };
+        // (𝒦v)_k = h [Σ_j K_{k−j} v_j − ½ K_k v_0 − ½ K_0 v_k], 0 at k = 0
+        let (h2, r0, z0) = (self.h / 2.0, self.z0.1, self.z0.0);
+        for (((x, o), &kk), &vk) in w.iter_mut().zip(&self.out).zip(&self.z_end.1).zip(&*v) {
+            *x = o * scale - (v0 * kk + vk * r0) * h2;
         }
+        w[0] = Complex64::default();
         for (o, (b, k)) in self.out.iter_mut().zip(self.buf.iter().zip(&self.zhat)) {
             *o = b * k;
         }
         self.inv
             .process_with_scratch(&mut self.out, &mut self.scratch);
-        for k in 0..=n {
-            v[k] = if k == 0 {
-                Complex64::default()
-            } else {
-                self.out[k] * scale - (v0 * self.z_end.0[k] + v[k] * self.z0.0) * (self.h / 2.0)
-            };
+        for ((x, o), &kk) in v.iter_mut().zip(&self.out).zip(&self.z_end.0) {
+            *x = o * scale - (v0 * kk + *x * z0) * h2;
         }
+        v[0] = Complex64::default();
     }
 }
