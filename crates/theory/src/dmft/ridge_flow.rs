@@ -250,55 +250,14 @@ impl RidgeFlow {
     ///   (h/2) m_{k+1} + A_{k+1} (1 + hc/2 − αh²/4) = A_k + (h/2) F^A_k + (h/2)(1 + αh H_{k+1}[A])
     /// ```
     ///
-    /// O(n²) (one fused pass over the history per step).
+    /// The history sums by divide and conquer with FFTs ([`LinearSide`]): O(n log² n).
     pub fn responses_and_mean(&self, h: f64, z: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-        let (al, la) = (self.alpha, self.lambda);
         let n = z.len() - 1;
-        let kappa = la + al;
-        let c = kappa + 1.0;
-        let (mut r, mut m, mut a) = (
-            Vec::with_capacity(n + 1),
-            Vec::with_capacity(n + 1),
-            Vec::with_capacity(n + 1),
-        );
-        r.push(1.0);
-        m.push(self.m0);
-        a.push(0.0);
-        let fr_of = |r: f64, conv: f64| -kappa * r + al * conv;
-        let fm_of = |m: f64, a: f64| -kappa * m - al * a + al;
-        let fa_of = |m: f64, a: f64, conv: f64| -c * a - m + 1.0 + al * conv;
-        let (mut fr, mut fm, mut fa) = (
-            fr_of(1.0, 0.0),
-            fm_of(self.m0, 0.0),
-            fa_of(self.m0, 0.0, 0.0),
-        );
-        let lr = 1.0 + h * kappa / 2.0 - al * h * h / 4.0;
-        // 2×2 system [[p, q], [u, v]] (m, A) = (b1, b2)
-        let (p, qq, u, v) = (
-            1.0 + h * kappa / 2.0,
-            h * al / 2.0,
-            h / 2.0,
-            1.0 + h * c / 2.0 - al * h * h / 4.0,
-        );
-        let det = p * v - qq * u;
-        let zr: Vec<f64> = z.iter().rev().copied().collect();
-        for k in 0..n {
-            let (mut hr, mut ha) = dot2(&zr[n - k..n], &r[1..=k], &a[1..=k]);
-            hr += 0.5 * z[k + 1] * r[0];
-            ha += 0.5 * z[k + 1] * a[0];
-            let r1 = (r[k] + h / 2.0 * fr + al * h * h / 2.0 * hr) / lr;
-            let b1 = m[k] + h / 2.0 * fm + h * al / 2.0;
-            let b2 = a[k] + h / 2.0 * fa + h / 2.0 * (1.0 + al * h * ha);
-            let m1 = (b1 * v - qq * b2) / det;
-            let a1 = (p * b2 - u * b1) / det;
-            fr = fr_of(r1, h * (hr + 0.5 * r1));
-            fm = fm_of(m1, a1);
-            fa = fa_of(m1, a1, h * (ha + 0.5 * a1));
-            r.push(r1);
-            m.push(m1);
-            a.push(a1);
+        let mut side = LinearSide::new(self, h, z);
+        if n > 0 {
+            side.solve_range(1, 1 + n.next_power_of_two());
         }
-        (r, m, a)
+        (side.r, side.m, side.a)
     }
 
     /// One trapezoid level on t_k = k h, k = 0..=n: Z, R, m, A, then the Neumann sums for
@@ -477,6 +436,157 @@ fn romberg(values: &[[f64; 3]]) -> [f64; 3] {
             .collect();
     }
     col[0]
+}
+
+/// Steps of the direct history sums at the leaves of [`LinearSide::solve_range`].
+const LEAF: usize = 128;
+
+/// The linear one-time equations (R and the pair (m, A)) given Z, advanced in causal order.
+/// Their history sums H_i[y] = Σ_{j=1}^{i−1} Z_{i−j} y_j are accumulated by divide and
+/// conquer (the online convolution of Hairer, Lubich and Schlichte): once the left half
+/// [lo, mid) of a range [lo, hi) is known, its contribution to every i of the right half is
+/// one FFT convolution (R in the real, A in the imaginary part; circular length hi − lo, whose
+/// wrap-around falls on the left half only), and leaves of [`LEAF`] steps sum directly:
+/// O(n log² n) in total instead of O(n²).
+struct LinearSide<'a> {
+    z: &'a [f64],
+    /// zr[n − i] = Z_i (the direct sums run forward).
+    zr: Vec<f64>,
+    n: usize,
+    h: f64,
+    alpha: f64,
+    lambda: f64,
+    r: Vec<f64>,
+    m: Vec<f64>,
+    a: Vec<f64>,
+    /// H_i[R] + i H_i[A], accumulated.
+    hist: Vec<Complex64>,
+    /// F^R, F^m, F^A at the last step.
+    f: [f64; 3],
+    planner: FftPlanner<f64>,
+    /// FFT of Z_0..Z_{len−1} (zero beyond n), by length.
+    kernels: Vec<(usize, Vec<Complex64>)>,
+}
+
+impl<'a> LinearSide<'a> {
+    fn new(flow: &RidgeFlow, h: f64, z: &'a [f64]) -> Self {
+        let n = z.len() - 1;
+        let (al, m0) = (flow.alpha, flow.m0);
+        let kappa = flow.lambda + al;
+        let mut r = vec![0.0; n + 1];
+        let mut m = vec![0.0; n + 1];
+        r[0] = 1.0;
+        m[0] = m0;
+        Self {
+            z,
+            zr: z.iter().rev().copied().collect(),
+            n,
+            h,
+            alpha: al,
+            lambda: flow.lambda,
+            r,
+            m,
+            a: vec![0.0; n + 1],
+            hist: vec![Complex64::default(); n + 1],
+            // F^R_0 = −κ, F^m_0 = −κ m0 + α, F^A_0 = 1 − m0 (A_0 = 0, no history)
+            f: [-kappa, -kappa * m0 + al, 1.0 - m0],
+            planner: FftPlanner::new(),
+            kernels: Vec::new(),
+        }
+    }
+
+    /// Advance the steps lo..hi (a power-of-two range; steps beyond n are skipped), given the
+    /// contributions of every step before lo to their history sums.
+    fn solve_range(&mut self, lo: usize, hi: usize) {
+        if lo > self.n {
+            return;
+        }
+        if hi - lo <= LEAF {
+            for i in lo..hi.min(self.n + 1) {
+                let n = self.n;
+                let (dr, da) = dot2(&self.zr[n - i + lo..n], &self.r[lo..i], &self.a[lo..i]);
+                self.hist[i] += Complex64::new(dr, da);
+                self.step(i);
+            }
+            return;
+        }
+        let mid = lo + (hi - lo) / 2;
+        self.solve_range(lo, mid);
+        if mid <= self.n {
+            self.spread(lo, mid, hi);
+        }
+        self.solve_range(mid, hi);
+    }
+
+    /// Add the contributions of the steps lo..mid to the history sums of mid..hi.
+    fn spread(&mut self, lo: usize, mid: usize, hi: usize) {
+        let len = hi - lo;
+        let fwd = self.planner.plan_fft_forward(len);
+        let inv = self.planner.plan_fft_inverse(len);
+        if !self.kernels.iter().any(|(l, _)| *l == len) {
+            let mut k: Vec<Complex64> = (0..len)
+                .map(|u| Complex64::new(self.z.get(u).copied().unwrap_or(0.0), 0.0))
+                .collect();
+            fwd.process(&mut k);
+            self.kernels.push((len, k));
+        }
+        let khat = &self
+            .kernels
+            .iter()
+            .find(|(l, _)| *l == len)
+            .expect("cached")
+            .1;
+        let mut buf = vec![Complex64::default(); len];
+        for (b, j) in buf.iter_mut().zip(lo..mid) {
+            *b = Complex64::new(self.r[j], self.a[j]);
+        }
+        fwd.process(&mut buf);
+        for (b, k) in buf.iter_mut().zip(khat) {
+            *b *= k;
+        }
+        inv.process(&mut buf);
+        let scale = 1.0 / len as f64;
+        for (t, b) in buf.iter().enumerate().skip(mid - lo) {
+            let i = lo + t;
+            if i > self.n {
+                break;
+            }
+            self.hist[i] += b * scale;
+        }
+    }
+
+    /// Step i from i − 1 by the implicit trapezoid rule (see [`RidgeFlow::responses_and_mean`]).
+    fn step(&mut self, i: usize) {
+        let (h, al) = (self.h, self.alpha);
+        let kappa = self.lambda + al;
+        let c = kappa + 1.0;
+        let k = i - 1;
+        let hr = self.hist[i].re + 0.5 * self.z[i] * self.r[0];
+        let ha = self.hist[i].im + 0.5 * self.z[i] * self.a[0];
+        let lr = 1.0 + h * kappa / 2.0 - al * h * h / 4.0;
+        // 2×2 system [[p, q], [u, v]] (m, A) = (b1, b2)
+        let (p, q, u, v) = (
+            1.0 + h * kappa / 2.0,
+            h * al / 2.0,
+            h / 2.0,
+            1.0 + h * c / 2.0 - al * h * h / 4.0,
+        );
+        let det = p * v - q * u;
+        let [fr, fm, fa] = self.f;
+        let r1 = (self.r[k] + h / 2.0 * fr + al * h * h / 2.0 * hr) / lr;
+        let b1 = self.m[k] + h / 2.0 * fm + h * al / 2.0;
+        let b2 = self.a[k] + h / 2.0 * fa + h / 2.0 * (1.0 + al * h * ha);
+        let m1 = (b1 * v - q * b2) / det;
+        let a1 = (p * b2 - u * b1) / det;
+        self.f = [
+            -kappa * r1 + al * h * (hr + 0.5 * r1),
+            -kappa * m1 - al * a1 + al,
+            -c * a1 - m1 + 1.0 + al * h * (ha + 0.5 * a1),
+        ];
+        self.r[i] = r1;
+        self.m[i] = m1;
+        self.a[i] = a1;
+    }
 }
 
 /// Σ x_i y_i over the common length, with eight independent accumulators (vectorised).
