@@ -185,7 +185,7 @@ impl TryFrom<RawConfig> for Config {
 
 /// Default flow step `dt`: the grid of the requested times and the coarsest trapezoid level
 /// of the ridge flow (at 0.01 the extrapolated ridge flow is within 1e-7 of the exact flow to
-/// t = 200 in the tested cases, in about a CPU-second).
+/// t = 200 in the tested cases, in under a CPU-second).
 pub const DEFAULT_DT: f64 = 0.01;
 /// Default number of particles.
 pub const DEFAULT_PARTICLES: usize = 2000;

@@ -27,7 +27,7 @@
 //!   step for discrete GD (exact) and the spherical flow (O(dt));
 //! - [`ridge_flow`]: the gradient flow of ridge regression in its time-translation-invariant
 //!   form (1-D Volterra equations for Z, R, m, A, the Neumann series of M_C by FFT,
-//!   Richardson-extrapolated trapezoid levels): O(T²) time, O(T) memory, t = 200 in ~1 CPU-s;
+//!   Richardson-extrapolated trapezoid levels): O(T²/4) time, O(T) memory, t = 200 in < 1 CPU-s;
 //! - [`params`]: [`TimeGrid`], [`Observation`], and the shared [`Selection`], [`Batch`],
 //!   [`Regularisation`], [`Teacher`];
 //! - [`config`]: the TOML [`Config`]; [`solve`](mod@solve): [`solve()`] → [`Solution`] rows.

@@ -37,10 +37,12 @@
 //! implicit trapezoid rule y_{k+1} = y_k + (h/2)(F_k + F_{k+1}) (for Z, R and the coupled pair
 //! (m, A): one scalar or 2 × 2 linear solve per step, since F_{k+1} is affine in y_{k+1}).
 //! Both are the trapezoid rule applied to the equivalent Volterra integral equations, so the
-//! global error has an asymptotic expansion in even powers of h. The one-time equations cost
-//! O(n²) by direct sums (n = t/h); the Neumann terms are applied by FFT (a complex vector
+//! global error has an asymptotic expansion in even powers of h. Z's own equation costs
+//! O(n²/4) by direct sums (n = t/h); R, m, A, linear given Z, O(n log² n) by divide-and-conquer
+//! FFT history sums; the Neumann terms are applied by FFT (a complex vector
 //! g + iZ carries both chains; one forward and two inverse transforms per term), O(n log n)
-//! per term.
+//! per term. Measured (2-core machine, five cases of the tests): t = 200 in 0.2–0.6 CPU-s and
+//! 20 MB, t = 1000 in 4–7 CPU-s and 77 MB.
 //!
 //! ## Extrapolation ([`RidgeFlow::solve`])
 //! The observables are computed at h = dt, dt/2, …, dt/2^(L−1) and combined by Richardson
@@ -134,12 +136,15 @@ pub struct Cost {
     pub terms: usize,
 }
 
-/// Seconds per multiply-add of the vectorised O(n²) history sums, measured on the 2-core
-/// development machine under load (n = 40 000: Z 0.11 s, R, m, A 0.74 s).
-pub const SECONDS_PER_HISTORY_MADD: f64 = 0.5e-9;
-/// Seconds per Neumann term and unit of len·log₂(len) (three transforms of length len and
-/// the pointwise work; measured 4.2 ms per term at len = 82 944 under the same load).
-pub const SECONDS_PER_FFT_UNIT: f64 = 3.2e-9;
+/// Seconds per multiply-add of Z's direct (vectorised) history sums, n²/4 per level;
+/// calibrated on the 2-core development machine under load (t = 1000, n = 200 000 at dt/2:
+/// about 3 CPU-s for Z over the three levels).
+pub const SECONDS_PER_HISTORY_MADD: f64 = 0.3e-9;
+/// Seconds per unit of n log₂²n of the divide-and-conquer history sums of R, m, A.
+pub const SECONDS_PER_ONLINE_UNIT: f64 = 2.5e-9;
+/// Seconds per Neumann term and unit of len·log₂(len) (three transforms of length len ≈ 2n and
+/// the pointwise work; measured 4.2 ms per term over the three levels of t = 200).
+pub const SECONDS_PER_FFT_UNIT: f64 = 2.0e-9;
 
 impl RidgeFlow {
     /// α > 0, λ ≥ 0, q0 ≥ m0² (all finite).
@@ -191,9 +196,9 @@ impl RidgeFlow {
     }
 
     /// The cost of [`RidgeFlow::solve`] at step dt to step `steps` with `levels` levels (h = dt/2^l) and
-    /// the estimate's level at 2 dt: per level of n steps n²/4 (Z, by symmetry) + n² (R, A)
-    /// multiply-adds and, per Neumann term, three FFTs of length ≈ 2n; memory ≈ 250 bytes
-    /// per step of the finest level.
+    /// the estimate's level at 2 dt: per level of n steps n²/4 multiply-adds (Z, by symmetry),
+    /// n log₂²n for R, m, A and, per Neumann term, three FFTs of length ≈ 2n; memory ≈ 250
+    /// bytes per step of the finest level (measured: 20 MB at t = 200, 77 MB at t = 1000).
     pub fn cost(&self, dt: f64, steps: usize, levels: usize) -> Cost {
         let terms = self.predicted_terms(dt * steps as f64);
         let mut ns: Vec<f64> = (0..levels).map(|l| (steps << l) as f64).collect();
@@ -202,7 +207,8 @@ impl RidgeFlow {
             .iter()
             .map(|&n| {
                 let len = fast_len(2 * n as usize + 1) as f64;
-                1.25 * n * n * SECONDS_PER_HISTORY_MADD
+                0.25 * n * n * SECONDS_PER_HISTORY_MADD
+                    + n * n.max(2.0).log2().powi(2) * SECONDS_PER_ONLINE_UNIT
                     + terms as f64 * len * len.log2() * SECONDS_PER_FFT_UNIT
             })
             .sum();
@@ -242,15 +248,15 @@ impl RidgeFlow {
     }
 
     /// R, m and A on the same grid given Z (length n + 1), by the implicit trapezoid rule with
-    /// the history sums H_{k+1}[y] = Σ_{j=1}^{k} Z_{k+1−j} y_j + ½ Z_{k+1} y_0:
+    /// the history sums H_{k+1}(y) = Σ_{j=1}^{k} Z_{k+1−j} y_j + ½ Z_{k+1} y_0:
     ///
     /// ```text
-    ///   R_{k+1} (1 + h(λ+α)/2 − αh²/4) = R_k + (h/2) F^R_k + (αh²/2) H_{k+1}[R]
+    ///   R_{k+1} (1 + h(λ+α)/2 − αh²/4) = R_k + (h/2) F^R_k + (αh²/2) H_{k+1}(R)
     ///   m_{k+1} (1 + h(λ+α)/2) + (hα/2) A_{k+1} = m_k + (h/2) F^m_k + hα/2
-    ///   (h/2) m_{k+1} + A_{k+1} (1 + hc/2 − αh²/4) = A_k + (h/2) F^A_k + (h/2)(1 + αh H_{k+1}[A])
+    ///   (h/2) m_{k+1} + A_{k+1} (1 + hc/2 − αh²/4) = A_k + (h/2) F^A_k + (h/2)(1 + αh H_{k+1}(A))
     /// ```
     ///
-    /// The history sums by divide and conquer with FFTs ([`LinearSide`]): O(n log² n).
+    /// The history sums by divide and conquer with FFTs: O(n log² n).
     pub fn responses_and_mean(&self, h: f64, z: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let n = z.len() - 1;
         let mut side = LinearSide::new(self, h, z);
@@ -442,7 +448,7 @@ fn romberg(values: &[[f64; 3]]) -> [f64; 3] {
 const LEAF: usize = 128;
 
 /// The linear one-time equations (R and the pair (m, A)) given Z, advanced in causal order.
-/// Their history sums H_i[y] = Σ_{j=1}^{i−1} Z_{i−j} y_j are accumulated by divide and
+/// Their history sums H_i(y) = Σ_{j=1}^{i−1} Z_{i−j} y_j are accumulated by divide and
 /// conquer (the online convolution of Hairer, Lubich and Schlichte): once the left half
 /// [lo, mid) of a range [lo, hi) is known, its contribution to every i of the right half is
 /// one FFT convolution (R in the real, A in the imaginary part; circular length hi − lo, whose
@@ -459,7 +465,7 @@ struct LinearSide<'a> {
     r: Vec<f64>,
     m: Vec<f64>,
     a: Vec<f64>,
-    /// H_i[R] + i H_i[A], accumulated.
+    /// H_i(R) + i H_i(A), accumulated.
     hist: Vec<Complex64>,
     /// F^R, F^m, F^A at the last step.
     f: [f64; 3],

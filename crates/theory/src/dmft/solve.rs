@@ -139,9 +139,9 @@ pub struct Estimate {
 
 /// Estimate `cfg` before running it: the particle solvers from their cost models (compressed:
 /// [`super::CoarseDmft::cost`]; uniform: N T³/3 multiply-adds, N T²/2 doubles of responses),
-/// the gradient flow of ridge regression from [`RidgeFlow::cost`] (O(T²) one-time sums and
-/// O(T log T) per Neumann term), the other deterministic ones (discrete GD, spherical flow)
-/// from T² kernels and T³ work.
+/// the gradient flow of ridge regression from [`RidgeFlow::cost`] (O(T²/4) for Z,
+/// O(T log² T) for R, m, A and O(T log T) per Neumann term), the other deterministic ones
+/// (discrete GD, spherical flow) from T² kernels and T³ work.
 pub fn estimate(cfg: &Config) -> Result<Estimate, Error> {
     let step = cfg.step();
     let steps = (cfg.times.last().copied().unwrap_or(0.0) / step).round();
