@@ -288,6 +288,9 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     })
     .map_err(|e| err(format!("{}: {e}", config.display())))?;
     bar.finish_and_clear();
+    if let Some(e) = sol.error_estimate {
+        eprintln!("dmft: estimated discretisation error {e:.1e} (largest over m, q, train_loss)");
+    }
     let mut table = check::table(&sol.rows)?;
     if sol.rows.is_empty() {
         table.columns = gardner_theory::dmft::SolutionRow::COLUMNS

@@ -27,7 +27,9 @@ use pyo3::types::PyDict;
 /// Returns:
 ///     dict of float64 arrays ``time, m, q, train_loss, gen_error`` (one entry per requested
 ///     time reached), list ``status`` and the overall ``termination``; with ``replicas`` > 1
-///     also ``m_stderr, q_stderr, train_loss_stderr`` (Monte-Carlo standard errors).
+///     also ``m_stderr, q_stderr, train_loss_stderr`` (Monte-Carlo standard errors); for the
+///     gradient flow with ridge also ``error_estimate`` (the Richardson estimate of the
+///     discretisation error, largest over m, q, train_loss).
 ///
 /// Raises:
 ///     ValueError: invalid config (the message names the parameter and its bound).
@@ -55,6 +57,10 @@ pub fn dmft<'py>(py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<Bound<
                 .collect::<Vec<_>>(),
         )?
         .item("termination", sol.status.clone())?;
+    let out = match sol.error_estimate {
+        Some(e) => out.item("error_estimate", e)?,
+        None => out,
+    };
     let out = if replicated {
         out.floats("m_stderr", se(|r| r.m_stderr))?
             .floats("q_stderr", se(|r| r.q_stderr))?

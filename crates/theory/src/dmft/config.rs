@@ -16,7 +16,10 @@
 //! times = [0.5, 2.0, 10.0]              # physical times t = kη, increasing
 //! method = "dmft"                       # or "exact" (square loss, ridge, b = 1 only)
 //! # optional numerics
-//! dt = 0.01                             # flow step (default 0.01)
+//! dt = 0.01                             # flow step (default 0.01); times are multiples of
+//!                                       # it. Ridge: trapezoid at dt and dt/2, Richardson-
+//!                                       # extrapolated (error O(dt⁴), ≲ 1e-7 to t = 200 at the
+//!                                       # default); spherical: discrete GD at η = dt (O(dt))
 //! particles = 2000                      # particle solver (default 2000)
 //! seed = 0                              # default 0
 //! replicas = 4                          # particle solver: mean and standard error of 4 runs
@@ -64,7 +67,9 @@ pub enum RegularisationConfig {
 pub enum Algorithm {
     /// Full-batch gradient descent with learning rate η.
     Gd { eta: f64 },
-    /// Gradient flow (η → 0, b = 1), step `dt`.
+    /// Gradient flow (η → 0, b = 1), step `dt` ([`DEFAULT_DT`]): with ridge the TTI solver
+    /// [`super::ridge_flow`] (trapezoid levels dt, dt/2 extrapolated, O(dt⁴)); with the spherical
+    /// constraint discrete GD at η = dt (first order in dt).
     Flow,
     /// Plain SGD: batch fraction b, τ = η/b, batch convention.
     Sgd { eta: f64, b: f64, batch: Batch },
@@ -178,7 +183,9 @@ impl TryFrom<RawConfig> for Config {
     }
 }
 
-/// Default flow step.
+/// Default flow step `dt`: the grid of the requested times and the coarsest trapezoid level
+/// of the ridge flow (at 0.01 the extrapolated ridge flow is within 1e-7 of the exact flow to
+/// t = 200 in the tested cases, in under a CPU-second).
 pub const DEFAULT_DT: f64 = 0.01;
 /// Default number of particles.
 pub const DEFAULT_PARTICLES: usize = 2000;

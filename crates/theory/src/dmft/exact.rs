@@ -25,7 +25,9 @@
 //! ρ ds = w² sin²θ/(2π s) dθ into a smooth integrand (the √ edges disappear); a failed
 //! error estimate is an [`Error::Integration`]. [`LinearRidge::flow_ode`] integrates the linear
 //! ODEs u̇_s = −(λ + s) u_s + s, v̇_s = −2(λ + s) v_s at the nodes of a trapezoid rule in θ
-//! (spectrally accurate: the θ-integrand is even and 2π-periodic) with `ode_solvers`' Dopri5.
+//! (spectrally accurate: the θ-integrand is even and 2π-periodic; at α = 1 it is w/π, not 0,
+//! at θ = 0, so the end nodes keep their half weights) with `ode_solvers`' Dopri5. The
+//! eigenvalue s(θ) is evaluated without cancellation near the lower edge (s₋ = 0 at α = 1).
 
 use crate::error::{Error, finite};
 use gardner_models::gauss::integrate_interval;
@@ -93,6 +95,26 @@ impl LinearRidge {
         (1.0 + self.alpha, 2.0 * self.alpha.sqrt())
     }
 
+    /// s(θ) = c − w cos θ, written (√α − 1)² + 2w sin²(θ/2) so that it has full relative
+    /// accuracy near the lower edge (at α = 1 the edge is s = 0, where c − w cos θ cancels to
+    /// exactly 0 for θ < 1e-8 and the Jacobian w² sin²θ/(2π s) would be 0/0).
+    fn eigenvalue(&self, th: f64) -> f64 {
+        let (_, w) = self.bulk();
+        let half = (th / 2.0).sin();
+        (self.alpha.sqrt() - 1.0).powi(2) + 2.0 * w * half * half
+    }
+
+    /// ρ(s) ds/dθ = w² sin²θ/(2π s), with its limit w/π at s = 0 (θ = 0, α = 1).
+    fn jacobian(&self, th: f64) -> f64 {
+        let (_, w) = self.bulk();
+        let s = self.eigenvalue(th);
+        if s > 0.0 {
+            w * w * th.sin().powi(2) / (2.0 * std::f64::consts::PI * s)
+        } else {
+            w / std::f64::consts::PI
+        }
+    }
+
     /// Atom (1 − α)⁺ at s = 0.
     fn atom(&self) -> f64 {
         (1.0 - self.alpha).max(0.0)
@@ -117,13 +139,11 @@ impl LinearRidge {
 
     /// ∫ρ g + (1 − α)⁺ g(0) for the three observables, by checked tanh–sinh in θ.
     fn spectral(&self, decay: impl Fn(f64) -> f64) -> Result<[f64; 3], Error> {
-        let (c, w) = self.bulk();
         let mut out = [0.0; 3];
         for (i, o) in out.iter_mut().enumerate() {
             let g = |th: f64| {
-                let s = c - w * th.cos();
-                let sn = th.sin();
-                let jac = w * w * sn * sn / (2.0 * std::f64::consts::PI * s);
+                let s = self.eigenvalue(th);
+                let jac = self.jacobian(th);
                 if jac == 0.0 {
                     0.0
                 } else {
@@ -183,16 +203,18 @@ impl LinearRidge {
     /// Gradient flow at increasing `times` by Dopri5 on the per-node linear ODEs
     /// u̇ = −(λ + s) u + s (u(0) = m0), v̇ = −2(λ + s) v (v(0) = σ²); rtol = atol = 1e-12.
     pub fn flow_ode(&self, times: &[f64]) -> Result<Vec<ExactPoint>, Error> {
-        let (c, w) = self.bulk();
         let k = ODE_NODES;
-        // trapezoid rule in θ on [0, π]; the end nodes carry zero weight (sin² θ = 0)
-        let mut nodes = Vec::with_capacity(k + 1);
-        for j in 1..k {
+        // trapezoid rule in θ on [0, π], half weights at the ends; the end nodes carry zero
+        // weight (sin² θ = 0) except θ = 0 at α = 1, where the density ~ 1/√s makes the
+        // θ-integrand w/π there
+        let mut nodes = Vec::with_capacity(k + 2);
+        for j in 0..=k {
             let th = std::f64::consts::PI * j as f64 / k as f64;
-            let s = c - w * th.cos();
-            let weight = (std::f64::consts::PI / k as f64) * w * w * th.sin().powi(2)
-                / (2.0 * std::f64::consts::PI * s);
-            nodes.push((s, weight));
+            let end = if j == 0 || j == k { 0.5 } else { 1.0 };
+            let weight = end * (std::f64::consts::PI / k as f64) * self.jacobian(th);
+            if weight > 0.0 {
+                nodes.push((self.eigenvalue(th), weight));
+            }
         }
         if self.atom() > 0.0 {
             nodes.push((0.0, self.atom()));

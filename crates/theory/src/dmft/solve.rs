@@ -2,8 +2,11 @@
 //! requested times.
 //!
 //! Dispatch: `method = "exact"` uses [`LinearRidge`] (GD at η, or the flow); `method = "dmft"`
-//! uses the deterministic [`GaussianDmft`] for the square loss with b = 1 (exact moments, no
-//! Monte Carlo) and the particle solver [`Dmft`] otherwise. The DMFT runs are driven by the
+//! uses, for the square loss with b = 1 (exact moments, no Monte Carlo), the TTI solver
+//! [`RidgeFlow`] for the gradient flow with ridge (Richardson-extrapolated trapezoid levels
+//! dt, dt/2: error O(dt⁴), [`Solution::error_estimate`]) and the step-by-step [`GaussianDmft`]
+//! for discrete GD and the spherical flow (the latter first order in dt), and the particle
+//! solver [`Dmft`] otherwise. The DMFT runs are driven by the
 //! shared [`Driver`], one time step per `advance`, with divergence rules on m, q and the
 //! training loss (non-finite or |·| > 1e12): a divergence ends the run with
 //! [`Termination::Diverged`] naming the step and the quantity, and the requested times after it
@@ -11,11 +14,12 @@
 
 use super::checkpoint::{self, Checkpointer};
 use super::coarse::CoarseDmft;
-use super::config::{Config, LossKind, Method, SolverKind};
+use super::config::{Algorithm, Config, LossKind, Method, SolverKind};
 use super::exact::LinearRidge;
 use super::gaussian::GaussianDmft;
 use super::gen_error::GenError;
-use super::params::{Observation, Teacher, TimeGrid};
+use super::params::{Observation, Regularisation, Teacher, TimeGrid};
+use super::ridge_flow::{self, RidgeFlow};
 use super::solver::{Dmft, Setup};
 use crate::error::Error;
 use gardner_models::run::{Driver, Step, Termination, stop};
@@ -62,6 +66,11 @@ pub struct Solution {
     pub termination: Termination,
     /// `ok`, or the failure with its time: `failed: q diverged at iteration 12 (t = 6)`.
     pub status: String,
+    /// The TTI gradient-flow solver of ridge regression ([`RidgeFlow`]): its Richardson error
+    /// estimate, the largest change of m, q or e_tr over the run's grid when one more (coarser)
+    /// level enters the extrapolation ([`FlowRun::error_estimate`](super::ridge_flow::FlowRun::error_estimate)). `None` for the other
+    /// solvers.
+    pub error_estimate: Option<f64>,
 }
 
 /// Bound on |m|, |q|, e_tr beyond which a run is declared diverged.
@@ -129,8 +138,10 @@ pub struct Estimate {
 }
 
 /// Estimate `cfg` before running it: the particle solvers from their cost models (compressed:
-/// [`super::CoarseDmft::cost`]; uniform: N T³/3 multiply-adds, N T²/2 doubles of responses), the
-/// deterministic ones from T² kernels.
+/// [`super::CoarseDmft::cost`]; uniform: N T³/3 multiply-adds, N T²/2 doubles of responses),
+/// the gradient flow of ridge regression from [`RidgeFlow::cost`] (O(T²/4) for Z,
+/// O(T log² T) for R, m, A and O(T log T) per Neumann term), the other deterministic ones
+/// (discrete GD, spherical flow) from T² kernels and T³ work.
 pub fn estimate(cfg: &Config) -> Result<Estimate, Error> {
     let step = cfg.step();
     let steps = (cfg.times.last().copied().unwrap_or(0.0) / step).round();
@@ -138,8 +149,19 @@ pub fn estimate(cfg: &Config) -> Result<Estimate, Error> {
     let runs = cfg.replicas.unwrap_or(1) as f64;
     let deterministic = cfg.method == Method::Exact
         || (cfg.loss == LossKind::Square && cfg.selection()?.is_full_batch());
+    let ridge_flow = match (cfg.loss, cfg.algorithm, cfg.regularisation()) {
+        (LossKind::Square, Algorithm::Flow, Regularisation::Ridge(l)) => Some(l),
+        _ => None,
+    };
     let (bytes, ops) = if cfg.method == Method::Exact {
         (1e6, 1e6 * steps.max(1.0))
+    } else if let Some(lambda) = ridge_flow {
+        let c = RidgeFlow::new(cfg.alpha, lambda, cfg.m0, cfg.q0)?.cost(
+            step,
+            steps as usize,
+            ridge_flow::DEFAULT_LEVELS,
+        );
+        (c.bytes, c.seconds / SECONDS_PER_MULTIPLY_ADD)
     } else if deterministic {
         (3.0 * 8.0 * steps * steps / 2.0, steps.powi(3))
     } else {
@@ -272,6 +294,7 @@ fn replica_mean(runs: Vec<Solution>) -> Solution {
         rows,
         termination,
         status,
+        error_estimate: None,
     }
 }
 
@@ -316,10 +339,45 @@ fn solve_once(cfg: &Config, progress: &mut dyn FnMut(usize, usize)) -> Result<So
                 .collect(),
             termination: Termination::Converged,
             status: "ok".into(),
+            error_estimate: None,
+        });
+    }
+    let sel = cfg.selection()?;
+    if let (LossKind::Square, Algorithm::Flow, Regularisation::Ridge(lambda)) =
+        (cfg.loss, cfg.algorithm, cfg.regularisation())
+    {
+        progress(0, steps);
+        let rf = RidgeFlow::new(cfg.alpha, lambda, cfg.m0, cfg.q0)?;
+        let run = rf.solve(step, ridge_flow::DEFAULT_LEVELS, &ks)?;
+        progress(steps, steps);
+        let (termination, status) = if run.converged {
+            (Termination::Converged, "ok".to_string())
+        } else {
+            (
+                Termination::MaxIterations,
+                format!(
+                    "not_converged (the Neumann series of M_C did not meet its tolerance in {} terms)",
+                    ridge_flow::MAX_TERMS
+                ),
+            )
+        };
+        let rows = run
+            .points
+            .iter()
+            .zip(&cfg.times)
+            .map(|(o, &t)| SolutionRow {
+                status: termination.status(),
+                ..row(t, o.m, o.q, o.train_loss, o.gen_error)
+            })
+            .collect();
+        return Ok(Solution {
+            rows,
+            termination,
+            status,
+            error_estimate: Some(run.error_estimate),
         });
     }
     let grid = TimeGrid::new(step, steps.max(1))?;
-    let sel = cfg.selection()?;
     let (obs, termination) = if cfg.loss == LossKind::Square && sel.is_full_batch() {
         let mut g = GaussianDmft::new(cfg.alpha, cfg.regularisation(), cfg.m0, cfg.q0, grid)?;
         let driver = Driver::new().observer(|k: usize, _: &Observation| progress(k, steps));
@@ -367,6 +425,7 @@ fn solve_once(cfg: &Config, progress: &mut dyn FnMut(usize, usize)) -> Result<So
         rows,
         termination,
         status,
+        error_estimate: None,
     })
 }
 

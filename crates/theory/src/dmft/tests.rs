@@ -655,3 +655,202 @@ fn b_one_is_bit_identical_in_both_conventions() {
         Config::from_toml(&src.replace("tau = 1.0", "tau = 1.0, batch = \"avg\"")).unwrap_err();
     assert!(err.contains("mean") && err.contains("sum"), "{err}");
 }
+
+/// The gradient flow of ridge regression through the public [`solve`] at default numerics
+/// (no `dt`: the TTI solver at dt = 0.01, dt/2) against the exact flow (`flow_ode`, itself
+/// checked against the quadrature route): m, q, e_tr, e_gen within 1e-6 at every time up to
+/// t = 200, and the reported error estimate bounds the actual error (up to a factor 3).
+fn ridge_flow_vs_exact(alpha: f64, lambda: f64, m0: f64, q0: f64) {
+    let times = [0.5, 2.0, 10.0, 50.0, 200.0];
+    let src = format!(
+        "loss = \"square\"\nalpha = {alpha}\nregularisation = {{ ridge = {lambda} }}\n\
+         m0 = {m0}\nq0 = {q0}\nalgorithm = {{ kind = \"flow\" }}\ntimes = {times:?}\n\
+         method = \"dmft\"\n"
+    );
+    let cfg = Config::from_toml(&src).unwrap();
+    assert_eq!(cfg.dt, None);
+    let sol = solve(&cfg).unwrap();
+    assert_eq!(sol.status, "ok");
+    let est = sol
+        .error_estimate
+        .expect("the TTI solver reports its error estimate");
+    let ex = LinearRidge::new(alpha, lambda, m0, q0).unwrap();
+    let exact = ex.flow_ode(&times).unwrap();
+    assert_eq!(sol.rows.len(), times.len());
+    for (r, e) in sol.rows.iter().zip(&exact) {
+        assert_eq!(r.status, "ok");
+        let q = ex.flow(r.time).unwrap();
+        assert!(
+            (q.q - e.q).abs() < 1e-10 && (q.m - e.m).abs() < 1e-10,
+            "exact routes {q:?} {e:?}"
+        );
+        for (a, b, name) in [
+            (r.m, e.m, "m"),
+            (r.q, e.q, "q"),
+            (r.train_loss, e.train_loss, "train_loss"),
+            (r.gen_error, e.gen_error, "gen_error"),
+        ] {
+            assert!(
+                (a - b).abs() < 1e-6,
+                "t = {}: {name} {a} vs exact {b}",
+                r.time
+            );
+            if name != "gen_error" {
+                assert!(
+                    (a - b).abs() <= 3.0 * est + 1e-9,
+                    "t = {}: {name} error {:.2e} above 3 x estimate {est:.2e}",
+                    r.time,
+                    (a - b).abs()
+                );
+            }
+        }
+    }
+    assert!(est < 1e-6, "error estimate {est:.2e}");
+}
+
+#[test]
+fn ridge_flow_vs_exact_alpha2() {
+    ridge_flow_vs_exact(2.0, 0.1, 0.5, 1.0);
+}
+
+#[test]
+fn ridge_flow_vs_exact_alpha3() {
+    ridge_flow_vs_exact(3.0, 0.5, 0.2, 1.04);
+}
+
+/// α < 1: the Marchenko–Pastur atom at s = 0.
+#[test]
+fn ridge_flow_vs_exact_alpha_half() {
+    ridge_flow_vs_exact(0.5, 0.01, 0.3, 1.0);
+}
+
+/// α = 1, small λ: the lower spectral edge at s = 0, slow relaxation, Neumann ratio 0.82.
+#[test]
+fn ridge_flow_vs_exact_alpha1() {
+    ridge_flow_vs_exact(1.0, 0.01, 0.0, 1.0);
+}
+
+#[test]
+fn ridge_flow_vs_exact_small_ridge() {
+    ridge_flow_vs_exact(1.5, 0.001, 0.1, 0.5);
+}
+
+/// Identities of the TTI solver: (i) the trapezoid levels converge at second order (successive
+/// differences shrink by 4 when h halves), (ii) ∫₀^∞ Z = Ẑ(0) = (c − √(c² − 4α))/(2α), (iii) the
+/// Neumann terms of M_C shrink by α Ẑ(0)² at long times, (iv) the error of one level against
+/// the exact flow is the level difference predicted by Richardson.
+#[test]
+fn ridge_flow_order_and_neumann_ratio() {
+    let rf = ridge_flow::RidgeFlow::new(2.0, 0.1, 0.5, 1.0).unwrap();
+    let ex = LinearRidge::new(2.0, 0.1, 0.5, 1.0).unwrap();
+    let h = 0.04;
+    let lv: Vec<ridge_flow::Trapezoid> = (0..3)
+        .map(|l| rf.trapezoid(h / f64::from(1 << l), 250 << l).unwrap())
+        .collect();
+    for t in [2.0, 10.0] {
+        let k = (t / h).round() as usize;
+        let o: Vec<Observation> = lv
+            .iter()
+            .enumerate()
+            .map(|(l, tr)| tr.observation(k << l, 2.0))
+            .collect();
+        let e = ex.flow(t).unwrap();
+        for (x, exact, name) in [
+            (o.iter().map(|o| o.m).collect::<Vec<_>>(), e.m, "m"),
+            (o.iter().map(|o| o.q).collect(), e.q, "q"),
+            (
+                o.iter().map(|o| o.train_loss).collect(),
+                e.train_loss,
+                "e_tr",
+            ),
+        ] {
+            let ratio = (x[0] - x[1]) / (x[1] - x[2]);
+            println!(
+                "{name}({t}): difference ratio {ratio:.4}, errors {:.2e} {:.2e} {:.2e}",
+                x[0] - exact,
+                x[1] - exact,
+                x[2] - exact
+            );
+            assert!((ratio - 4.0).abs() < 0.05, "{name}({t}): ratio {ratio}");
+            let err_ratio = (x[1] - exact) / (x[2] - exact);
+            assert!(
+                (err_ratio - 4.0).abs() < 0.05,
+                "{name}({t}): error ratio {err_ratio}"
+            );
+        }
+    }
+    // (ii) the trapezoid integral of Z to t = 100, Richardson-extrapolated from h = 0.02, 0.01
+    let int = |h: f64| {
+        let z = rf.response_z(h, (100.0 / h).round() as usize);
+        assert!(z[z.len() - 1].abs() < 1e-12, "Z(100) = {}", z[z.len() - 1]);
+        h * (z.iter().sum::<f64>() - 0.5 * (z[0] + z[z.len() - 1]))
+    };
+    let (i1, i2, i3) = (int(0.02), int(0.01), int(0.005));
+    let (r1, r2) = ((4.0 * i2 - i1) / 3.0, (4.0 * i3 - i2) / 3.0);
+    let int = (16.0 * r2 - r1) / 15.0;
+    println!("∫Z = {int} vs Ẑ(0) = {}", rf.z_hat0());
+    assert!(
+        (int - rf.z_hat0()).abs() < 1e-10,
+        "∫Z = {int} vs Ẑ(0) = {}",
+        rf.z_hat0()
+    );
+    // (iii) on a long horizon (t = 200, coarse h: the ratio is a property of Z, not of h)
+    let tr = rf.trapezoid(0.1, 2000).unwrap();
+    let rho = rf.neumann_ratio();
+    assert!((rho - 0.41909).abs() < 1e-4, "rho {rho}");
+    let t = &tr.term_maxima;
+    // sup|𝒵f| ≤ Ẑ(0) sup|f| (Z > 0): every ratio of successive maximal terms is at most
+    // α Ẑ(0)²; it rises towards that bound (slowly: the σ² chain 𝒵ⁿZ peaks with a width
+    // ∝ √n, so its maxima carry a factor ≈ 1/n)
+    let ratios: Vec<f64> = t.windows(2).map(|w| w[1] / w[0]).collect();
+    println!("Neumann term ratios {ratios:?} vs α Ẑ(0)² = {rho:.5}");
+    for (n, w) in ratios.windows(2).enumerate() {
+        assert!(
+            w[0] <= 1.001 * rho && w[1] > w[0],
+            "ratio {n}: {w:?} vs {rho}"
+        );
+    }
+    let last = *ratios.last().unwrap();
+    assert!(ratios.len() >= 30 && last > 0.97 * rho, "{last} vs {rho}");
+    assert!(
+        tr.converged && t.len() <= rf.predicted_terms(200.0),
+        "{} terms",
+        t.len()
+    );
+}
+
+/// Bad input names the parameter; a capped Neumann series is reported as not converged.
+#[test]
+fn ridge_flow_errors_and_non_convergence() {
+    let err = ridge_flow::RidgeFlow::new(-1.0, 0.1, 0.0, 1.0).unwrap_err();
+    assert!(err.to_string().contains("alpha"), "{err}");
+    let err = ridge_flow::RidgeFlow::new(2.0, -0.1, 0.0, 1.0).unwrap_err();
+    assert!(err.to_string().contains("ridge"), "{err}");
+    let err = ridge_flow::RidgeFlow::new(2.0, 0.1, 1.0, 0.5).unwrap_err();
+    assert!(err.to_string().contains("q0"), "{err}");
+    let rf = ridge_flow::RidgeFlow::new(2.0, 0.1, 0.5, 1.0).unwrap();
+    let err = rf.solve(0.0, 2, &[10]).unwrap_err();
+    assert!(err.to_string().contains("dt"), "{err}");
+    let err = rf.solve(0.1, 0, &[10]).unwrap_err();
+    assert!(err.to_string().contains("levels"), "{err}");
+    let run = rf.solve_capped(0.1, 2, &[10, 100], 3).unwrap();
+    assert!(!run.converged && run.terms == 3);
+    let run = rf.solve(0.1, 2, &[0, 10, 100]).unwrap();
+    assert!(run.converged);
+    assert_eq!(run.points[0].m, 0.5);
+    assert!((run.points[0].q - 1.0).abs() < 1e-15);
+    // the solve's estimate follows the TTI cost, not the T³ of the discrete solver
+    let src = "loss = \"square\"\nalpha = 2.0\nregularisation = { ridge = 0.1 }\nm0 = 0.5\n\
+               q0 = 1.0\nalgorithm = { kind = \"flow\" }\ntimes = [200.0]\nmethod = \"dmft\"\n";
+    let est = estimate(&Config::from_toml(src).unwrap()).unwrap();
+    assert!(est.cpu_seconds > 0.1 && est.cpu_seconds < 10.0, "{est:?}");
+    assert!(est.bytes < 100_000_000, "{est:?}");
+    let sph = src
+        .replace("{ ridge = 0.1 }", "{ spherical = true }")
+        .replace("m0 = 0.5", "m0 = 0.0");
+    let est = estimate(&Config::from_toml(&sph).unwrap()).unwrap();
+    assert!(
+        est.cpu_seconds > 1e3,
+        "spherical flow stays on the T³ path: {est:?}"
+    );
+}
