@@ -15,7 +15,7 @@
 use super::checkpoint::{self, Checkpointer};
 use super::coarse::CoarseDmft;
 use super::config::{Algorithm, Config, LossKind, Method, SolverKind};
-use super::exact::LinearRidge;
+use super::exact::{ExactPoint, LinearRidge};
 use super::gaussian::GaussianDmft;
 use super::gen_error::GenError;
 use super::params::{Observation, Regularisation, Teacher, TimeGrid};
@@ -154,7 +154,7 @@ pub fn estimate(cfg: &Config) -> Result<Estimate, Error> {
         _ => None,
     };
     let (bytes, ops) = if cfg.method == Method::Exact {
-        (1e6, 1e6 * steps.max(1.0))
+        (1e6, 1e6 * cfg.times.len() as f64) // a quadrature per requested time
     } else if let Some(lambda) = ridge_flow {
         let c = RidgeFlow::new(cfg.alpha, lambda, cfg.m0, cfg.q0)?.cost(
             step,
@@ -324,8 +324,13 @@ fn solve_once(cfg: &Config, progress: &mut dyn FnMut(usize, usize)) -> Result<So
             super::Regularisation::Spherical => unreachable!("validated"),
         };
         let ex = LinearRidge::new(cfg.alpha, lambda, cfg.m0, cfg.q0)?;
-        let pts = match cfg.algorithm {
-            super::Algorithm::Flow => ex.flow_ode(&cfg.times)?,
+        let pts: Vec<ExactPoint> = match cfg.algorithm {
+            // the quadrature route: Dopri5 on the spectral ODEs turns stiff near t ≈ 480
+            super::Algorithm::Flow => cfg
+                .times
+                .iter()
+                .map(|&t| ex.flow(t))
+                .collect::<Result<_, _>>()?,
             _ => ks
                 .iter()
                 .map(|&k| ex.gd(step, k))

@@ -854,3 +854,24 @@ fn ridge_flow_errors_and_non_convergence() {
         "spherical flow stays on the T³ path: {est:?}"
     );
 }
+
+/// `method = "exact"` for the flow uses the quadrature route, which holds at long times (the
+/// Dopri5 route turned stiff near t ≈ 480): at t = 1000 (α = 2, λ = 0.1, slowest rate
+/// λ + (√α − 1)² ≈ 0.27) m has relaxed to the closed-form m(∞) = 1 − λ G.
+#[test]
+fn exact_flow_reaches_long_times() {
+    let src = "loss = \"square\"\nalpha = 2.0\nregularisation = { ridge = 0.1 }\nm0 = 0.5\n\
+               q0 = 1.0\nalgorithm = { kind = \"flow\" }\ntimes = [500.0, 1000.0]\n\
+               method = \"exact\"\n";
+    let sol = solve(&Config::from_toml(src).unwrap()).unwrap();
+    assert_eq!(sol.rows.len(), 2);
+    let m_inf = LinearRidge::new(2.0, 0.1, 0.5, 1.0)
+        .unwrap()
+        .m_infinity()
+        .unwrap();
+    assert!(
+        (sol.rows[1].m - m_inf).abs() < 1e-9,
+        "{:?} vs {m_inf}",
+        sol.rows[1]
+    );
+}
