@@ -1,7 +1,8 @@
 //! One DMFT case against the microscopic simulation of the same discrete algorithm.
 //!
-//! A [`dmft::Config`] (loss, α, confinement, (m0, q0), algorithm, times) is run at finite d on
-//! `seeds` independent teacher–student instances with `gardner_algorithms::psgd`:
+//! A [`Config`] of `gardner_theory::dmft` (loss, α, confinement, (m0, q0), algorithm, times)
+//! is run at finite d on `seeds` independent teacher–student instances with
+//! `gardner_algorithms::psgd`:
 //! X_{μi} ~ N(0, 1/d), n = round(α d), |w*|²/d = 1, labels y = z (square loss) or |z| (phase
 //! retrieval), w(0) = m0 w* + w⊥ with |w⊥|²/d = q0 − m0², then the update of
 //! `gardner_models::dynamics` at t = kη. Each row is the mean over seeds with its standard
