@@ -48,7 +48,12 @@ where
         });
         rx = back;
         match received {
-            Ok(Ok(value)) => return Ok(value),
+            Ok(Ok(value)) => {
+                // a Ctrl-C that arrived during the last slice interrupts this call, not
+                // whatever Python runs next
+                py.check_signals()?;
+                return Ok(value);
+            }
             Ok(Err(payload)) => {
                 return Err(PyRuntimeError::new_err(format!(
                     "panic: {}",

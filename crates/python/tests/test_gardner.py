@@ -308,8 +308,9 @@ def test_dmft_batch_conventions_agree_at_b_one():
 
 
 def test_ctrl_c_interrupts_promptly():
-    """SIGINT during a 2 s call raises KeyboardInterrupt at once (last test: the interrupted
-    computation finishes in the background)."""
+    """SIGINT 0.2 s into a call of a few seconds (400 state-evolution points, 3.4 s measured)
+    raises KeyboardInterrupt at once (last test: the interrupted computation finishes in the
+    background)."""
     fired = []
 
     def interrupt():
@@ -319,7 +320,7 @@ def test_ctrl_c_interrupts_promptly():
     timer = threading.Timer(0.2, interrupt)
     timer.start()
     with pytest.raises(KeyboardInterrupt):
-        gardner.state_evolution(**{**LONG, "alphas": np.linspace(0.2, 3.0, 100)})
+        gardner.state_evolution(**{**LONG, "alphas": np.linspace(0.2, 3.0, 400)})
     latency = time.perf_counter() - fired[0]
     timer.join()
     print(f"\nKeyboardInterrupt {1e3 * latency:.1f} ms after SIGINT")
