@@ -471,8 +471,9 @@ fn linear_ticks(lo: f64, hi: f64) -> (Vec<f64>, f64) {
     (ticks, step)
 }
 
-/// Labelled and minor ticks of a log axis: decades, or 1-2-5 within ≲ 2 decades.
-fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
+/// Labelled and minor ticks of a log axis: decades, or 1-2-5 within ≲ 2 decades; and the
+/// step of the linear subdivision labelled below a decade (0 when there is none).
+fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>, f64) {
     let (d0, d1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
     let span = hi.log10() - lo.log10();
     let mut major = Vec::new();
@@ -496,9 +497,11 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
             }
         }
     }
+    let mut lin_step = 0.0;
     if major.len() < 2 {
         // less than a decade: label a linear subdivision as well
-        let (lin, _) = linear_ticks(lo, hi);
+        let (lin, step) = linear_ticks(lo, hi);
+        lin_step = step;
         major.extend(lin.into_iter().filter(|v| *v > 0.0));
         major.sort_by(f64::total_cmp);
         major.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * b.abs());
@@ -513,7 +516,7 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
         minor.extend(major.iter().filter(|v| !keep.contains(v)));
         major = keep;
     }
-    (major, minor)
+    (major, minor, lin_step)
 }
 
 /// Tick label of `v` (`step`: linear tick spacing, or 0 on a log axis).
@@ -576,8 +579,9 @@ fn trim(s: String) -> String {
 /// Ticks of an axis: (labelled, their labels, minor).
 fn ticks(lo: f64, hi: f64, log: bool) -> (Vec<f64>, Vec<String>, Vec<f64>) {
     if log {
-        let (major, minor) = log_ticks(lo, hi);
-        let mut labels: Vec<String> = major.iter().map(|&v| tick_label(v, 0.0)).collect();
+        let (major, minor, lin_step) = log_ticks(lo, hi);
+        // below a decade the labels need the linear subdivision's decimals (39.5, 40, 40.5)
+        let mut labels: Vec<String> = major.iter().map(|&v| tick_label(v, lin_step)).collect();
         // one notation per axis: powers of ten for all decades if any label needs one
         if labels
             .iter()
@@ -1479,8 +1483,12 @@ mod tests {
         assert_eq!(tick_label(2.0, 0.5), "2");
         assert_eq!(tick_label(1e-4, 0.0), "10⁻⁴");
         assert_eq!(tick_label(0.01, 0.0), "0.01");
-        let (major, _) = log_ticks(0.2, 12.0);
+        let (major, _, _) = log_ticks(0.2, 12.0);
         assert!(major.contains(&1.0) && major.contains(&10.0) && major.contains(&0.5));
+        // a log axis narrower than a decade (one size, padded): labels stay distinct
+        let (_, labels, _) = ticks(39.5, 40.5, true);
+        assert!(labels.len() >= 2, "{labels:?}");
+        assert!(labels.windows(2).all(|w| w[0] != w[1]), "{labels:?}");
     }
 
     #[test]
