@@ -106,18 +106,13 @@ fn rows(
             r
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    let mut rows = Vec::new();
+    let mut rows: Vec<SolutionRow> = Vec::new();
     for (j, &t) in cfg.times.iter().enumerate() {
         let at: Vec<&PsgdStep> = runs.iter().filter_map(|(r, _)| r.get(j)).collect();
-        if at.len() < runs.len() {
-            let status = runs
-                .iter()
-                .find(|(r, _)| r.len() <= j)
-                .map(|(_, s)| s.clone())
-                .unwrap_or_default();
+        if let Some((_, status)) = runs.iter().find(|(r, _)| r.len() <= j) {
+            // a seed stopped (diverged) before t: the last complete row carries its status
             if let Some(last) = rows.last_mut() {
-                let last: &mut SolutionRow = last;
-                last.status = status;
+                last.status = status.clone();
             }
             break;
         }
