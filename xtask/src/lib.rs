@@ -291,6 +291,21 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
     if let Some(e) = sol.error_estimate {
         eprintln!("dmft: estimated discretisation error {e:.1e} (largest over m, q, train_loss)");
     }
+    if let Some(ess) = sol.response_ess {
+        let n = cfg
+            .particles
+            .unwrap_or(gardner_theory::dmft::config::DEFAULT_PARTICLES);
+        eprintln!(
+            "dmft: memory kernel M_R carried by {:.0} effective particles of {n} at its worst row (t = {:.2}){}",
+            ess.particles,
+            ess.time,
+            if ess.particles < n as f64 * ESS_WARNING {
+                " (heavy-tailed: the particle mean of M_R is biased at this N; ARCHITECTURE.md, \"Accuracy of the particle DMFT for phase retrieval\")"
+            } else {
+                ""
+            }
+        );
+    }
     let mut table = check::table(&sol.rows)?;
     if sol.rows.is_empty() {
         table.columns = gardner_theory::dmft::SolutionRow::COLUMNS
@@ -303,6 +318,10 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
         (!sol.termination.converged()).then(|| format!("{}: {}", config.display(), sol.status));
     Ok((csv, failure))
 }
+
+/// Fraction of N below which the effective number of particles of M_R is reported as
+/// heavy-tailed: light-tailed rows (the square loss) keep about 0.4 N.
+pub const ESS_WARNING: f64 = 0.1;
 
 /// `cargo xtask simulate`: the config's algorithm at dimension `d` over `seeds` instances
 /// ([`gardner_sim::case`]), as the CSV of [`dmft`].

@@ -29,7 +29,10 @@ use pyo3::types::PyDict;
 ///     time reached), list ``status`` and the overall ``termination``; with ``replicas`` > 1
 ///     also ``m_stderr, q_stderr, train_loss_stderr`` (Monte-Carlo standard errors); for the
 ///     gradient flow with ridge also ``error_estimate`` (the Richardson estimate of the
-///     discretisation error, largest over m, q, train_loss).
+///     discretisation error, largest over m, q, train_loss); for the particle solvers also
+///     ``response_ess`` (the smallest effective number of particles carrying a row of the
+///     memory kernel M_R; a few of N means a heavy-tailed, biased estimate) and
+///     ``response_ess_time`` (the time of that row).
 ///
 /// Raises:
 ///     ValueError: invalid config (the message names the parameter and its bound).
@@ -59,6 +62,12 @@ pub fn dmft<'py>(py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<Bound<
         .item("termination", sol.status.clone())?;
     let out = match sol.error_estimate {
         Some(e) => out.item("error_estimate", e)?,
+        None => out,
+    };
+    let out = match sol.response_ess {
+        Some(e) => out
+            .item("response_ess", e.particles)?
+            .item("response_ess_time", e.time)?,
         None => out,
     };
     let out = if replicated {

@@ -305,6 +305,9 @@ def test_dmft_batch_conventions_agree_at_b_one():
         for b in ("mean", "sum")
     ]
     assert list(runs[0]["m"]) == list(runs[1]["m"])
+    # the particle solvers report the worst row of their M_R estimate; the exact solver does not
+    assert 1.0 <= runs[0]["response_ess"] <= 64.0 and 0.0 < runs[0]["response_ess_time"] <= 0.2
+    assert "response_ess" not in gardner.dmft(DMFT_GD)
 
 
 def test_ctrl_c_interrupts_promptly():

@@ -62,7 +62,7 @@
 use super::gen_error::GenError;
 use super::history::{History, Merge, tri};
 use super::params::{Observation, Regularisation};
-use super::solver::{CHUNK, Setup, initial_draws, next_selection, splitmix};
+use super::solver::{CHUNK, Ess, Setup, initial_draws, next_selection, splitmix};
 use crate::error::Error;
 use gardner_models::SampleLoss;
 use gardner_models::run::Step;
@@ -182,6 +182,8 @@ struct Partial {
     c: f64,
     h0f: f64,
     fh: f64,
+    /// Σ_a w_a and Σ_a w_a² of the particles' weights in M_R ([`Ess`]).
+    ess: Ess,
 }
 
 impl Partial {
@@ -193,6 +195,7 @@ impl Partial {
             c: 0.0,
             h0f: 0.0,
             fh: 0.0,
+            ess: Ess::default(),
         }
     }
     fn add(&mut self, o: &Partial) {
@@ -202,6 +205,7 @@ impl Partial {
         self.c += o.c;
         self.h0f += o.h0f;
         self.fh += o.fh;
+        self.ess.add(&o.ess);
     }
 }
 
@@ -225,6 +229,8 @@ pub struct CoarseDmft<L> {
     r0_bar: Vec<f64>,
     r0: f64,
     particles: Vec<Particle>,
+    /// The smallest [`Ess`] of an M_R row so far and its step.
+    response_ess: Option<(f64, usize)>,
 }
 
 impl<L: SampleLoss> CoarseDmft<L> {
@@ -287,7 +293,14 @@ impl<L: SampleLoss> CoarseDmft<L> {
             r0_bar: Vec::new(),
             r0: 1.0,
             particles,
+            response_ess: None,
         })
+    }
+
+    /// The smallest effective number of particles of an M_R row so far ([`Ess`]) and the step
+    /// of that row; `None` before the first row with curvature.
+    pub fn response_ess(&self) -> Option<(f64, usize)> {
+        self.response_ess
     }
 
     /// Current step k.
@@ -406,6 +419,8 @@ impl<L: GenError> Step for CoarseDmft<L> {
                         for (acc, y) in pt.mr.iter_mut().zip(&a.y_row) {
                             *acc += a.c * y;
                         }
+                        pt.ess
+                            .push(a.c.abs() * a.y_row.iter().map(|y| y.abs()).sum::<f64>());
                     }
                     pt.ff += a.f * a.f;
                     pt.c += a.c;
@@ -416,6 +431,11 @@ impl<L: GenError> Step for CoarseDmft<L> {
             })
             .collect();
         parts.iter().for_each(|pt| tot.add(pt));
+        if let Some(e) = tot.ess.value()
+            && self.response_ess.is_none_or(|(r, _)| e < r)
+        {
+            self.response_ess = Some((e, k));
+        }
         let scale = alpha / n as f64;
         let mc_row: Vec<f64> = tot.mc.iter().map(|x| x * scale).collect();
         let mr: Vec<f64> = tot.mr.iter().map(|x| x * scale).collect();
@@ -633,6 +653,50 @@ mod tests {
                 coa[0][k].q
             );
         }
+    }
+
+    #[test]
+    fn response_ess_separates_the_light_and_heavy_tailed_memory_kernels() {
+        // N = 1000 to t = 10: the square loss (p-SGD, ridge) keeps about 0.45 N effective
+        // particles in every M_R row (measured 446); phase retrieval (GD, spherical, α = 1.5,
+        // m0 = 0.25) drops to a few per cent of N by t ≈ 1 (measured 32)
+        fn ess<L: GenError>(
+            loss: L,
+            teacher: Teacher,
+            reg: Regularisation,
+            sel: Selection,
+        ) -> (f64, usize) {
+            let setup = Setup {
+                loss,
+                teacher,
+                alpha: 1.5,
+                regularisation: reg,
+                m0: 0.25,
+                q0: 1.0,
+                selection: sel,
+                grid: TimeGrid::new(0.01, 1000).unwrap(),
+                particles: 1000,
+                seed: 0,
+            };
+            let mut c = CoarseDmft::new(setup, 4, 128).unwrap();
+            run(&mut c, 1000);
+            c.response_ess().unwrap()
+        }
+        let psgd = Selection::persistent(0.5, 1.0, Batch::Mean).unwrap();
+        let (light, _) = ess(
+            Loss::Square,
+            Teacher::Linear,
+            Regularisation::Ridge(0.05),
+            psgd,
+        );
+        assert!(light > 300.0, "square loss: {light}");
+        let (heavy, k) = ess(
+            PhaseRetrieval,
+            Teacher::Abs,
+            Regularisation::Spherical,
+            Selection::gd(),
+        );
+        assert!(heavy < 100.0, "phase retrieval: {heavy} at step {k}");
     }
 
     #[test]

@@ -79,7 +79,9 @@ pub use exact::{ExactPoint, LinearRidge};
 pub use gaussian::GaussianDmft;
 pub use gen_error::GenError;
 pub use params::{Batch, Observation, Regularisation, Selection, Teacher, TimeGrid};
-pub use solve::{Estimate, Solution, SolutionRow, estimate, solve, solve_with_progress};
+pub use solve::{
+    Estimate, ResponseEss, Solution, SolutionRow, estimate, solve, solve_with_progress,
+};
 pub use solver::{Dmft, Setup};
 
 use crate::error::Error;

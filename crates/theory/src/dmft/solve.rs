@@ -71,6 +71,20 @@ pub struct Solution {
     /// level enters the extrapolation ([`FlowRun::error_estimate`](super::ridge_flow::FlowRun::error_estimate)). `None` for the other
     /// solvers.
     pub error_estimate: Option<f64>,
+    /// The particle solvers: the smallest effective number of particles (Kish's (Σw)²/Σw²,
+    /// w_a = particle a's share of the row) of any M_R row of any replica. A few where one
+    /// particle carries the memory kernel: the Monte-Carlo estimate is then heavy-tailed and
+    /// biased at any practical N (see the `solver` module docs). `None` for the other solvers.
+    pub response_ess: Option<ResponseEss>,
+}
+
+/// The worst row of the particle estimate of M_R ([`Solution::response_ess`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResponseEss {
+    /// Effective number of particles (Σw)²/Σw² of that row.
+    pub particles: f64,
+    /// Its time.
+    pub time: f64,
 }
 
 /// Bound on |m|, |q|, e_tr beyond which a run is declared diverged.
@@ -295,6 +309,10 @@ fn replica_mean(runs: Vec<Solution>) -> Solution {
         termination,
         status,
         error_estimate: None,
+        response_ess: runs
+            .iter()
+            .filter_map(|s| s.response_ess)
+            .reduce(|a, b| if b.particles < a.particles { b } else { a }),
     }
 }
 
@@ -345,6 +363,7 @@ fn solve_once(cfg: &Config, progress: &mut dyn FnMut(usize, usize)) -> Result<So
             termination: Termination::Converged,
             status: "ok".into(),
             error_estimate: None,
+            response_ess: None,
         });
     }
     let sel = cfg.selection()?;
@@ -380,13 +399,15 @@ fn solve_once(cfg: &Config, progress: &mut dyn FnMut(usize, usize)) -> Result<So
             termination,
             status,
             error_estimate: Some(run.error_estimate),
+            response_ess: None,
         });
     }
     let grid = TimeGrid::new(step, steps.max(1))?;
-    let (obs, termination) = if cfg.loss == LossKind::Square && sel.is_full_batch() {
+    let (obs, termination, response_ess) = if cfg.loss == LossKind::Square && sel.is_full_batch() {
         let mut g = GaussianDmft::new(cfg.alpha, cfg.regularisation(), cfg.m0, cfg.q0, grid)?;
         let driver = Driver::new().observer(|k: usize, _: &Observation| progress(k, steps));
-        run_steps_with(&mut g, steps, driver)?
+        let (obs, termination) = run_steps_with(&mut g, steps, driver)?;
+        (obs, termination, None)
     } else {
         match cfg.loss {
             LossKind::Square => {
@@ -431,10 +452,15 @@ fn solve_once(cfg: &Config, progress: &mut dyn FnMut(usize, usize)) -> Result<So
         termination,
         status,
         error_estimate: None,
+        response_ess: response_ess.map(|(particles, k)| ResponseEss {
+            particles,
+            time: k as f64 * step,
+        }),
     })
 }
 
-/// The particle solver over the whole grid, with checkpoints when `cfg.checkpoint` is set.
+/// The particle solver over the whole grid, with checkpoints when `cfg.checkpoint` is set;
+/// its observations, termination and smallest M_R effective sample size.
 fn particles<L>(
     cfg: &Config,
     loss: L,
@@ -442,7 +468,7 @@ fn particles<L>(
     grid: TimeGrid,
     steps: usize,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<(Vec<Observation>, Termination), Error>
+) -> Result<(Vec<Observation>, Termination, Option<(f64, usize)>), Error>
 where
     L: GenError + PartialEq + Serialize + DeserializeOwned,
 {
@@ -465,12 +491,14 @@ where
             cfg.partners.unwrap_or(super::coarse::DEFAULT_PARTNERS),
         )?;
         let driver = Driver::new().observer(|k: usize, _: &Observation| progress(k, steps));
-        return run_steps_with(&mut d, steps, driver);
+        let (obs, termination) = run_steps_with(&mut d, steps, driver)?;
+        return Ok((obs, termination, d.response_ess()));
     }
     let Some(path) = &cfg.checkpoint else {
         let mut d = Dmft::new(setup)?;
         let driver = Driver::new().observer(|k: usize, _: &Observation| progress(k, steps));
-        return run_steps_with(&mut d, steps, driver);
+        let (obs, termination) = run_steps_with(&mut d, steps, driver)?;
+        return Ok((obs, termination, d.response_ess()));
     };
     let (mut d, history) = match checkpoint::load(path, &setup)? {
         Some(resumed) => resumed,
@@ -493,5 +521,5 @@ where
         .observer(|k: usize, _: &Observation| progress(k, steps))
         .start_at(offset);
     let (obs, termination) = run_steps_with(&mut d, steps, driver)?;
-    Ok(([history, obs].concat(), termination))
+    Ok(([history, obs].concat(), termination, d.response_ess()))
 }

@@ -118,6 +118,9 @@ pub struct Dmft<L> {
     particles: Vec<Particle>,
     /// Rows of the lower Cholesky factor L of M_C (row k has k + 1 entries).
     chol: Vec<Vec<f64>>,
+    /// The smallest [`Ess`] of an M_R row so far and its step.
+    #[serde(default)]
+    response_ess: Option<(f64, usize)>,
 }
 
 /// Relative floor on a squared Cholesky pivot of M_C (see the module docs).
@@ -248,7 +251,14 @@ impl<L: SampleLoss> Dmft<L> {
             kernels: Kernels::new(setup.alpha, eta, setup.m0, setup.q0, setup.regularisation),
             particles,
             chol: Vec::new(),
+            response_ess: None,
         })
+    }
+
+    /// The smallest effective number of particles of an M_R row so far ([`Ess`]) and the step
+    /// of that row; `None` before the first row with curvature.
+    pub fn response_ess(&self) -> Option<(f64, usize)> {
+        self.response_ess
     }
 
     /// Current step k.
@@ -311,6 +321,35 @@ pub(crate) fn memory_sum(z: &[f64], mr: &[f64], acc: &mut [f64]) {
     }
 }
 
+/// Kish's effective number of particles (Σ w)² / Σ w² of a kernel row's particle weights
+/// w_a = |c_a(k)| Σ_j |Z_a(k, j) c_a(j)| (how much particle a moves the row M_R(k, ·)).
+///
+/// About 0.45 N when the weights are light-tailed (the square loss); a few tens at any N when
+/// rare particles carry the row: the response Z of a particle held where ℓ'' < 0 grows
+/// exponentially, the weights then have tail index ≈ 1 and the N-particle mean of M_R
+/// converges only logarithmically (phase retrieval; ARCHITECTURE.md, "Accuracy of the
+/// particle DMFT for phase retrieval").
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Ess {
+    sum: f64,
+    sum2: f64,
+}
+
+impl Ess {
+    pub(crate) fn push(&mut self, w: f64) {
+        self.sum += w;
+        self.sum2 += w * w;
+    }
+    pub(crate) fn add(&mut self, o: &Ess) {
+        self.sum += o.sum;
+        self.sum2 += o.sum2;
+    }
+    /// (Σ w)² / Σ w², `None` for a row without weight.
+    pub(crate) fn value(&self) -> Option<f64> {
+        (self.sum2 > 0.0).then(|| self.sum * self.sum / self.sum2)
+    }
+}
+
 /// Per-chunk partial sums of the kernel row k.
 #[derive(Clone)]
 struct Partial {
@@ -319,6 +358,7 @@ struct Partial {
     c: f64,
     h0f: f64,
     fh: f64,
+    ess: Ess,
 }
 
 impl<L: GenError> Step for Dmft<L> {
@@ -373,6 +413,7 @@ impl<L: GenError> Step for Dmft<L> {
                     c: 0.0,
                     h0f: 0.0,
                     fh: 0.0,
+                    ess: Ess::default(),
                 };
                 for p in ch {
                     let (fk, ck) = (p.f[k], p.c[k]);
@@ -381,9 +422,12 @@ impl<L: GenError> Step for Dmft<L> {
                     }
                     if ck != 0.0 {
                         let zk = &p.z[tri(k)..tri(k) + k];
+                        let mut w = 0.0;
                         for ((acc, zj), cj) in pt.mr.iter_mut().zip(zk).zip(&p.c) {
                             *acc += ck * zj * cj;
+                            w += (zj * cj).abs();
                         }
+                        pt.ess.push(ck.abs() * w);
                     }
                     pt.c += ck;
                     pt.h0f += p.h0 * fk;
@@ -398,6 +442,7 @@ impl<L: GenError> Step for Dmft<L> {
             c: 0.0,
             h0f: 0.0,
             fh: 0.0,
+            ess: Ess::default(),
         };
         for pt in &parts {
             tot.mc.iter_mut().zip(&pt.mc).for_each(|(a, b)| *a += b);
@@ -405,6 +450,12 @@ impl<L: GenError> Step for Dmft<L> {
             tot.c += pt.c;
             tot.h0f += pt.h0f;
             tot.fh += pt.fh;
+            tot.ess.add(&pt.ess);
+        }
+        if let Some(e) = tot.ess.value()
+            && self.response_ess.is_none_or(|(r, _)| e < r)
+        {
+            self.response_ess = Some((e, k));
         }
         let scale = alpha / n as f64;
         let mc_row: Vec<f64> = tot.mc.iter().map(|x| x * scale).collect();
