@@ -62,7 +62,7 @@
 use super::gen_error::GenError;
 use super::history::{History, Merge, tri};
 use super::params::{Observation, Regularisation};
-use super::solver::{CHUNK, Ess, Setup, initial_draws, next_selection, splitmix};
+use super::solver::{CHUNK, Ess, ResponseEss, Setup, initial_draws, next_selection, splitmix};
 use crate::error::Error;
 use gardner_models::SampleLoss;
 use gardner_models::run::Step;
@@ -229,8 +229,8 @@ pub struct CoarseDmft<L> {
     r0_bar: Vec<f64>,
     r0: f64,
     particles: Vec<Particle>,
-    /// The smallest [`Ess`] of an M_R row so far and its step.
-    response_ess: Option<(f64, usize)>,
+    /// The smallest [`Ess`] of an M_R row so far and its time.
+    response_ess: Option<ResponseEss>,
 }
 
 impl<L: SampleLoss> CoarseDmft<L> {
@@ -297,9 +297,9 @@ impl<L: SampleLoss> CoarseDmft<L> {
         })
     }
 
-    /// The smallest effective number of particles of an M_R row so far ([`Ess`]) and the step
+    /// The smallest effective number of particles of an M_R row so far ([`Ess`]) and the time
     /// of that row; `None` before the first row with curvature.
-    pub fn response_ess(&self) -> Option<(f64, usize)> {
+    pub fn response_ess(&self) -> Option<ResponseEss> {
         self.response_ess
     }
 
@@ -432,9 +432,12 @@ impl<L: GenError> Step for CoarseDmft<L> {
             .collect();
         parts.iter().for_each(|pt| tot.add(pt));
         if let Some(e) = tot.ess.value()
-            && self.response_ess.is_none_or(|(r, _)| e < r)
+            && self.response_ess.is_none_or(|r| e < r.particles)
         {
-            self.response_ess = Some((e, k));
+            self.response_ess = Some(ResponseEss {
+                particles: e,
+                time: self.setup.grid.time(k),
+            });
         }
         let scale = alpha / n as f64;
         let mc_row: Vec<f64> = tot.mc.iter().map(|x| x * scale).collect();
@@ -665,7 +668,7 @@ mod tests {
             teacher: Teacher,
             reg: Regularisation,
             sel: Selection,
-        ) -> (f64, usize) {
+        ) -> (f64, f64) {
             let setup = Setup {
                 loss,
                 teacher,
@@ -680,7 +683,8 @@ mod tests {
             };
             let mut c = CoarseDmft::new(setup, 4, 128).unwrap();
             run(&mut c, 1000);
-            c.response_ess().unwrap()
+            let r = c.response_ess().unwrap();
+            (r.particles, r.time)
         }
         let psgd = Selection::persistent(0.5, 1.0, Batch::Mean).unwrap();
         let (light, _) = ess(
@@ -690,13 +694,13 @@ mod tests {
             psgd,
         );
         assert!(light > 300.0, "square loss: {light}");
-        let (heavy, k) = ess(
+        let (heavy, t) = ess(
             PhaseRetrieval,
             Teacher::Abs,
             Regularisation::Spherical,
             Selection::gd(),
         );
-        assert!(heavy < 100.0, "phase retrieval: {heavy} at step {k}");
+        assert!(heavy < 100.0, "phase retrieval: {heavy} at t = {t}");
     }
 
     #[test]

@@ -79,10 +79,8 @@ pub use exact::{ExactPoint, LinearRidge};
 pub use gaussian::GaussianDmft;
 pub use gen_error::GenError;
 pub use params::{Batch, Observation, Regularisation, Selection, Teacher, TimeGrid};
-pub use solve::{
-    Estimate, ResponseEss, Solution, SolutionRow, estimate, solve, solve_with_progress,
-};
-pub use solver::{Dmft, Setup};
+pub use solve::{Estimate, Solution, SolutionRow, estimate, solve, solve_with_progress};
+pub use solver::{Dmft, ResponseEss, Setup};
 
 use crate::error::Error;
 

@@ -20,7 +20,7 @@ use super::gaussian::GaussianDmft;
 use super::gen_error::GenError;
 use super::params::{Observation, Regularisation, Teacher, TimeGrid};
 use super::ridge_flow::{self, RidgeFlow};
-use super::solver::{Dmft, Setup};
+use super::solver::{Dmft, ResponseEss, Setup};
 use crate::error::Error;
 use gardner_models::run::{Driver, Step, Termination, stop};
 use gardner_models::{Loss, PhaseRetrieval, Stat};
@@ -76,15 +76,6 @@ pub struct Solution {
     /// particle carries the memory kernel: the Monte-Carlo estimate is then heavy-tailed and
     /// biased at any practical N (see the `solver` module docs). `None` for the other solvers.
     pub response_ess: Option<ResponseEss>,
-}
-
-/// The worst row of the particle estimate of M_R ([`Solution::response_ess`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ResponseEss {
-    /// Effective number of particles (Σw)²/Σw² of that row.
-    pub particles: f64,
-    /// Its time.
-    pub time: f64,
 }
 
 /// Bound on |m|, |q|, e_tr beyond which a run is declared diverged.
@@ -452,10 +443,7 @@ fn solve_once(cfg: &Config, progress: &mut dyn FnMut(usize, usize)) -> Result<So
         termination,
         status,
         error_estimate: None,
-        response_ess: response_ess.map(|(particles, k)| ResponseEss {
-            particles,
-            time: k as f64 * step,
-        }),
+        response_ess,
     })
 }
 
@@ -468,7 +456,7 @@ fn particles<L>(
     grid: TimeGrid,
     steps: usize,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<(Vec<Observation>, Termination, Option<(f64, usize)>), Error>
+) -> Result<(Vec<Observation>, Termination, Option<ResponseEss>), Error>
 where
     L: GenError + PartialEq + Serialize + DeserializeOwned,
 {

@@ -118,9 +118,9 @@ pub struct Dmft<L> {
     particles: Vec<Particle>,
     /// Rows of the lower Cholesky factor L of M_C (row k has k + 1 entries).
     chol: Vec<Vec<f64>>,
-    /// The smallest [`Ess`] of an M_R row so far and its step.
+    /// The smallest [`Ess`] of an M_R row so far and its time.
     #[serde(default)]
-    response_ess: Option<(f64, usize)>,
+    response_ess: Option<ResponseEss>,
 }
 
 /// Relative floor on a squared Cholesky pivot of M_C (see the module docs).
@@ -255,9 +255,9 @@ impl<L: SampleLoss> Dmft<L> {
         })
     }
 
-    /// The smallest effective number of particles of an M_R row so far ([`Ess`]) and the step
+    /// The smallest effective number of particles of an M_R row so far ([`Ess`]) and the time
     /// of that row; `None` before the first row with curvature.
-    pub fn response_ess(&self) -> Option<(f64, usize)> {
+    pub fn response_ess(&self) -> Option<ResponseEss> {
         self.response_ess
     }
 
@@ -348,6 +348,15 @@ impl Ess {
     pub(crate) fn value(&self) -> Option<f64> {
         (self.sum2 > 0.0).then(|| self.sum * self.sum / self.sum2)
     }
+}
+
+/// The worst row of a particle estimate of M_R: its [`Ess`] and time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResponseEss {
+    /// Effective number of particles (Σw)²/Σw² of that row.
+    pub particles: f64,
+    /// Its time.
+    pub time: f64,
 }
 
 /// Per-chunk partial sums of the kernel row k.
@@ -453,9 +462,12 @@ impl<L: GenError> Step for Dmft<L> {
             tot.ess.add(&pt.ess);
         }
         if let Some(e) = tot.ess.value()
-            && self.response_ess.is_none_or(|(r, _)| e < r)
+            && self.response_ess.is_none_or(|r| e < r.particles)
         {
-            self.response_ess = Some((e, k));
+            self.response_ess = Some(ResponseEss {
+                particles: e,
+                time: self.setup.grid.time(k),
+            });
         }
         let scale = alpha / n as f64;
         let mc_row: Vec<f64> = tot.mc.iter().map(|x| x * scale).collect();
