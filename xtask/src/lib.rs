@@ -300,7 +300,7 @@ pub fn dmft(config: &Path) -> Result<(String, Option<String>)> {
             ess.particles,
             ess.time,
             if ess.particles < n as f64 * ESS_WARNING {
-                " (heavy-tailed: the particle mean of M_R is biased at this N; ARCHITECTURE.md, \"Accuracy of the particle DMFT for phase retrieval\")"
+                " (heavy-tailed: the particle mean of M_R is biased, and more particles barely help; ARCHITECTURE.md, \"Accuracy of the particle DMFT for phase retrieval\")"
             } else {
                 ""
             }
