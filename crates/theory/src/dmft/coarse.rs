@@ -297,8 +297,8 @@ impl<L: SampleLoss> CoarseDmft<L> {
         })
     }
 
-    /// The smallest effective number of particles of an M_R row so far ([`Ess`]) and the time
-    /// of that row; `None` before the first row with curvature.
+    /// The smallest effective number of particles of an M_R row so far and the time of that
+    /// row ([`ResponseEss`]); `None` before the first row with curvature.
     pub fn response_ess(&self) -> Option<ResponseEss> {
         self.response_ess
     }

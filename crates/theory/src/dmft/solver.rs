@@ -255,8 +255,8 @@ impl<L: SampleLoss> Dmft<L> {
         })
     }
 
-    /// The smallest effective number of particles of an M_R row so far ([`Ess`]) and the time
-    /// of that row; `None` before the first row with curvature.
+    /// The smallest effective number of particles of an M_R row so far and the time of that
+    /// row ([`ResponseEss`]); `None` before the first row with curvature.
     pub fn response_ess(&self) -> Option<ResponseEss> {
         self.response_ess
     }
@@ -321,14 +321,7 @@ pub(crate) fn memory_sum(z: &[f64], mr: &[f64], acc: &mut [f64]) {
     }
 }
 
-/// Kish's effective number of particles (Σ w)² / Σ w² of a kernel row's particle weights
-/// w_a = |c_a(k)| Σ_j |Z_a(k, j) c_a(j)| (how much particle a moves the row M_R(k, ·)).
-///
-/// About 0.45 N when the weights are light-tailed (the square loss); a few tens at any N when
-/// rare particles carry the row: the response Z of a particle held where ℓ'' < 0 grows
-/// exponentially, the weights then have tail index ≈ 1 and the N-particle mean of M_R
-/// converges only logarithmically (phase retrieval; ARCHITECTURE.md, "Accuracy of the
-/// particle DMFT for phase retrieval").
+/// Running sums Σ w, Σ w² of a kernel row's particle weights ([`ResponseEss`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Ess {
     sum: f64,
@@ -350,7 +343,17 @@ impl Ess {
     }
 }
 
-/// The worst row of a particle estimate of M_R: its [`Ess`] and time.
+/// The worst row of a particle estimate of M_R: Kish's effective number of particles
+/// (Σ w)² / Σ w² of the row's particle weights w_a = |c_a(k)| Σ_j |Z_a(k, j) c_a(j)| (how
+/// much particle a moves the row M_R(k, ·)).
+///
+/// About 0.45 N when the weights are light-tailed (the square loss); a few tens at any N when
+/// rare particles carry the row: the response Z of a particle held where ℓ'' < 0 grows
+/// exponentially, the weights then have tail index ≈ 1 and the N-particle mean of M_R
+/// converges only logarithmically (phase retrieval; ARCHITECTURE.md, "Accuracy of the
+/// particle DMFT for phase retrieval").
+///
+/// The solvers keep the row with the smallest value and its time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ResponseEss {
     /// Effective number of particles (Σw)²/Σw² of that row.
