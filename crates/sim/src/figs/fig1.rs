@@ -2,9 +2,11 @@
 //! Bayes-optimal classification error vs α from state evolution, and GAMP at finite d.
 //! Teacher: w* ~ N(0, ρ I), y = sign(X w*).
 
-use super::bayes::{AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec};
-use super::check_alphas;
 use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, Sizes};
+use crate::kit::bayes::{
+    AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec,
+};
+use crate::kit::grid::check_alphas;
 use crate::{Error, Experiment, Stat, Status};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;

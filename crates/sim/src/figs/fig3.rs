@@ -2,9 +2,11 @@
 //! MMSE (global maximum of f_RS) and AMP error (state evolution from a small overlap) vs α,
 //! the thresholds α_IT and α_AMP, and GAMP at finite d. Teacher w* ~ N(0, 1), y = |X w*|.
 
-use super::bayes::{AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec};
-use super::note;
 use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, Sizes};
+use crate::kit::bayes::{
+    AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec,
+};
+use crate::kit::note;
 use crate::{Error, Experiment, Stat, Status};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;

@@ -146,7 +146,7 @@ impl View for Spec {
         Ok(Plot::new(
             format!(
                 "Phase retrieval, {start}, α = {}, η = {}, b = {}, τ = {}: GD, SGD and persistent SGD, DMFT vs simulation",
-                self.alpha, self.eta, self.b, self.tau
+                self.alpha, self.schedule.eta, self.schedule.b, self.schedule.tau
             ),
             2,
             vec![m, loss],
@@ -238,7 +238,7 @@ impl View for Spec {
                 if agrees { "yes" } else { "no" },
                 words(order[0]),
                 words(order[1]),
-                crate::figs::psgd::batch_convention(self.batch, self.b)
+                self.schedule.batch_convention()
             ),
         })
     }

@@ -3,8 +3,8 @@
 use crate::Error;
 use crate::experiment::{Mode, View};
 use crate::figs::fig8::*;
-use crate::figs::same;
 use crate::findings::{Findings, Verdict, sig};
+use crate::kit::grid::same;
 use crate::plot::{Axis, Panel, Plot, Series};
 use crate::success::BootstrapCrossing;
 use serde::Deserialize;
@@ -40,7 +40,10 @@ impl View for Fig8 {
 
     fn plot(&self, mode: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
         let s = self.sizes.pick(mode);
-        let main: Vec<&Row> = rows.iter().filter(|r| same(r.eta, self.eta)).collect();
+        let main: Vec<&Row> = rows
+            .iter()
+            .filter(|r| same(r.eta, self.schedule.eta))
+            .collect();
         let mut panels = Vec::new();
         for (k, &d) in s.dims.iter().enumerate() {
             let mut p = Panel::new(
@@ -51,7 +54,11 @@ impl View for Fig8 {
             if k == 0 {
                 p.notes = vec![format!(
                     "{} runs per point, T = {}, η = {}, b = {}, τ = {}; bars: 95 % Wilson",
-                    s.seeds, self.time_budget, self.eta, self.b, self.tau
+                    s.seeds,
+                    self.time_budget,
+                    self.schedule.eta,
+                    self.schedule.b,
+                    self.schedule.tau
                 )];
             }
             for a in ALGORITHMS {

@@ -2,9 +2,9 @@
 //! a spherical student (Mignacco, Urbani, Zdeborová, MLST 2021, arXiv:2103.04902): the shared
 //! experiment of fig6 (informed start) and fig7 (random start).
 //!
-//! Model and algorithms: [`super::psgd`].
+//! Model and algorithms: [`crate::kit::psgd`].
 //!
-//! Batch convention ([`Batch`], required in the spec): `mean` divides the mini-batch gradient
+//! Batch convention ([`Schedule::batch`], required in the spec): `mean` divides the mini-batch gradient
 //! by b (the talk's; SGD and p-SGD then have GD's mean drift), `sum` is the plain sum.
 //!
 //! Time grid: t = 0 and a logarithmic grid from `t_min` to `t_max` with `points_per_decade`
@@ -34,11 +34,11 @@ use crate::experiment::{
     Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes,
     check_counts, check_positive,
 };
-use crate::figs::psgd::with_stepper;
-pub use crate::figs::psgd::{ALGORITHMS, Algorithm};
+use crate::kit::psgd::with_stepper;
+pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Schedule};
 use crate::kit::trajectory::{TimeAgreement, log_grid, multiple_of, runs_status, stat_over};
 use crate::{Error, Stat, Status};
-use gardner_algorithms::psgd::{self, Batch, Start};
+use gardner_algorithms::psgd::{self, Start};
 use gardner_models::rng::Rng;
 use gardner_models::run::{Step as _, Termination};
 use gardner_theory::dmft;
@@ -92,14 +92,9 @@ pub struct Spec {
     pub seed: u64,
     /// α = n/d.
     pub alpha: f64,
-    /// Learning rate η (= the DMFT time step; t = k η).
-    pub eta: f64,
-    /// Batch fraction b of SGD and p-SGD.
-    pub b: f64,
-    /// Persistence time τ of p-SGD.
-    pub tau: f64,
-    /// Batch convention of SGD and p-SGD (required: `mean`, the talk's, or `sum`).
-    pub batch: Batch,
+    /// η is also the DMFT time step.
+    #[serde(flatten)]
+    pub schedule: Schedule,
     pub start: StartSpec,
     #[serde(flatten)]
     pub sizes: Sizes<SizeSpec>,
@@ -200,7 +195,7 @@ impl Experiment for Spec {
     /// solver's cost model (O(N P²) per-particle responses on P ≈ 1.5 L log₂(T/L) blocks).
     fn task_bytes(&self, p: &Point) -> u64 {
         match p.side {
-            Side::Simulation { d } => crate::figs::psgd::task_bytes(self.alpha, d),
+            Side::Simulation { d } => crate::kit::psgd::task_bytes(self.alpha, d),
             Side::Dmft { particles, .. } => {
                 let c = self.dmft_cost(particles, p.t_max);
                 c.bytes as u64
@@ -211,8 +206,8 @@ impl Experiment for Spec {
     fn task_cost(&self, p: &Point) -> f64 {
         match p.side {
             Side::Simulation { d } => {
-                self.alpha * (d * d) as f64 * p.algorithm.batch_fraction(self.b) * p.t_max
-                    / self.eta
+                let sc = &self.schedule;
+                self.alpha * (d * d) as f64 * sc.batch_fraction(p.algorithm) * p.t_max / sc.eta
             }
             Side::Dmft { particles, .. } => self.dmft_cost(particles, p.t_max).multiply_adds,
         }

@@ -9,7 +9,7 @@ impl Spec {
     pub(super) fn tables(&self, mode: Mode, sims: &Sims<Spec>) -> Result<Report<Spec>, Error> {
         self.validate(mode)?;
         let s = self.section(mode);
-        let times = log_grid(self.eta, s.t_min, s.points_per_decade, s.t_max);
+        let times = log_grid(self.schedule.eta, s.t_min, s.points_per_decade, s.t_max);
         let n_dmft = times.iter().filter(|&&t| t <= s.dmft_t_max + 1e-12).count();
         let mut rows = Vec::new();
         let mut dmft_summaries = Vec::new();
@@ -89,7 +89,7 @@ impl Spec {
                 particles,
                 replicas: s.dmft_replicas,
                 particles_total: particles * s.dmft_replicas,
-                dt: self.eta,
+                dt: self.schedule.eta,
                 steps: self.steps(s.dmft_t_max),
                 t_max: s.dmft_t_max,
                 m0,
@@ -160,12 +160,12 @@ impl Spec {
                 s.points_per_decade,
                 s.t_min,
                 s.t_max,
-                self.eta,
+                self.schedule.eta,
                 s.dmft_replicas,
                 s.particles,
                 s.dmft_t_max
             ),
-            batch_convention: crate::figs::psgd::batch_convention(self.batch, self.b),
+            batch_convention: self.schedule.batch_convention(),
             d: s.d,
             seeds: s.seeds,
             t_max_sim: s.t_max,

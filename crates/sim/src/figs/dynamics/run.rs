@@ -7,12 +7,9 @@ impl Spec {
     /// The spec's values and the section of `mode`, checked.
     pub(super) fn validate(&self, mode: Mode) -> Result<(), Error> {
         let s = self.section(mode);
+        let eta = self.schedule.eta;
         check_positive("alpha", self.alpha)?;
-        check_positive("eta", self.eta)?;
-        check_positive("tau", self.tau)?;
-        if !(self.b > 0.0 && self.b <= 1.0) {
-            return Err(format!("invalid parameter `b` = {}: must be in (0, 1]", self.b).into());
-        }
+        self.schedule.validate(&[eta])?;
         if let StartSpec::Informed { m0 } = self.start
             && !(m0.is_finite() && m0.abs() <= 1.0)
         {
@@ -22,21 +19,18 @@ impl Spec {
         check_positive(&format!("{name}.t_min"), s.t_min)?;
         check_positive(&format!("{name}.t_max"), s.t_max)?;
         check_positive(&format!("{name}.dmft_t_max"), s.dmft_t_max)?;
-        if s.t_min < self.eta || s.t_min > s.t_max {
+        if s.t_min < eta || s.t_min > s.t_max {
             return Err(format!(
                 "invalid parameter `{name}.t_min` = {}: must be in [eta, t_max] = [{}, {}]",
-                s.t_min, self.eta, s.t_max
+                s.t_min, eta, s.t_max
             )
             .into());
         }
         check_counts(name, &[("points_per_decade", s.points_per_decade)], 1)?;
-        if !multiple_of(s.t_max, self.eta)
-            || !multiple_of(s.dmft_t_max, self.eta)
-            || s.dmft_t_max > s.t_max
-        {
+        if !multiple_of(s.t_max, eta) || !multiple_of(s.dmft_t_max, eta) || s.dmft_t_max > s.t_max {
             return Err(format!(
                 "invalid parameter `{name}.t_max`/`dmft_t_max` = {}/{}: both must be multiples of eta = {} and dmft_t_max <= t_max",
-                s.t_max, s.dmft_t_max, self.eta
+                s.t_max, s.dmft_t_max, eta
             ).into());
         }
         let counts = [("d", s.d), ("seeds", s.seeds), ("particles", s.particles)];
@@ -46,9 +40,6 @@ impl Spec {
                 "invalid parameter `{name}.dmft_replicas` = {}: must be a positive multiple of seeds = {} (at least 2)",
                 s.dmft_replicas, s.seeds
             ).into());
-        }
-        for a in ALGORITHMS {
-            a.selection(self.b, self.tau, self.batch, self.eta)?;
         }
         Ok(())
     }
@@ -81,35 +72,19 @@ impl Spec {
                 });
             }
         }
+        let sc = &self.schedule;
         Plan::new(
             pts,
             s.seeds,
             &(
-                self.seed, self.alpha, self.eta, self.b, self.tau, self.batch, self.start,
+                self.seed, self.alpha, sc.eta, sc.b, sc.tau, sc.batch, self.start,
             ),
         )
     }
 
-    pub(super) fn dmft_algorithm(&self, a: Algorithm) -> dmft::Algorithm {
-        match a {
-            Algorithm::Gd => dmft::Algorithm::Gd { eta: self.eta },
-            Algorithm::Sgd => dmft::Algorithm::Sgd {
-                eta: self.eta,
-                b: self.b,
-                batch: self.batch,
-            },
-            Algorithm::Psgd => dmft::Algorithm::Psgd {
-                eta: self.eta,
-                b: self.b,
-                tau: self.tau,
-                batch: self.batch,
-            },
-        }
-    }
-
     /// DMFT time steps T of a window.
     pub(super) fn steps(&self, t_max: f64) -> usize {
-        (t_max / self.eta).round() as usize
+        (t_max / self.schedule.eta).round() as usize
     }
 
     /// The compressed DMFT solver's cost model at its defaults.
@@ -124,7 +99,7 @@ impl Spec {
 
     /// The grid times of a task's window.
     pub(super) fn times(&self, p: &Point) -> Vec<f64> {
-        log_grid(self.eta, p.t_min, p.points_per_decade, p.t_max)
+        log_grid(self.schedule.eta, p.t_min, p.points_per_decade, p.t_max)
     }
 
     /// One microscopic run, observed at the grid times (the whole-set training loss is a full
@@ -135,10 +110,10 @@ impl Spec {
         d: usize,
         rng: &mut Rng,
     ) -> Result<(Obs, Termination), Error> {
-        let q_max = 1e6;
+        let (q_max, eta) = (1e6, self.schedule.eta);
         let config = psgd::Config {
-            eta: self.eta,
-            max_steps: (p.t_max / self.eta).round() as usize,
+            eta,
+            max_steps: self.steps(p.t_max),
             record_every: usize::MAX,
             q_max,
         };
@@ -146,15 +121,13 @@ impl Spec {
             StartSpec::Informed { m0 } => Start::Informed { m0, q0: 1.0 },
             StartSpec::Random => Start::Random { q0: 1.0 },
         };
-        let selection = p
-            .algorithm
-            .selection(self.b, self.tau, self.batch, self.eta)?;
+        let selection = self.schedule.selection(p.algorithm, eta)?;
         with_stepper((d, self.alpha), selection, &config, &start, rng, |st| {
             let (mut m, mut train_loss) = (Vec::new(), Vec::new());
             let mut termination = Termination::Converged;
             let mut k = 0usize;
             for t in self.times(p) {
-                let target = (t / self.eta).round() as usize;
+                let target = (t / eta).round() as usize;
                 while k < target {
                     st.advance()?;
                     k += 1;
@@ -194,24 +167,16 @@ impl Spec {
         rng: &mut Rng,
     ) -> Result<(Obs, Termination), Error> {
         let cfg = dmft::Config {
-            loss: dmft::LossKind::PhaseRetrieval,
-            alpha: self.alpha,
-            regularisation: dmft::RegularisationConfig::Spherical(true),
-            m0,
-            q0: 1.0,
-            algorithm: self.dmft_algorithm(p.algorithm),
-            times: self.times(p),
-            method: dmft::Method::Dmft,
-            dt: None,
             particles: Some(particles),
             seed: Some(rng.random()),
-            replicas: None,
-            checkpoint: None,
-            checkpoint_every: None,
-            solver: None,
-            history: None,
-            partners: None,
-            budget_hours: None,
+            ..dmft::Config::new(
+                dmft::LossKind::PhaseRetrieval,
+                self.alpha,
+                dmft::RegularisationConfig::Spherical(true),
+                (m0, 1.0),
+                self.schedule.dmft(p.algorithm),
+                self.times(p),
+            )
         };
         let sol = dmft::solve(&cfg)?;
         let obs = Obs {

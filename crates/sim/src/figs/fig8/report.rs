@@ -39,7 +39,7 @@ pub struct Summary {
 
 impl Fig8 {
     fn row(&self, p: &PointSims<Self>) -> Row {
-        let pt = p.point;
+        let (pt, sc) = (p.point, &self.schedule);
         let n = p.done().count();
         let k = p.done().filter(|(o, _)| o.success).count();
         let sp = SuccessPoint {
@@ -67,11 +67,11 @@ impl Fig8 {
             alpha: pt.alpha,
             d: pt.d,
             algorithm: pt.algorithm,
-            b: pt.algorithm.batch_fraction(self.b),
+            b: sc.batch_fraction(pt.algorithm),
             tau: match pt.algorithm {
                 Algorithm::Gd => None,
-                Algorithm::Sgd => Some(pt.eta / self.b),
-                Algorithm::Psgd => Some(self.tau),
+                Algorithm::Sgd => Some(pt.eta / sc.b),
+                Algorithm::Psgd => Some(sc.tau),
             },
             eta: pt.eta,
             success_rate: sp.rate(),
@@ -94,8 +94,9 @@ impl Fig8 {
         let mut alpha_half = Vec::new();
         for &d in &s.dims {
             for algorithm in ALGORITHMS {
-                let member =
-                    |p: &Point| same(p.eta, self.eta) && p.d == d && p.algorithm == algorithm;
+                let member = |p: &Point| {
+                    same(p.eta, self.schedule.eta) && p.d == d && p.algorithm == algorithm
+                };
                 let pts = Curve::of(sims, member, |p| p.alpha, |o| o.success).points;
                 let seed = self.bootstrap_seed ^ (d as u64) << 8 ^ algorithm as u64;
                 let bc = bootstrap_crossing(&pts, 0.5, self.bootstrap_replicates, 0.95, seed);
@@ -140,8 +141,8 @@ impl Fig8 {
             .flat_map(|&a| s.eta_check_alphas.iter().map(move |&alpha| (a, alpha)))
             .map(|(a, alpha)| {
                 let (p1, p2) = (
-                    rate(a, alpha, d0, self.eta),
-                    rate(a, alpha, d0, self.eta / 2.0),
+                    rate(a, alpha, d0, self.schedule.eta),
+                    rate(a, alpha, d0, self.schedule.eta / 2.0),
                 );
                 let p = 0.5 * (p1 + p2);
                 let se = (p * (1.0 - p) * 2.0 / s.seeds as f64).sqrt();
@@ -161,7 +162,7 @@ impl Fig8 {
                 "success = |m| >= {SUCCESS_OVERLAP} within physical time T = {} (at most T/eta steps, the same T for every algorithm and d); a run reaching T without it is a failure",
                 self.time_budget
             ),
-            batch_convention: crate::figs::psgd::batch_convention(self.batch, self.b),
+            batch_convention: self.schedule.batch_convention(),
             alpha_half,
             ordering_at_largest_d: order.into_iter().map(|(_, a)| a).collect(),
             simulation: SimulationSummary::of(sims),

@@ -1,14 +1,31 @@
 //! Bayes-optimal theory (state evolution) beside GAMP at finite d: shared by fig1 and fig3.
 
-use super::{ModelSpec, check_alphas, check_counts, note, same, theory_grid};
-use crate::experiment::{Mode, Plan, Sims};
+use super::grid::{check_alphas, same, theory_grid};
+use super::note;
+use crate::experiment::{Mode, Plan, Sims, check_counts};
 use crate::{Error, Experiment, SimulationSummary, Stat, Status};
 use gardner_algorithms::gamp;
 use gardner_models::data::teacher_data;
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
+use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
 use gardner_theory::{BayesPoint, SeConfig, bayes_curve};
 use serde::{Deserialize, Serialize};
+
+/// `[model]`: the teacher's prior and channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub prior: PriorSpec,
+    pub channel: ChannelSpec,
+}
+
+impl ModelSpec {
+    /// Validated prior and channel.
+    pub fn build(&self) -> Result<(AnyPrior, AnyChannel), Error> {
+        Ok((self.prior.build()?, self.channel.build()?))
+    }
+}
 
 /// What fig1 and fig3 share in their spec (flattened into it): the teacher, the base seed,
 /// GAMP's and state evolution's settings.
