@@ -33,29 +33,39 @@ impl BootstrapSpec {
     }
 }
 
-/// Check a run size: dims non-empty and ≥ 1, ≥ 2 increasing positive α, seeds ≥ 1.
-pub fn check_size(
-    section: &str,
-    dims: &[usize],
-    alphas: &[f64],
-    seeds: usize,
-) -> Result<(), Error> {
-    if dims.is_empty() || dims.contains(&0) {
-        return Err(Error::Spec(format!(
-            "invalid parameter `{section}.dims` = {dims:?}: must be non-empty, each >= 1"
-        )));
+/// The grid of a run size (flattened into its section): dimensions, α, seeds per (α, d).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grid {
+    pub dims: Vec<usize>,
+    pub alphas: Vec<f64>,
+    pub seeds: usize,
+}
+
+impl Grid {
+    /// `Ok` when dims are non-empty and ≥ 1, with ≥ 2 increasing positive α and seeds ≥ 1.
+    pub fn check(&self, section: &str) -> Result<(), Error> {
+        let Grid {
+            dims,
+            alphas,
+            seeds,
+        } = self;
+        if dims.is_empty() || dims.contains(&0) {
+            return Err(Error::Spec(format!(
+                "invalid parameter `{section}.dims` = {dims:?}: must be non-empty, each >= 1"
+            )));
+        }
+        if alphas.len() < 2 || alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
+            return Err(Error::Spec(format!(
+                "invalid parameter `{section}.alphas` = {alphas:?}: need >= 2 values, each > 0"
+            )));
+        }
+        if alphas.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::Spec(format!(
+                "invalid parameter `{section}.alphas` = {alphas:?}: must be increasing"
+            )));
+        }
+        crate::experiment::check_counts(section, &[("seeds", *seeds)], 1)
     }
-    if alphas.len() < 2 || alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
-        return Err(Error::Spec(format!(
-            "invalid parameter `{section}.alphas` = {alphas:?}: need >= 2 values, each > 0"
-        )));
-    }
-    if alphas.windows(2).any(|w| w[1] <= w[0]) {
-        return Err(Error::Spec(format!(
-            "invalid parameter `{section}.alphas` = {alphas:?}: must be increasing"
-        )));
-    }
-    crate::experiment::check_counts(section, &[("seeds", seeds)], 1)
 }
 
 /// An algorithm's termination; a divergence fails the task (it is no trial of the test).

@@ -45,7 +45,7 @@ impl View for Fig8 {
             .filter(|r| same(r.eta, self.schedule.eta))
             .collect();
         let mut panels = Vec::new();
-        for (k, &d) in s.dims.iter().enumerate() {
+        for (k, &d) in s.grid.dims.iter().enumerate() {
             let mut p = Panel::new(
                 format!("d = {d}"),
                 Axis::linear("α = n/d (samples per dimension)").shared(),
@@ -54,7 +54,7 @@ impl View for Fig8 {
             if k == 0 {
                 p.notes = vec![format!(
                     "{} runs per point, T = {}, η = {}, b = {}, τ = {}; bars: 95 % Wilson",
-                    s.seeds,
+                    s.grid.seeds,
                     self.time_budget,
                     self.schedule.eta,
                     self.schedule.b,
@@ -79,7 +79,7 @@ impl View for Fig8 {
             Axis::log("d (dimension)"),
             Axis::linear("α_{1/2}: 50 % success crossing"),
         );
-        if let Some(&dmax) = s.dims.iter().max() {
+        if let Some(&dmax) = s.grid.dims.iter().max() {
             let v: Vec<String> = ALGORITHMS
                 .iter()
                 .rev()
@@ -127,6 +127,7 @@ impl View for Fig8 {
             |a: Algorithm, d: usize| g.alpha_half.iter().find(|x| x.algorithm == a && x.d == d);
         for a in ALGORITHMS {
             let v: Vec<String> = s
+                .grid
                 .dims
                 .iter()
                 .filter_map(|&d| {
@@ -143,7 +144,7 @@ impl View for Fig8 {
             .map(|w| {
                 vec![format!(
                     "step size η vs η/2 at d = {}: success rates differ by at most {} binomial s.e. ({} at α = {})",
-                    s.dims.iter().min().copied().unwrap_or(0),
+                    s.grid.dims.iter().min().copied().unwrap_or(0),
                     sig(w.difference_in_stderr, 2),
                     w.algorithm.role().name(),
                     w.alpha
@@ -152,7 +153,7 @@ impl View for Fig8 {
             .unwrap_or_default();
         // per d: p-SGD's interval lies below GD's and SGD's estimates
         let (mut below, mut first, mut sizes) = (0, 0, 0);
-        for &d in &s.dims {
+        for &d in &s.grid.dims {
             let (Some(p), Some(gd), Some(sgd)) = (
                 at(Algorithm::Psgd, d),
                 at(Algorithm::Gd, d),

@@ -10,8 +10,7 @@
 
 use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary, Sizes};
 use crate::kit::success_curve::{
-    AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size,
-    finished,
+    AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, Grid, finished,
 };
 use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::gd::{self, Problem, spherical_teacher};
@@ -20,15 +19,6 @@ use gardner_models::run::Termination;
 use gardner_models::{Abs, Gaussian};
 use gardner_theory::{ThresholdConfig, thresholds};
 use serde::{Deserialize, Serialize};
-
-/// A run size: dimensions, α grid, seeds per (α, d).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SizeSpec {
-    pub dims: Vec<usize>,
-    pub alphas: Vec<f64>,
-    pub seeds: usize,
-}
 
 /// `papers/fig4.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,7 +33,7 @@ pub struct Fig4 {
     #[serde(default)]
     pub thresholds: ThresholdConfig,
     #[serde(flatten)]
-    pub sizes: Sizes<SizeSpec>,
+    pub sizes: Sizes<Grid>,
 }
 
 /// One GD run: fresh teacher data at (α, d).
@@ -98,7 +88,7 @@ impl Experiment for Fig4 {
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         let size = self.sizes.pick(mode);
-        check_size(mode.name(), &size.dims, &size.alphas, size.seeds)?;
+        size.check(mode.name())?;
         self.bootstrap.validate()?;
         self.gd.validate()?;
         let points = size

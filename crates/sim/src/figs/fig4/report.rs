@@ -6,9 +6,8 @@ use super::*;
 /// `[simulation]` of `data/fig4.toml`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Simulation {
-    pub dims: Vec<usize>,
-    pub alphas: Vec<f64>,
-    pub seeds: usize,
+    #[serde(flatten)]
+    pub grid: Grid,
     pub base_seed: u64,
     pub success: String,
     pub loss: &'static str,
@@ -95,9 +94,7 @@ impl Fig4 {
         let largest = estimates.iter().max_by_key(|e| e.d);
         let summary = Summary {
             simulation: Simulation {
-                dims: size.dims.clone(),
-                alphas: size.alphas.clone(),
-                seeds: size.seeds,
+                grid: size.clone(),
                 base_seed: self.seed,
                 success: format!("final |m| >= {}", gd::SUCCESS_OVERLAP),
                 loss: "H = (1/4) sum_mu (y_mu^2 - (X_mu.w)^2)^2 = L/4, X_{mu i} ~ N(0,1/d), |w|^2 = |w*|^2 = d, projected Euler steps",

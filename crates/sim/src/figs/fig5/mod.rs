@@ -16,7 +16,7 @@ use crate::experiment::{
     Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes, check_positive,
 };
 use crate::kit::success_curve::{
-    BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size, finished,
+    BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, Grid, finished,
 };
 use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::gd::{Problem, spherical_teacher};
@@ -25,15 +25,14 @@ use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
 use serde::{Deserialize, Serialize};
 
-/// A run size: dimensions, width rules, α grid, seeds per (α, d, m).
+/// A run size: the grid (seeds per (α, d, m)) and the width rules.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SizeSpec {
-    pub dims: Vec<usize>,
+    #[serde(flatten)]
+    pub grid: Grid,
     /// Width rules: "1", an integer, "d", "2d", "d/4", "0.5d".
     pub widths: Vec<String>,
-    pub alphas: Vec<f64>,
-    pub seeds: usize,
 }
 
 /// The time budget t_max(d) = `coefficient` · d^`exponent` (time of H = (m/4) L).

@@ -62,7 +62,8 @@ impl Fig5 {
                     status: status(p),
                 });
             }
-            let crossing = CrossingSummary::of(&curve.points, &size.alphas, &self.bootstrap, k);
+            let crossing =
+                CrossingSummary::of(&curve.points, &size.grid.alphas, &self.bootstrap, k);
             headline.extend(crossing.headline(format!("alpha_half_d{d}_m{m}")));
             let estimates = by_rule.iter_mut().find(|(r, _)| *r == rule).map(|(_, v)| v);
             estimates
@@ -102,10 +103,10 @@ impl Fig5 {
         };
         let summary = Summary {
             simulation: Simulation {
-                dims: size.dims.clone(),
+                dims: size.grid.dims.clone(),
                 widths: size.widths.clone(),
-                alphas: size.alphas.clone(),
-                seeds: size.seeds,
+                alphas: size.grid.alphas.clone(),
+                seeds: size.grid.seeds,
                 base_seed: self.seed,
                 time_budget_rule: format!(
                     "t_max(d) = {} * d^{} (time of H = (m/4) L; max_steps = ceil(t_max/step))",
@@ -126,7 +127,7 @@ impl Fig5 {
                     .round()
                     / 10.0,
                 gd: self.gd.clone(),
-                time_budget: size.dims.iter().map(|&d| t_max_of(d)).collect(),
+                time_budget: size.grid.dims.iter().map(|&d| t_max_of(d)).collect(),
             },
             alpha_half,
             extrapolation,
@@ -158,7 +159,7 @@ impl Fig5 {
         let mut theorem = Vec::new();
         for ((rule, est), f) in by_rule.iter().zip(fits) {
             let mut all_wide = true;
-            for &d in &size.dims {
+            for &d in &size.grid.dims {
                 all_wide &= width(rule, d)? >= d;
             }
             if !all_wide {
@@ -188,7 +189,7 @@ impl Fig5 {
             });
         }
         let mut width_comparison = Vec::new();
-        if let Some(&d) = size.dims.iter().max() {
+        if let Some(&d) = size.grid.dims.iter().max() {
             let at = |m: usize| alpha_half.iter().find(|a| a.d == d && a.m_hidden == m);
             let value = |a: &AlphaHalfAt| a.crossing.estimate(d);
             if let Some(small) = at(1) {

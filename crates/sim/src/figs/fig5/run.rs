@@ -37,7 +37,7 @@ impl Fig5 {
     /// (d, m, width rule) for each d and each rule, the first rule of equal m kept.
     pub(super) fn groups(&self, size: &SizeSpec) -> Result<Vec<(usize, usize, String)>, Error> {
         let mut groups: Vec<(usize, usize, String)> = Vec::new();
-        for &d in &size.dims {
+        for &d in &size.grid.dims {
             for rule in &size.widths {
                 let m = width(rule, d)?;
                 if !groups.iter().any(|g| g.0 == d && g.1 == m) {
@@ -68,7 +68,7 @@ impl Fig5 {
     /// [`Experiment::plan`].
     pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         let size = self.sizes.pick(mode);
-        check_size(mode.name(), &size.dims, &size.alphas, size.seeds)?;
+        size.grid.check(mode.name())?;
         self.bootstrap.validate()?;
         if size.widths.is_empty() {
             let name = mode.name();
@@ -79,19 +79,20 @@ impl Fig5 {
         self.gd.budget.validate()?;
         let seconds = self.cost.seconds_per_budget_gflop;
         check_positive("cost.seconds_per_budget_gflop", seconds)?;
-        for &d in &size.dims {
+        for &d in &size.grid.dims {
             self.config(1, d).validate()?;
         }
         let mut points = Vec::new();
         for (d, m_hidden, _) in self.groups(size)? {
             points.extend(
-                size.alphas
+                size.grid
+                    .alphas
                     .iter()
                     .map(|&alpha| Point { alpha, d, m_hidden }),
             );
         }
         // every run's settings are config(m_hidden, d): the spec's [gd] and constants of this file
-        Plan::new(points, size.seeds, &(&self.gd, self.seed))
+        Plan::new(points, size.grid.seeds, &(&self.gd, self.seed))
     }
     /// [`Experiment::run`].
     pub(super) fn run_task(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {

@@ -10,7 +10,7 @@ use crate::kit::grid::{check_alphas, same};
 use crate::kit::note;
 use crate::kit::psgd::with_stepper;
 pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Schedule};
-use crate::kit::success_curve::{Curve, check_size};
+use crate::kit::success_curve::{Curve, Grid};
 use crate::success::{BootstrapCrossing, SuccessPoint, bootstrap_crossing};
 use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::psgd::{self, Observation, Start};
@@ -25,9 +25,8 @@ pub const SUCCESS_OVERLAP: f64 = 0.99;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SizeSpec {
-    pub dims: Vec<usize>,
-    pub alphas: Vec<f64>,
-    pub seeds: usize,
+    #[serde(flatten)]
+    pub grid: Grid,
     /// α values re-run at η/2 at the smallest d (the step-size check).
     pub eta_check_alphas: Vec<f64>,
 }
@@ -101,14 +100,17 @@ impl Experiment for Fig8 {
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         let s = self.sizes.pick(mode);
-        check_size(mode.name(), &s.dims, &s.alphas, s.seeds)?;
+        s.grid.check(mode.name())?;
         check_alphas(mode.name(), &s.eta_check_alphas)?;
-        let (eta, d0) = (self.schedule.eta, *s.dims.iter().min().expect("non-empty"));
+        let (eta, d0) = (
+            self.schedule.eta,
+            *s.grid.dims.iter().min().expect("non-empty"),
+        );
         self.schedule.validate(&[eta, eta / 2.0])?;
         check_positive("time_budget", self.time_budget)?;
         // every d at η, then the step-size check at the smallest d at η/2
         let mut pts = Vec::new();
-        for (d, alphas, eta) in (s.dims.iter().map(|&d| (d, &s.alphas, eta))).chain([(
+        for (d, alphas, eta) in (s.grid.dims.iter().map(|&d| (d, &s.grid.alphas, eta))).chain([(
             d0,
             &s.eta_check_alphas,
             eta / 2.0,
@@ -126,7 +128,7 @@ impl Experiment for Fig8 {
         let sc = &self.schedule;
         Plan::new(
             pts,
-            s.seeds,
+            s.grid.seeds,
             &(self.seed, sc.b, sc.tau, sc.batch, self.time_budget),
         )
     }

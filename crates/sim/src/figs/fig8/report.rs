@@ -92,7 +92,7 @@ impl Fig8 {
         note("fig8: success curves and bootstrap…");
         let rows: Vec<Row> = sims.points.iter().map(|p| self.row(p)).collect();
         let mut alpha_half = Vec::new();
-        for &d in &s.dims {
+        for &d in &s.grid.dims {
             for algorithm in ALGORITHMS {
                 let member = |p: &Point| {
                     same(p.eta, self.schedule.eta) && p.d == d && p.algorithm == algorithm
@@ -107,7 +107,7 @@ impl Fig8 {
                 });
             }
         }
-        let dmax = *s.dims.iter().max().expect("validated");
+        let dmax = *s.grid.dims.iter().max().expect("validated");
         let mut order: Vec<(f64, Algorithm)> = alpha_half
             .iter()
             .filter(|a| a.d == dmax)
@@ -135,7 +135,7 @@ impl Fig8 {
                 .find(|r| r.algorithm == a && same(r.alpha, alpha) && r.d == d && same(r.eta, eta))
                 .map_or(f64::NAN, |r| r.success_rate)
         };
-        let d0 = *s.dims.iter().min().expect("validated");
+        let d0 = *s.grid.dims.iter().min().expect("validated");
         let eta_check = ALGORITHMS
             .iter()
             .flat_map(|&a| s.eta_check_alphas.iter().map(move |&alpha| (a, alpha)))
@@ -145,7 +145,7 @@ impl Fig8 {
                     rate(a, alpha, d0, self.schedule.eta / 2.0),
                 );
                 let p = 0.5 * (p1 + p2);
-                let se = (p * (1.0 - p) * 2.0 / s.seeds as f64).sqrt();
+                let se = (p * (1.0 - p) * 2.0 / s.grid.seeds as f64).sqrt();
                 EtaCheck {
                     algorithm: a,
                     alpha,
