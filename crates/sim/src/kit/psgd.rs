@@ -11,6 +11,7 @@ use gardner_algorithms::gd::{Problem, spherical_teacher};
 use gardner_algorithms::psgd::{self, Batch, Confinement, Dynamics, Selection, Start, Teacher};
 use gardner_models::PhaseRetrieval;
 use gardner_models::rng::Rng;
+use gardner_models::run::{Step as _, Termination};
 use gardner_theory::dmft;
 use serde::{Deserialize, Serialize};
 
@@ -129,4 +130,31 @@ pub fn with_stepper<R>(
     let w0 = psgd::draw(start, problem.w_star(), rng)?;
     let mut st = psgd::Stepper::new(&problem, &dynamics, w0, config, rng.clone())?;
     f(&mut st)
+}
+
+/// The stepper advanced to each of `times` (multiples of `eta`), with m and the whole-set
+/// training loss (1/n) Σ_μ ℓ measured there (a full pass over X, so only at those times); a
+/// non-finite value or q > `q_max` ends the run as diverged at that step.
+pub fn on_grid(
+    st: &mut psgd::Stepper<'_, PhaseRetrieval>,
+    times: &[f64],
+    (eta, q_max): (f64, f64),
+) -> Result<(Vec<f64>, Vec<f64>, Termination), Error> {
+    let (mut m, mut train_loss, mut k) = (Vec::new(), Vec::new(), 0usize);
+    for &t in times {
+        while k < (t / eta).round() as usize {
+            st.advance()?;
+            k += 1;
+        }
+        let (o, e) = (st.observe()?.step, st.train_loss());
+        let bad = [("q", o.q), ("m", o.m), ("train_loss", e)]
+            .into_iter()
+            .find(|&(name, v)| !v.is_finite() || (name == "q" && v > q_max));
+        if let Some((quantity, _)) = bad {
+            return Ok((m, train_loss, Termination::diverged(k, quantity)));
+        }
+        m.push(o.m);
+        train_loss.push(e);
+    }
+    Ok((m, train_loss, Termination::Converged))
 }

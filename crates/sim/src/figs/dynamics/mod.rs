@@ -34,13 +34,13 @@ use crate::experiment::{
     Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes,
     check_counts, check_positive,
 };
-use crate::kit::psgd::with_stepper;
 pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Schedule};
-use crate::kit::trajectory::{TimeAgreement, log_grid, multiple_of, runs_status, stat_over};
+use crate::kit::psgd::{on_grid, with_stepper};
+use crate::kit::trajectory::{TimeAgreement, Window, multiple_of, runs_status, stat_over};
 use crate::{Error, Stat, Status};
 use gardner_algorithms::psgd::{self, Start};
 use gardner_models::rng::Rng;
-use gardner_models::run::{Step as _, Termination};
+use gardner_models::run::Termination;
 use gardner_theory::dmft;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -70,12 +70,9 @@ pub struct SizeSpec {
     pub d: usize,
     /// Seeds per algorithm.
     pub seeds: usize,
-    /// First positive grid time (≥ η).
-    pub t_min: f64,
-    /// Points per decade of the logarithmic time grid (≥ 1).
-    pub points_per_decade: usize,
-    /// End of the simulated window (the last grid time).
-    pub t_max: f64,
+    /// The simulated window.
+    #[serde(flatten)]
+    pub window: Window,
     /// End of the DMFT window (≤ `t_max`; the DMFT is computed at the grid times ≤ it).
     pub dmft_t_max: f64,
     /// DMFT particles N per run.
@@ -106,9 +103,8 @@ pub struct Point {
     pub algorithm: Algorithm,
     pub side: Side,
     /// The time grid and the end of the window (they fix the observation's length).
-    pub t_min: f64,
-    pub points_per_decade: usize,
-    pub t_max: f64,
+    #[serde(flatten)]
+    pub window: Window,
 }
 
 /// Which side of the comparison a task computes.
@@ -197,7 +193,7 @@ impl Experiment for Spec {
         match p.side {
             Side::Simulation { d } => crate::kit::psgd::task_bytes(self.alpha, d),
             Side::Dmft { particles, .. } => {
-                let c = self.dmft_cost(particles, p.t_max);
+                let c = self.dmft_cost(particles, p.window.t_max);
                 c.bytes as u64
             }
         }
@@ -207,9 +203,10 @@ impl Experiment for Spec {
         match p.side {
             Side::Simulation { d } => {
                 let sc = &self.schedule;
-                self.alpha * (d * d) as f64 * sc.batch_fraction(p.algorithm) * p.t_max / sc.eta
+                self.alpha * (d * d) as f64 * sc.batch_fraction(p.algorithm) * p.window.t_max
+                    / sc.eta
             }
-            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.t_max).multiply_adds,
+            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.window.t_max).multiply_adds,
         }
     }
     fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {

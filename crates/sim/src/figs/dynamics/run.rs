@@ -16,22 +16,14 @@ impl Spec {
             return Err(format!("invalid parameter `start.m0` = {m0}: must be in [-1, 1]").into());
         }
         let name = mode.name();
-        check_positive(&format!("{name}.t_min"), s.t_min)?;
-        check_positive(&format!("{name}.t_max"), s.t_max)?;
+        s.window.check(name, eta)?;
         check_positive(&format!("{name}.dmft_t_max"), s.dmft_t_max)?;
-        if s.t_min < eta || s.t_min > s.t_max {
+        if !multiple_of(s.dmft_t_max, eta) || s.dmft_t_max > s.window.t_max {
             return Err(format!(
-                "invalid parameter `{name}.t_min` = {}: must be in [eta, t_max] = [{}, {}]",
-                s.t_min, eta, s.t_max
+                "invalid parameter `{name}.dmft_t_max` = {}: must be a multiple of eta = {eta} and <= t_max",
+                s.dmft_t_max
             )
             .into());
-        }
-        check_counts(name, &[("points_per_decade", s.points_per_decade)], 1)?;
-        if !multiple_of(s.t_max, eta) || !multiple_of(s.dmft_t_max, eta) || s.dmft_t_max > s.t_max {
-            return Err(format!(
-                "invalid parameter `{name}.t_max`/`dmft_t_max` = {}/{}: both must be multiples of eta = {} and dmft_t_max <= t_max",
-                s.t_max, s.dmft_t_max, eta
-            ).into());
         }
         let counts = [("d", s.d), ("seeds", s.seeds), ("particles", s.particles)];
         check_counts(name, &counts, 2)?;
@@ -54,9 +46,7 @@ impl Spec {
             pts.push(Point {
                 algorithm,
                 side: Side::Simulation { d: s.d },
-                t_min: s.t_min,
-                points_per_decade: s.points_per_decade,
-                t_max: s.t_max,
+                window: s.window,
             });
             for block in 0..s.dmft_replicas / s.seeds {
                 pts.push(Point {
@@ -66,9 +56,10 @@ impl Spec {
                         m0: self.dmft_m0(mode),
                         block,
                     },
-                    t_min: s.t_min,
-                    points_per_decade: s.points_per_decade,
-                    t_max: s.dmft_t_max,
+                    window: Window {
+                        t_max: s.dmft_t_max,
+                        ..s.window
+                    },
                 });
             }
         }
@@ -97,11 +88,6 @@ impl Spec {
         )
     }
 
-    /// The grid times of a task's window.
-    pub(super) fn times(&self, p: &Point) -> Vec<f64> {
-        log_grid(self.schedule.eta, p.t_min, p.points_per_decade, p.t_max)
-    }
-
     /// One microscopic run, observed at the grid times (the whole-set training loss is a full
     /// pass over X, so it is measured only there).
     pub(super) fn simulate(
@@ -113,7 +99,7 @@ impl Spec {
         let (q_max, eta) = (1e6, self.schedule.eta);
         let config = psgd::Config {
             eta,
-            max_steps: self.steps(p.t_max),
+            max_steps: self.steps(p.window.t_max),
             record_every: usize::MAX,
             q_max,
         };
@@ -123,27 +109,7 @@ impl Spec {
         };
         let selection = self.schedule.selection(p.algorithm, eta)?;
         with_stepper((d, self.alpha), selection, &config, &start, rng, |st| {
-            let (mut m, mut train_loss) = (Vec::new(), Vec::new());
-            let mut termination = Termination::Converged;
-            let mut k = 0usize;
-            for t in self.times(p) {
-                let target = (t / eta).round() as usize;
-                while k < target {
-                    st.advance()?;
-                    k += 1;
-                }
-                let o = st.observe()?.step;
-                let e = st.train_loss();
-                let bad = [("q", o.q), ("m", o.m), ("train_loss", e)]
-                    .into_iter()
-                    .find(|&(name, v)| !v.is_finite() || (name == "q" && v > q_max));
-                if let Some((quantity, _)) = bad {
-                    termination = Termination::diverged(k, quantity);
-                    break;
-                }
-                m.push(o.m);
-                train_loss.push(e);
-            }
+            let (m, train_loss, termination) = on_grid(st, &p.window.times(eta), (eta, q_max))?;
             let m_initial = *m.first().ok_or("no observation")?;
             let sign = if m_initial < 0.0 { -1.0 } else { 1.0 };
             Ok((
@@ -175,7 +141,7 @@ impl Spec {
                 dmft::RegularisationConfig::Spherical(true),
                 (m0, 1.0),
                 self.schedule.dmft(p.algorithm),
-                self.times(p),
+                p.window.times(self.schedule.eta),
             )
         };
         let sol = dmft::solve(&cfg)?;
