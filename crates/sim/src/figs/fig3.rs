@@ -2,15 +2,15 @@
 //! MMSE (global maximum of f_RS) and AMP error (state evolution from a small overlap) vs α,
 //! the thresholds α_IT and α_AMP, and GAMP at finite d. Teacher w* ~ N(0, 1), y = |X w*|.
 
-use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, Sizes};
+use crate::experiment::{Agreement, Mode, Plan, Report, Sims, Sizes};
 use crate::kit::bayes::{
-    AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec,
+    AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec, Thresholds,
 };
 use crate::kit::note;
 use crate::{Error, Experiment, Stat, Status};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
-use gardner_theory::{ThresholdConfig, thresholds};
+use gardner_theory::ThresholdConfig;
 use serde::{Deserialize, Serialize};
 
 /// `papers/fig3.toml`.
@@ -79,13 +79,11 @@ impl Experiment for Fig3 {
         let sim = self.sizes.pick(mode);
         let (prior, channel) = self.bayes.model.build()?;
         note("fig3: thresholds…");
-        let th = thresholds(&prior, &channel, &self.thresholds)
-            .map_err(|e| format!("thresholds: {e}"))?;
-        let alpha_amp = th.alpha_amp.unwrap_or(f64::NAN);
-        let alpha_it = th.alpha_it.unwrap_or(f64::NAN);
+        let th = Thresholds::of(&prior, &channel, &self.thresholds)?;
+        let alpha_amp = th.alpha_amp;
         let extra: Vec<f64> = [th.alpha_it, th.alpha_amp]
             .into_iter()
-            .flatten()
+            .filter(|a| a.is_finite())
             .flat_map(|a| [a * (1.0 - 1e-6), a * (1.0 + 1e-6)])
             .collect();
         let theory = self.bayes.theory("fig3", mode, sim, &extra)?;
@@ -116,11 +114,12 @@ impl Experiment for Fig3 {
                 }
             })
             .collect();
+        let headline = th.headline(1e-7);
         let summary = Summary {
             thresholds: ThresholdSummary {
-                alpha_it,
+                alpha_it: th.alpha_it,
                 alpha_amp,
-                it_kind: format!("{:?}", th.it_kind),
+                it_kind: th.it_kind,
                 literature_alpha_it: 1.0,
                 literature_alpha_amp: "1.128 (SE data: jump between 1.1270 and 1.1285)",
             },
@@ -139,10 +138,7 @@ impl Experiment for Fig3 {
         Ok(Report {
             rows,
             summary,
-            headline: vec![
-                Headline::new("alpha_it", alpha_it, 1e-7),
-                Headline::new("alpha_amp", alpha_amp, 1e-7),
-            ],
+            headline,
             check_rel_tol: 1e-6,
         })
     }

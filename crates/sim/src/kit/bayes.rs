@@ -2,14 +2,16 @@
 
 use super::grid::{check_alphas, same, theory_grid};
 use super::note;
-use crate::experiment::{Mode, Plan, Sims, check_counts};
+use crate::experiment::{Headline, Mode, Plan, Sims, check_counts};
 use crate::{Error, Experiment, SimulationSummary, Stat, Status};
 use gardner_algorithms::gamp;
 use gardner_models::data::teacher_data;
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
 use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
-use gardner_theory::{BayesPoint, SeConfig, bayes_curve};
+use gardner_theory::{
+    BayesPoint, ChannelSide, PriorSide, SeConfig, ThresholdConfig, bayes_curve, thresholds,
+};
 use serde::{Deserialize, Serialize};
 
 /// `[model]`: the teacher's prior and channel.
@@ -179,4 +181,35 @@ pub struct GampSummary {
     pub gamp: gamp::Config,
     #[serde(flatten)]
     pub cost: SimulationSummary,
+}
+
+/// α_IT and α_AMP of a Bayes-optimal problem (NaN: not found in the scan) and how α_IT was
+/// found (fig3, and fig4's comparison).
+pub struct Thresholds {
+    pub alpha_it: f64,
+    pub alpha_amp: f64,
+    pub it_kind: String,
+}
+
+impl Thresholds {
+    /// Of (prior, channel), by [`gardner_theory::thresholds`].
+    pub fn of(
+        prior: &impl PriorSide,
+        channel: &impl ChannelSide,
+        cfg: &ThresholdConfig,
+    ) -> Result<Self, Error> {
+        let th = thresholds(prior, channel, cfg).map_err(|e| format!("thresholds: {e}"))?;
+        Ok(Self {
+            alpha_it: th.alpha_it.unwrap_or(f64::NAN),
+            alpha_amp: th.alpha_amp.unwrap_or(f64::NAN),
+            it_kind: format!("{:?}", th.it_kind),
+        })
+    }
+    /// `alpha_it` and `alpha_amp` as headline numbers within `tol`.
+    pub fn headline(&self, tol: f64) -> Vec<Headline> {
+        vec![
+            Headline::new("alpha_it", self.alpha_it, tol),
+            Headline::new("alpha_amp", self.alpha_amp, tol),
+        ]
+    }
 }

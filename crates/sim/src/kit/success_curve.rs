@@ -78,6 +78,15 @@ pub fn finished(t: &gardner_algorithms::Termination, what: &str) -> Result<Termi
     }
 }
 
+/// A row's success cells `success_rate, success_lo, success_hi`: the rate and its 95 % Wilson
+/// interval, empty without trials.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Rate {
+    pub rate: Option<f64>,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+}
+
 /// The points of one group (in plan order) and their success counts.
 pub struct Curve<'a, E: Experiment> {
     pub sims: Vec<&'a PointSims<E>>,
@@ -111,16 +120,13 @@ impl<'a, E: Experiment> Curve<'a, E> {
             .map(|p| p.done().filter(|(o, _)| f(o)).count())
             .sum()
     }
-    /// Each point's simulations with (rate, Wilson lo, Wilson hi), `None` without trials.
-    pub fn cells(&self) -> impl Iterator<Item = (&'a PointSims<E>, [Option<f64>; 3])> + '_ {
+    /// Each point's simulations with its success cells.
+    pub fn cells(&self) -> impl Iterator<Item = (&'a PointSims<E>, Rate)> + '_ {
         self.sims.iter().zip(&self.points).map(|(p, c)| {
             let (lo, hi) = c.interval();
-            let cells = if c.trials == 0 {
-                [None; 3]
-            } else {
-                [Some(c.rate()), Some(lo), Some(hi)]
-            };
-            (*p, cells)
+            let some = |v| (c.trials > 0).then_some(v);
+            let (rate, lo, hi) = (some(c.rate()), some(lo), some(hi));
+            (*p, Rate { rate, lo, hi })
         })
     }
 }

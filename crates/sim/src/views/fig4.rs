@@ -80,7 +80,7 @@ impl View for Fig4 {
             let sel: Vec<&Row> = rows.iter().filter(|r| r.d == d).collect();
             success.series.push(
                 Series::interval(Role::Gd, &format!("GD, d = {d}"), &sel, |r| {
-                    Some((r.alpha, r.success_rate?, r.success_lo?, r.success_hi?))
+                    Some((r.alpha, r.success.rate?, r.success.lo?, r.success.hi?))
                 })
                 .level(k, dims.len()),
             );

@@ -99,7 +99,7 @@ impl View for Fig5 {
                     .collect();
                 p.series.push(
                     Series::interval(Role::Gd, &format!("d = {d}"), &sel, |r| {
-                        Some((r.alpha, r.success_rate?, r.success_lo?, r.success_hi?))
+                        Some((r.alpha, r.success.rate?, r.success.lo?, r.success.hi?))
                     })
                     .level(k, dims.len()),
                 );

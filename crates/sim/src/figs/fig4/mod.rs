@@ -8,16 +8,18 @@
 //! α_½(d) = a + b/d (`[extrapolation]`), and both a + b/d and a + b ln d with χ²/dof and the
 //! better of the two (`[finite_size_fits]`). Compared with α_IT and α_AMP of the theory crate and the talk's ≈ 7.
 
-use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary, Sizes};
+use crate::experiment::{Mode, Plan, Report, Sims, SimulationSummary, Sizes};
+use crate::kit::bayes::Thresholds;
 use crate::kit::success_curve::{
-    AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, Grid, finished,
+    AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, Grid, Rate,
+    finished,
 };
 use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::gd::{self, Problem, spherical_teacher};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
 use gardner_models::{Abs, Gaussian};
-use gardner_theory::{ThresholdConfig, thresholds};
+use gardner_theory::ThresholdConfig;
 use serde::{Deserialize, Serialize};
 
 /// `papers/fig4.toml`.
@@ -58,9 +60,7 @@ pub struct Obs {
 pub struct Row {
     pub alpha: f64,
     pub d: usize,
-    pub success_rate: Option<f64>,
-    pub success_lo: Option<f64>,
-    pub success_hi: Option<f64>,
+    pub success: Rate,
     #[serde(with = "crate::table::stat")]
     pub final_overlap: Stat,
     pub status: Status,

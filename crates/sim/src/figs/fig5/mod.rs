@@ -16,7 +16,7 @@ use crate::experiment::{
     Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes, check_positive,
 };
 use crate::kit::success_curve::{
-    BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, Grid, finished,
+    BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, Grid, Rate, finished,
 };
 use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::gd::{Problem, spherical_teacher};
@@ -152,9 +152,7 @@ pub struct Row {
     pub alpha: f64,
     pub d: usize,
     pub m_hidden: usize,
-    pub success_rate: Option<f64>,
-    pub success_lo: Option<f64>,
-    pub success_hi: Option<f64>,
+    pub success: Rate,
     #[serde(with = "crate::table::stat")]
     pub gen_error: Stat,
     /// Runs ended by the time budget while still improving.

@@ -47,15 +47,13 @@ impl Fig5 {
                 |p| p.alpha,
                 |o| o.success,
             );
-            for (p, [rate, lo, hi]) in curve.cells() {
+            for (p, success) in curve.cells() {
                 let count = |f: &dyn Fn(&Obs) -> bool| p.done().filter(|(o, _)| f(o)).count();
                 rows.push(Row {
                     alpha: p.point.alpha,
                     d,
                     m_hidden: m,
-                    success_rate: rate,
-                    success_lo: lo,
-                    success_hi: hi,
+                    success,
                     gen_error: p.stat(|o| o.gen_error),
                     runs_out_of_budget: count(&|o| o.stop == Stop::OutOfBudget),
                     runs_stopped_failing: count(&|o| o.stop.stopped_failing()),
