@@ -92,6 +92,18 @@ mod report;
 
 pub use report::*;
 
+impl Fig8 {
+    /// (d, α grid, η) of the curves of each algorithm, in plan order: every d at η, then the
+    /// step-size check at the smallest d at η/2.
+    fn curves<'a>(&self, s: &'a SizeSpec) -> Vec<(usize, &'a [f64], f64)> {
+        let (g, eta) = (&s.grid, self.schedule.eta);
+        let d0 = *g.dims.iter().min().expect("checked");
+        let main = g.dims.iter().map(|&d| (d, g.alphas.as_slice(), eta));
+        let check = (d0, s.eta_check_alphas.as_slice(), eta / 2.0);
+        main.chain([check]).collect()
+    }
+}
+
 impl Experiment for Fig8 {
     type Point = Point;
     type Obs = Obs;
@@ -102,19 +114,11 @@ impl Experiment for Fig8 {
         let s = self.sizes.pick(mode);
         s.grid.check(mode.name())?;
         check_alphas(mode.name(), &s.eta_check_alphas)?;
-        let (eta, d0) = (
-            self.schedule.eta,
-            *s.grid.dims.iter().min().expect("non-empty"),
-        );
+        let eta = self.schedule.eta;
         self.schedule.validate(&[eta, eta / 2.0])?;
         check_positive("time_budget", self.time_budget)?;
-        // every d at η, then the step-size check at the smallest d at η/2
         let mut pts = Vec::new();
-        for (d, alphas, eta) in (s.grid.dims.iter().map(|&d| (d, &s.grid.alphas, eta))).chain([(
-            d0,
-            &s.eta_check_alphas,
-            eta / 2.0,
-        )]) {
+        for (d, alphas, eta) in self.curves(s) {
             for algorithm in ALGORITHMS {
                 let point = |&alpha| Point {
                     alpha,

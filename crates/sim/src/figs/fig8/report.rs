@@ -38,15 +38,9 @@ pub struct Summary {
 }
 
 impl Fig8 {
-    fn row(&self, p: &PointSims<Self>) -> Row {
+    /// The row of a point with its success count `sp`.
+    fn row(&self, p: &PointSims<Self>, sp: &SuccessPoint) -> Row {
         let (pt, sc) = (p.point, &self.schedule);
-        let n = p.done().count();
-        let k = p.done().filter(|(o, _)| o.success).count();
-        let sp = SuccessPoint {
-            alpha: pt.alpha,
-            successes: k,
-            trials: n,
-        };
         let (lo, hi) = sp.interval();
         let t = Stat::of(
             &p.done()
@@ -90,16 +84,18 @@ impl Fig8 {
     pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig8>) -> Result<Report<Fig8>, Error> {
         let s = self.sizes.pick(mode);
         note("fig8: success curves and bootstrap…");
-        let rows: Vec<Row> = sims.points.iter().map(|p| self.row(p)).collect();
-        let mut alpha_half = Vec::new();
-        for &d in &s.grid.dims {
+        let (mut rows, mut alpha_half) = (Vec::new(), Vec::new());
+        for (d, _, eta) in self.curves(s) {
             for algorithm in ALGORITHMS {
-                let member = |p: &Point| {
-                    same(p.eta, self.schedule.eta) && p.d == d && p.algorithm == algorithm
-                };
-                let pts = Curve::of(sims, member, |p| p.alpha, |o| o.success).points;
+                let member = |p: &Point| same(p.eta, eta) && p.d == d && p.algorithm == algorithm;
+                let curve = Curve::of(sims, member, |p| p.alpha, |o| o.success);
+                let pts = &curve.points;
+                rows.extend(curve.sims.iter().zip(pts).map(|(p, sp)| self.row(p, sp)));
+                if !same(eta, self.schedule.eta) {
+                    continue;
+                }
                 let seed = self.bootstrap_seed ^ (d as u64) << 8 ^ algorithm as u64;
-                let bc = bootstrap_crossing(&pts, 0.5, self.bootstrap_replicates, 0.95, seed);
+                let bc = bootstrap_crossing(pts, 0.5, self.bootstrap_replicates, 0.95, seed);
                 alpha_half.push(AlphaHalf {
                     algorithm,
                     d,
