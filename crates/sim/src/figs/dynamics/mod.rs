@@ -162,60 +162,13 @@ mod summary;
 pub use summary::{AlgorithmAgreement, DmftSummary, Recovery, Summary};
 
 impl Spec {
-    /// The section of `mode`.
-    pub fn section(&self, mode: Mode) -> &SizeSpec {
-        self.sizes.pick(mode)
-    }
-
     /// The DMFT initial overlap of `mode` (see the module docs).
     pub fn dmft_m0(&self, mode: Mode) -> f64 {
         match self.start {
             StartSpec::Informed { m0 } => m0,
             StartSpec::Random => {
-                (2.0 / (std::f64::consts::PI * self.section(mode).d as f64)).sqrt()
+                (2.0 / (std::f64::consts::PI * self.sizes.pick(mode).d as f64)).sqrt()
             }
         }
-    }
-}
-
-impl Experiment for Spec {
-    type Point = Point;
-    type Obs = Obs;
-    type Row = Row;
-    type Summary = Summary;
-
-    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
-        self.tasks(mode)
-    }
-    /// Simulation: X and its transposed copy plus O(n + d) vectors; DMFT: the compressed
-    /// solver's cost model (O(N P²) per-particle responses on P ≈ 1.5 L log₂(T/L) blocks).
-    fn task_bytes(&self, p: &Point) -> u64 {
-        match p.side {
-            Side::Simulation { d } => crate::kit::psgd::task_bytes(self.alpha, d),
-            Side::Dmft { particles, .. } => {
-                let c = self.dmft_cost(particles, p.window.t_max);
-                c.bytes as u64
-            }
-        }
-    }
-    /// ∝ multiply-adds (simulation: rows touched; DMFT: the compressed cost model).
-    fn task_cost(&self, p: &Point) -> f64 {
-        match p.side {
-            Side::Simulation { d } => {
-                let sc = &self.schedule;
-                self.alpha * (d * d) as f64 * sc.batch_fraction(p.algorithm) * p.window.t_max
-                    / sc.eta
-            }
-            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.window.t_max).multiply_adds,
-        }
-    }
-    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
-        match p.side {
-            Side::Simulation { d } => self.simulate(p, d, rng),
-            Side::Dmft { particles, m0, .. } => self.dmft(p, particles, m0, rng),
-        }
-    }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
-        self.tables(mode, sims)
     }
 }

@@ -8,7 +8,7 @@ impl Spec {
     /// [`Experiment::report`]: rows, summary and headline numbers.
     pub(super) fn tables(&self, mode: Mode, sims: &Sims<Spec>) -> Result<Report<Spec>, Error> {
         self.validate(mode)?;
-        let s = self.section(mode);
+        let s = self.sizes.pick(mode);
         let times = s.window.times(self.schedule.eta);
         let n_dmft = times.iter().filter(|&&t| t <= s.dmft_t_max + 1e-12).count();
         let mut rows = Vec::new();

@@ -1,5 +1,5 @@
-//! The tasks of fig5: width rules, the plan (d × width × α, `seeds` runs each) and one run of
-//! over-parametrised GD.
+//! The tasks of fig5 (its [`Experiment`] impl): width rules, the plan (d × width × α, `seeds`
+//! runs each), one run of over-parametrised GD and its cost model.
 
 use super::*;
 
@@ -65,8 +65,20 @@ impl Fig5 {
             init: gardner_algorithms::Init::Random,
         }
     }
-    /// [`Experiment::plan`].
-    pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, Error> {
+    /// Flops of a run that uses its whole step budget: 4 n d m per step.
+    fn budget_flops(&self, p: &Point) -> f64 {
+        let n = (p.alpha * p.d as f64).round();
+        4.0 * n * (p.d * p.m_hidden) as f64 * self.gd.max_steps(p.d) as f64
+    }
+}
+
+impl Experiment for Fig5 {
+    type Point = Point;
+    type Obs = Obs;
+    type Row = Row;
+    type Summary = Summary;
+
+    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         let size = self.sizes.pick(mode);
         size.grid.check(mode.name())?;
         self.bootstrap.validate()?;
@@ -94,8 +106,23 @@ impl Fig5 {
         // every run's settings are config(m_hidden, d): the spec's [gd] and constants of this file
         Plan::new(points, size.grid.seeds, &(&self.gd, self.seed))
     }
-    /// [`Experiment::run`].
-    pub(super) fn run_task(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
+    fn task_bytes(&self, p: &Point) -> u64 {
+        // X (n × d), y, z, r (n), W, W0, ∇H (d × m), P (n × m), WᵀW (m × m), the recorded steps
+        let (n, d, m) = (
+            (p.alpha * p.d as f64).round() as u64,
+            p.d as u64,
+            p.m_hidden as u64,
+        );
+        let steps = (self.gd.max_steps(p.d) / self.gd.record_every.max(1) + 2) as u64;
+        8 * (n * d + n * m + 3 * d * m + m * m + 3 * n + 2 * d + m) + 48 * steps
+    }
+    fn task_cost(&self, p: &Point) -> f64 {
+        self.budget_flops(p)
+    }
+    fn task_seconds_estimate(&self, p: &Point) -> Option<f64> {
+        Some(self.cost.seconds_per_budget_gflop * self.budget_flops(p) / 1e9)
+    }
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
         let data = spherical_teacher(p.d, p.alpha, rng)?;
         let problem = Problem::from_dataset(&data)?;
         let config = self.config(p.m_hidden, p.d);
@@ -121,6 +148,9 @@ impl Fig5 {
             obs,
             finished(&out.trace.termination, "over-parametrised GD")?,
         ))
+    }
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
+        self.tables(mode, sims)
     }
 }
 
