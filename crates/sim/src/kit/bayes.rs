@@ -192,7 +192,7 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
-    /// Of (prior, channel), by [`gardner_theory::thresholds`].
+    /// Of (prior, channel), by [`gardner_theory::thresholds()`].
     pub fn of(
         prior: &impl PriorSide,
         channel: &impl ChannelSide,
