@@ -24,6 +24,12 @@ pub enum Algorithm {
     Psgd,
 }
 
+/// Recovery of the signal: |m| ≥ this (fig8's success; fig6/fig7's recovery, on the
+/// oriented m).
+pub const RECOVERY_OVERLAP: f64 = 0.99;
+/// A run whose q = ‖w‖²/d exceeds this has diverged.
+pub const Q_MAX: f64 = 1e6;
+
 /// The algorithms, in table order.
 pub const ALGORITHMS: [Algorithm; 3] = [Algorithm::Gd, Algorithm::Sgd, Algorithm::Psgd];
 

@@ -34,7 +34,7 @@ use crate::experiment::{
     Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes,
     check_counts, check_positive,
 };
-pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Schedule};
+pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Q_MAX, RECOVERY_OVERLAP, Schedule};
 use crate::kit::psgd::{on_grid, with_stepper};
 use crate::kit::trajectory::{TimeAgreement, Window, multiple_of, runs_status, stat_over};
 use crate::{Error, Stat, Status};
@@ -45,8 +45,6 @@ use gardner_theory::dmft;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-/// Recovery threshold on the oriented m.
-pub const RECOVERY_OVERLAP: f64 = 0.99;
 /// Agreement threshold, in combined standard errors.
 pub const AGREEMENT_STDERRS: f64 = 3.0;
 /// Smallest difference resolved (m(0) of the informed start is m0 up to rounding on both sides).
@@ -170,5 +168,80 @@ impl Spec {
                 (2.0 / (std::f64::consts::PI * self.sizes.pick(mode).d as f64)).sqrt()
             }
         }
+    }
+}
+
+impl Experiment for Spec {
+    type Point = Point;
+    type Obs = Obs;
+    type Row = Row;
+    type Summary = Summary;
+
+    /// Per algorithm one simulation point and `dmft_replicas/seeds`
+    /// DMFT blocks, `seeds` tasks each.
+    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
+        self.validate(mode)?;
+        let s = self.sizes.pick(mode);
+        let mut pts = Vec::new();
+        for &algorithm in &ALGORITHMS {
+            pts.push(Point {
+                algorithm,
+                side: Side::Simulation { d: s.d },
+                window: s.window,
+            });
+            for block in 0..s.dmft_replicas / s.seeds {
+                pts.push(Point {
+                    algorithm,
+                    side: Side::Dmft {
+                        particles: s.particles,
+                        m0: self.dmft_m0(mode),
+                        block,
+                    },
+                    window: Window {
+                        t_max: s.dmft_t_max,
+                        ..s.window
+                    },
+                });
+            }
+        }
+        let sc = &self.schedule;
+        Plan::new(
+            pts,
+            s.seeds,
+            &(
+                self.seed, self.alpha, sc.eta, sc.b, sc.tau, sc.batch, self.start,
+            ),
+        )
+    }
+    /// Simulation: X and its transposed copy plus O(n + d) vectors; DMFT: the compressed
+    /// solver's cost model (O(N P²) per-particle responses on P ≈ 1.5 L log₂(T/L) blocks).
+    fn task_bytes(&self, p: &Point) -> u64 {
+        match p.side {
+            Side::Simulation { d } => crate::kit::psgd::task_bytes(self.alpha, d),
+            Side::Dmft { particles, .. } => {
+                let c = self.dmft_cost(particles, p.window.t_max);
+                c.bytes as u64
+            }
+        }
+    }
+    /// ∝ multiply-adds (simulation: rows touched; DMFT: the compressed cost model).
+    fn task_cost(&self, p: &Point) -> f64 {
+        match p.side {
+            Side::Simulation { d } => {
+                let sc = &self.schedule;
+                self.alpha * (d * d) as f64 * sc.batch_fraction(p.algorithm) * p.window.t_max
+                    / sc.eta
+            }
+            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.window.t_max).multiply_adds,
+        }
+    }
+    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
+        match p.side {
+            Side::Simulation { d } => self.simulate(p, d, rng),
+            Side::Dmft { particles, m0, .. } => self.dmft(p, particles, m0, rng),
+        }
+    }
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
+        self.tables(mode, sims)
     }
 }

@@ -1,6 +1,6 @@
-//! The tasks (the [`Experiment`] impl): the spec checked, the plan, and the two sides of a
-//! task: one microscopic run of GD, SGD or p-SGD, observed at the grid times, and one particle
-//! DMFT run at the same times, with their cost models.
+//! The tasks: the spec checked and the two sides of a task (planned by the `Experiment` impl
+//! of `mod.rs`): one microscopic run of GD, SGD or p-SGD, observed at the grid times, and one
+//! particle DMFT run at the same times, with their cost models.
 
 use super::*;
 
@@ -60,7 +60,7 @@ impl Spec {
         d: usize,
         rng: &mut Rng,
     ) -> Result<(Obs, Termination), Error> {
-        let (q_max, eta) = (1e6, self.schedule.eta);
+        let (q_max, eta) = (Q_MAX, self.schedule.eta);
         let config = psgd::Config {
             eta,
             max_steps: self.steps(p.window.t_max),
@@ -116,80 +116,5 @@ impl Spec {
             m_initial: m0,
         };
         Ok((obs, sol.termination))
-    }
-}
-
-impl Experiment for Spec {
-    type Point = Point;
-    type Obs = Obs;
-    type Row = Row;
-    type Summary = Summary;
-
-    /// Per algorithm one simulation point and `dmft_replicas/seeds`
-    /// DMFT blocks, `seeds` tasks each.
-    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
-        self.validate(mode)?;
-        let s = self.sizes.pick(mode);
-        let mut pts = Vec::new();
-        for &algorithm in &ALGORITHMS {
-            pts.push(Point {
-                algorithm,
-                side: Side::Simulation { d: s.d },
-                window: s.window,
-            });
-            for block in 0..s.dmft_replicas / s.seeds {
-                pts.push(Point {
-                    algorithm,
-                    side: Side::Dmft {
-                        particles: s.particles,
-                        m0: self.dmft_m0(mode),
-                        block,
-                    },
-                    window: Window {
-                        t_max: s.dmft_t_max,
-                        ..s.window
-                    },
-                });
-            }
-        }
-        let sc = &self.schedule;
-        Plan::new(
-            pts,
-            s.seeds,
-            &(
-                self.seed, self.alpha, sc.eta, sc.b, sc.tau, sc.batch, self.start,
-            ),
-        )
-    }
-    /// Simulation: X and its transposed copy plus O(n + d) vectors; DMFT: the compressed
-    /// solver's cost model (O(N P²) per-particle responses on P ≈ 1.5 L log₂(T/L) blocks).
-    fn task_bytes(&self, p: &Point) -> u64 {
-        match p.side {
-            Side::Simulation { d } => crate::kit::psgd::task_bytes(self.alpha, d),
-            Side::Dmft { particles, .. } => {
-                let c = self.dmft_cost(particles, p.window.t_max);
-                c.bytes as u64
-            }
-        }
-    }
-    /// ∝ multiply-adds (simulation: rows touched; DMFT: the compressed cost model).
-    fn task_cost(&self, p: &Point) -> f64 {
-        match p.side {
-            Side::Simulation { d } => {
-                let sc = &self.schedule;
-                self.alpha * (d * d) as f64 * sc.batch_fraction(p.algorithm) * p.window.t_max
-                    / sc.eta
-            }
-            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.window.t_max).multiply_adds,
-        }
-    }
-    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
-        match p.side {
-            Side::Simulation { d } => self.simulate(p, d, rng),
-            Side::Dmft { particles, m0, .. } => self.dmft(p, particles, m0, rng),
-        }
-    }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
-        self.tables(mode, sims)
     }
 }

@@ -1,5 +1,6 @@
-//! The tasks of fig5 (its [`Experiment`] impl): width rules, the plan (d × width × α, `seeds`
-//! runs each), one run of over-parametrised GD and its cost model.
+//! The tasks of fig5: width rules, the (d, m) groups, the settings of a run, why it ended
+//! ([`Stop`]) and its cost model (the plan and the run are in the `Experiment` impl of
+//! `mod.rs`).
 
 use super::*;
 
@@ -31,6 +32,29 @@ pub fn width(rule: &str, d: usize) -> Result<usize, Error> {
         r.parse::<usize>().map_err(|_| bad())? as f64
     };
     Ok((m as usize).max(1))
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// gen_error < 1e-3.
+    Success,
+    /// The unreachability bound: success within the budget is impossible (a failure).
+    Unreachable,
+    /// A stationary point (RMS gradient < grad_tol) that is not a success (a failure).
+    Stationary,
+    /// Zero training loss (< loss_tol) without success (a failure).
+    ZeroLoss,
+    /// The time budget ran out while the run was still improving.
+    OutOfBudget,
+}
+
+impl Stop {
+    /// Stopped early as a failure (not by the budget).
+    pub fn stopped_failing(&self) -> bool {
+        matches!(self, Stop::Unreachable | Stop::Stationary | Stop::ZeroLoss)
+    }
 }
 
 impl Fig5 {
@@ -66,91 +90,9 @@ impl Fig5 {
         }
     }
     /// Flops of a run that uses its whole step budget: 4 n d m per step.
-    fn budget_flops(&self, p: &Point) -> f64 {
+    pub(super) fn budget_flops(&self, p: &Point) -> f64 {
         let n = (p.alpha * p.d as f64).round();
         4.0 * n * (p.d * p.m_hidden) as f64 * self.gd.max_steps(p.d) as f64
-    }
-}
-
-impl Experiment for Fig5 {
-    type Point = Point;
-    type Obs = Obs;
-    type Row = Row;
-    type Summary = Summary;
-
-    fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
-        let size = self.sizes.pick(mode);
-        size.grid.check(mode.name())?;
-        self.bootstrap.validate()?;
-        if size.widths.is_empty() {
-            let name = mode.name();
-            return Err(
-                format!("invalid parameter `{name}.widths` = []: must be non-empty").into(),
-            );
-        }
-        self.gd.budget.validate()?;
-        let seconds = self.cost.seconds_per_budget_gflop;
-        check_positive("cost.seconds_per_budget_gflop", seconds)?;
-        for &d in &size.grid.dims {
-            self.config(1, d).validate()?;
-        }
-        let mut points = Vec::new();
-        for (d, m_hidden, _) in self.groups(size)? {
-            points.extend(
-                size.grid
-                    .alphas
-                    .iter()
-                    .map(|&alpha| Point { alpha, d, m_hidden }),
-            );
-        }
-        // every run's settings are config(m_hidden, d): the spec's [gd] and constants of this file
-        Plan::new(points, size.grid.seeds, &(&self.gd, self.seed))
-    }
-    fn task_bytes(&self, p: &Point) -> u64 {
-        // X (n × d), y, z, r (n), W, W0, ∇H (d × m), P (n × m), WᵀW (m × m), the recorded steps
-        let (n, d, m) = (
-            (p.alpha * p.d as f64).round() as u64,
-            p.d as u64,
-            p.m_hidden as u64,
-        );
-        let steps = (self.gd.max_steps(p.d) / self.gd.record_every.max(1) + 2) as u64;
-        8 * (n * d + n * m + 3 * d * m + m * m + 3 * n + 2 * d + m) + 48 * steps
-    }
-    fn task_cost(&self, p: &Point) -> f64 {
-        self.budget_flops(p)
-    }
-    fn task_seconds_estimate(&self, p: &Point) -> Option<f64> {
-        Some(self.cost.seconds_per_budget_gflop * self.budget_flops(p) / 1e9)
-    }
-    fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
-        let data = spherical_teacher(p.d, p.alpha, rng)?;
-        let problem = Problem::from_dataset(&data)?;
-        let config = self.config(p.m_hidden, p.d);
-        let out = overparam::run(&problem, &config, rng)?;
-        let last = out.trace.last().ok_or("no step recorded")?;
-        let success = overparam::succeeded(&out.trace);
-        let stop = match &out.trace.termination {
-            _ if success => Stop::Success,
-            Termination::Stalled => Stop::Unreachable,
-            Termination::Converged if last.train_loss < config.loss_tol => Stop::ZeroLoss,
-            Termination::Converged => Stop::Stationary,
-            _ => Stop::OutOfBudget,
-        };
-        let obs = Obs {
-            success,
-            gen_error: last.gen_error,
-            train_loss: last.train_loss,
-            time: last.time,
-            stop,
-            halvings: last.halvings,
-        };
-        Ok((
-            obs,
-            finished(&out.trace.termination, "over-parametrised GD")?,
-        ))
-    }
-    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
-        self.tables(mode, sims)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::experiment::{Headline, Mode, Plan, PointSims, Report, Sims, Simulatio
 use crate::kit::grid::{check_alphas, same};
 use crate::kit::note;
 use crate::kit::psgd::with_stepper;
-pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Schedule};
+pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Q_MAX, RECOVERY_OVERLAP, Schedule};
 use crate::kit::success_curve::{Curve, Grid};
 use crate::success::{BootstrapCrossing, SuccessPoint, bootstrap_crossing};
 use crate::{Error, Experiment, Stat, Status};
@@ -17,9 +17,6 @@ use gardner_algorithms::psgd::{self, Observation, Start};
 use gardner_models::rng::Rng;
 use gardner_models::run::{Termination, stop};
 use serde::{Deserialize, Serialize};
-
-/// Success threshold on the final |m|.
-pub const SUCCESS_OVERLAP: f64 = 0.99;
 
 /// A size section.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,14 +145,14 @@ impl Experiment for Fig8 {
             eta: p.eta,
             max_steps: steps,
             record_every: steps.max(1),
-            q_max: 1e6,
+            q_max: Q_MAX,
         };
         let selection = self.schedule.selection(p.algorithm, p.eta)?;
         let start = Start::Random { q0: 1.0 };
         let trace = with_stepper((p.d, p.alpha), selection, &config, &start, rng, |st| {
             psgd::driver(config.q_max)
                 .stop(stop::tolerance(
-                    |o: &Observation| SUCCESS_OVERLAP - o.step.m.abs(),
+                    |o: &Observation| RECOVERY_OVERLAP - o.step.m.abs(),
                     0.0,
                 ))
                 .stop(stop::budget(
@@ -167,7 +164,7 @@ impl Experiment for Fig8 {
                 .map_err(Error::from)
         })?;
         let last = trace.last().ok_or("no observation")?.step;
-        let success = last.m.abs() >= SUCCESS_OVERLAP;
+        let success = last.m.abs() >= RECOVERY_OVERLAP;
         Ok((
             Obs {
                 overlap: last.m.abs(),

@@ -155,7 +155,7 @@ impl Fig8 {
         let summary = Summary {
             eta_check,
             budget_rule: format!(
-                "success = |m| >= {SUCCESS_OVERLAP} within physical time T = {} (at most T/eta steps, the same T for every algorithm and d); a run reaching T without it is a failure",
+                "success = |m| >= {RECOVERY_OVERLAP} within physical time T = {} (at most T/eta steps, the same T for every algorithm and d); a run reaching T without it is a failure",
                 self.time_budget
             ),
             batch_convention: self.schedule.batch_convention(),
