@@ -264,14 +264,14 @@ pub fn local_spacing(alphas: &[f64], at: f64) -> f64 {
 /// The `[finite_size_fits]` table: α_½(d) = a + b/d and α_½(d) = a + b ln d, both weighted
 /// least squares with weights 1/σ² (σ: the bootstrap standard deviation of each α_½, floored
 /// at the grid resolution), and which has the smaller χ²/dof.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FiniteSizeFits {
-    pub weights: &'static str,
+    pub weights: String,
     pub status: Option<String>,
     pub inverse_d: Option<LineFit>,
     pub log_d: Option<LineFit>,
     /// "inverse_d" or "log_d": the smaller χ²/dof (same number of points and parameters).
-    pub better: Option<&'static str>,
+    pub better: Option<String>,
 }
 
 impl FiniteSizeFits {
@@ -280,15 +280,17 @@ impl FiniteSizeFits {
         let (inverse_d, log_d) = finite_size_fits(est);
         let better = inverse_d.zip(log_d).and_then(|(i, l)| {
             if i.chi2_per_dof < l.chi2_per_dof {
-                Some("inverse_d")
+                Some("inverse_d".into())
             } else if l.chi2_per_dof < i.chi2_per_dof {
-                Some("log_d")
+                Some("log_d".into())
             } else {
                 None
             }
         });
         Self {
-            weights: "1/sigma^2, sigma = bootstrap std of alpha_half floored at grid spacing/sqrt(12)",
+            weights:
+                "1/sigma^2, sigma = bootstrap std of alpha_half floored at grid spacing/sqrt(12)"
+                    .into(),
             status: (inverse_d.is_none() || log_d.is_none()).then(|| {
                 format!(
                     "not fitted: {} size(s) with a crossing inside the grid, needs >= 3",
@@ -303,9 +305,9 @@ impl FiniteSizeFits {
 }
 
 /// The `[extrapolation]` table: the weighted fit α_½(d) = a + b/d, or why it is absent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extrapolation {
-    pub model: &'static str,
+    pub model: String,
     pub status: Option<String>,
     pub alpha_half_infinite_d: Option<f64>,
     pub alpha_half_infinite_d_stderr: Option<f64>,
@@ -325,7 +327,7 @@ impl Extrapolation {
             (e.alpha_half - f.intercept) / (e.sigma.powi(2) + f.intercept_stderr.powi(2)).sqrt()
         });
         Self {
-            model: "alpha_half(d) = a + b/d, weighted least squares, weights 1/fit_sigma^2",
+            model: "alpha_half(d) = a + b/d, weighted least squares, weights 1/fit_sigma^2".into(),
             status: fit.is_none().then(|| {
                 format!(
                     "not fitted: {} size(s) with a crossing inside the grid, needs >= 3",

@@ -110,7 +110,7 @@ pub fn runs_status<E: Experiment>(points: &[&PointSims<E>]) -> Status {
 /// Theory against simulation over time: the [`Agreement`] in combined standard errors
 /// σ = max(√(se_sim² + se_theory²), resolution), and how long it holds within `bound` σ
 /// (times where both errors vanish, e.g. m(0) of an informed start, are not compared).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimeAgreement {
     pub deviation: Agreement,
     /// Largest time t such that every compared time ≤ t agrees within `bound` σ (absent

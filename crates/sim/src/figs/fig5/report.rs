@@ -183,7 +183,7 @@ impl Fig5 {
                     .map(|f| (f.a - self.theorem_alpha) / f.a_stderr),
                 infinite_d_consistent_with_theorem: a
                     .map(|f| (f.a - self.theorem_alpha).abs() <= Z * f.a_stderr),
-                better_finite_size_model: f.fit.better,
+                better_finite_size_model: f.fit.better.clone(),
             });
         }
         let mut width_comparison = Vec::new();
