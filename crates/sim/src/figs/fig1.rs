@@ -40,12 +40,12 @@ pub struct Row {
 }
 
 /// `[large_alpha]` of `data/fig1.toml`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LargeAlpha {
     pub alpha: f64,
     pub gen_error_bayes: f64,
     pub alpha_times_gen_error_bayes: f64,
-    pub literature_asymptote: &'static str,
+    pub literature_asymptote: String,
 }
 
 /// The body of `data/fig1.toml`.
@@ -106,7 +106,7 @@ impl Experiment for Fig1 {
                 alpha: self.large_alpha,
                 gen_error_bayes: large.class_error_bayes,
                 alpha_times_gen_error_bayes: product,
-                literature_asymptote: "alpha * error -> 0.4417 as alpha -> infinity",
+                literature_asymptote: "alpha * error -> 0.4417 as alpha -> infinity".into(),
             },
             simulation: self.bayes.summary(sim, sims),
             agreement: Agreement::of(

@@ -42,13 +42,13 @@ pub struct Row {
     pub status: Status,
 }
 /// `[thresholds]` of `data/fig3.toml`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThresholdSummary {
     pub alpha_it: f64,
     pub alpha_amp: f64,
     pub it_kind: String,
     pub literature_alpha_it: f64,
-    pub literature_alpha_amp: &'static str,
+    pub literature_alpha_amp: String,
 }
 
 /// The body of `data/fig3.toml`.
@@ -121,7 +121,7 @@ impl Experiment for Fig3 {
                 alpha_amp,
                 it_kind: th.it_kind,
                 literature_alpha_it: 1.0,
-                literature_alpha_amp: "1.128 (SE data: jump between 1.1270 and 1.1285)",
+                literature_alpha_amp: "1.128 (SE data: jump between 1.1270 and 1.1285)".into(),
             },
             simulation: self.bayes.summary(sim, sims),
             agreement: Agreement::of(

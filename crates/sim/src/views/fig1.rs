@@ -14,16 +14,9 @@ const LITERATURE_ASYMPTOTE: f64 = 0.4417;
 /// What the plot and the findings read back from `data/fig1.toml`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Digest {
-    pub large_alpha: LargeAlphaRead,
+    pub large_alpha: LargeAlpha,
     pub simulation: SimulationRead,
     pub agreement: Agreement,
-}
-
-/// `[large_alpha]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LargeAlphaRead {
-    pub alpha: f64,
-    pub alpha_times_gen_error_bayes: f64,
 }
 
 /// `[simulation]` as read back.

@@ -11,17 +11,10 @@ use serde::Deserialize;
 /// What the plot and the findings read back from `data/fig3.toml`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Digest {
-    pub thresholds: ThresholdsRead,
+    pub thresholds: ThresholdSummary,
     pub simulation: SimulationRead,
     pub agreement: Agreement,
     pub agreement_away_from_transition: Agreement,
-}
-
-/// `[thresholds]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ThresholdsRead {
-    pub alpha_it: f64,
-    pub alpha_amp: f64,
 }
 
 /// `[simulation]` as read back.
