@@ -2,14 +2,10 @@
 //! Bayes-optimal classification error vs α from state evolution, and GAMP at finite d.
 //! Teacher: w* ~ N(0, ρ I), y = sign(X w*).
 
-use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, Sizes};
-use crate::kit::bayes::{
-    AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec,
-};
+use crate::experiment::{Agreement, Headline, Mode, Report, Sims, Sizes};
+use crate::kit::bayes::{AtAlpha, BayesSpec, GampFigure, GampSummary, SIM_RESOLUTION, SimSpec};
 use crate::kit::grid::check_alphas;
-use crate::{Error, Experiment, Stat, Status};
-use gardner_models::rng::Rng;
-use gardner_models::run::Termination;
+use crate::{Error, Stat, Status};
 use gardner_theory::bayes_point;
 use serde::{Deserialize, Serialize};
 
@@ -56,20 +52,12 @@ pub struct Summary {
     pub agreement: Agreement,
 }
 
-impl Experiment for Fig1 {
-    type Point = GampPoint;
-    type Obs = GampObs;
+impl GampFigure for Fig1 {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, Error> {
-        self.bayes.plan(mode, self.sizes.pick(mode))
-    }
-    fn task_bytes(&self, p: &GampPoint) -> u64 {
-        BayesSpec::task_bytes(p)
-    }
-    fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), Error> {
-        self.bayes.run(p, rng)
+    fn gamp(&self) -> (&BayesSpec, &Sizes<SimSpec>) {
+        (&self.bayes, &self.sizes)
     }
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         let sim = self.sizes.pick(mode);

@@ -2,14 +2,12 @@
 //! MMSE (global maximum of f_RS) and AMP error (state evolution from a small overlap) vs α,
 //! the thresholds α_IT and α_AMP, and GAMP at finite d. Teacher w* ~ N(0, 1), y = |X w*|.
 
-use crate::experiment::{Agreement, Mode, Plan, Report, Sims, Sizes};
+use crate::experiment::{Agreement, Mode, Report, Sims, Sizes};
 use crate::kit::bayes::{
-    AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec, Thresholds,
+    AtAlpha, BayesSpec, GampFigure, GampSummary, SIM_RESOLUTION, SimSpec, Thresholds,
 };
 use crate::kit::note;
-use crate::{Error, Experiment, Stat, Status};
-use gardner_models::rng::Rng;
-use gardner_models::run::Termination;
+use crate::{Error, Stat, Status};
 use gardner_theory::ThresholdConfig;
 use serde::{Deserialize, Serialize};
 
@@ -60,20 +58,12 @@ pub struct Summary {
     pub agreement_away_from_transition: Agreement,
 }
 
-impl Experiment for Fig3 {
-    type Point = GampPoint;
-    type Obs = GampObs;
+impl GampFigure for Fig3 {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, Error> {
-        self.bayes.plan(mode, self.sizes.pick(mode))
-    }
-    fn task_bytes(&self, p: &GampPoint) -> u64 {
-        BayesSpec::task_bytes(p)
-    }
-    fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), Error> {
-        self.bayes.run(p, rng)
+    fn gamp(&self) -> (&BayesSpec, &Sizes<SimSpec>) {
+        (&self.bayes, &self.sizes)
     }
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         let sim = self.sizes.pick(mode);

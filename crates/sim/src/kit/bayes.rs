@@ -2,7 +2,7 @@
 
 use super::grid::{check_alphas, same, theory_grid};
 use super::note;
-use crate::experiment::{Headline, Mode, Plan, Sims, check_counts};
+use crate::experiment::{Headline, Mode, Plan, Report, Sims, Sizes, check_counts};
 use crate::{Error, Experiment, SimulationSummary, Stat, Status};
 use gardner_algorithms::gamp;
 use gardner_models::data::teacher_data;
@@ -12,6 +12,7 @@ use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
 use gardner_theory::{
     BayesPoint, ChannelSide, PriorSide, SeConfig, ThresholdConfig, bayes_curve, thresholds,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// `[model]`: the teacher's prior and channel.
@@ -142,6 +143,43 @@ impl BayesSpec {
             gamp: self.gamp,
             cost: SimulationSummary::of(sims),
         }
+    }
+}
+
+/// A Bayes-optimal figure with GAMP (fig1, fig3): the figure names its spec's [`BayesSpec`]
+/// and run sizes and writes its report; the template plans and runs the GAMP tasks (the
+/// [`Experiment`] impl of every `GampFigure`).
+pub trait GampFigure: Serialize + DeserializeOwned + Sync {
+    /// One CSV row.
+    type Row: Serialize + DeserializeOwned;
+    /// The summary tables.
+    type Summary: Serialize;
+    /// The shared part of the spec and the run sizes.
+    fn gamp(&self) -> (&BayesSpec, &Sizes<SimSpec>);
+    /// Theory and simulations → rows, summary, headline numbers ([`Experiment::report`]).
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error>
+    where
+        Self: Experiment;
+}
+
+impl<F: GampFigure> Experiment for F {
+    type Point = GampPoint;
+    type Obs = GampObs;
+    type Row = F::Row;
+    type Summary = F::Summary;
+
+    fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, Error> {
+        let (bayes, sizes) = self.gamp();
+        bayes.plan(mode, sizes.pick(mode))
+    }
+    fn task_bytes(&self, p: &GampPoint) -> u64 {
+        BayesSpec::task_bytes(p)
+    }
+    fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), Error> {
+        self.gamp().0.run(p, rng)
+    }
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
+        GampFigure::report(self, mode, sims)
     }
 }
 
