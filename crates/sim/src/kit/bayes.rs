@@ -210,7 +210,7 @@ impl<'a, E: Experiment<Point = GampPoint, Obs = GampObs>> AtAlpha<'a, E> {
 }
 
 /// `[simulation]` of a GAMP figure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GampSummary {
     pub d: usize,
     pub seeds: usize,

@@ -4,6 +4,7 @@ use crate::Error;
 use crate::experiment::{Agreement, Mode, View};
 use crate::figs::fig1::*;
 use crate::findings::{Findings, Verdict, sig};
+use crate::kit::bayes::GampSummary;
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};
 use crate::table::stat::cells;
 use serde::Deserialize;
@@ -15,15 +16,8 @@ const LITERATURE_ASYMPTOTE: f64 = 0.4417;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Digest {
     pub large_alpha: LargeAlpha,
-    pub simulation: SimulationRead,
+    pub simulation: GampSummary,
     pub agreement: Agreement,
-}
-
-/// `[simulation]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SimulationRead {
-    pub d: usize,
-    pub seeds: usize,
 }
 
 impl View for Fig1 {
