@@ -292,7 +292,7 @@ impl Agreement {
 }
 
 /// `[simulation]` table common to every figure with simulations.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulationSummary {
     pub tasks_computed: usize,
     pub tasks_cached: usize,

@@ -148,7 +148,7 @@ impl Ctx {
         Ok(())
     }
     fn executor(&self) -> Local {
-        crate::figs::set_verbose(self.progress);
+        crate::kit::set_verbose(self.progress);
         Local {
             threads: self.threads,
             progress: self.progress,

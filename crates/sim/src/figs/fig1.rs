@@ -2,12 +2,10 @@
 //! Bayes-optimal classification error vs α from state evolution, and GAMP at finite d.
 //! Teacher: w* ~ N(0, ρ I), y = sign(X w*).
 
-use super::bayes::{AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec};
-use super::check_alphas;
-use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, Sizes};
-use crate::{Error, Experiment, Stat, Status};
-use gardner_models::rng::Rng;
-use gardner_models::run::Termination;
+use crate::experiment::{Agreement, Headline, Mode, Report, Sims, Sizes};
+use crate::kit::bayes::{AtAlpha, BayesSpec, GampFigure, GampSummary, SIM_RESOLUTION, SimSpec};
+use crate::kit::grid::check_alphas;
+use crate::{Error, Stat, Status};
 use gardner_theory::bayes_point;
 use serde::{Deserialize, Serialize};
 
@@ -38,12 +36,12 @@ pub struct Row {
 }
 
 /// `[large_alpha]` of `data/fig1.toml`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LargeAlpha {
     pub alpha: f64,
     pub gen_error_bayes: f64,
     pub alpha_times_gen_error_bayes: f64,
-    pub literature_asymptote: &'static str,
+    pub literature_asymptote: String,
 }
 
 /// The body of `data/fig1.toml`.
@@ -54,20 +52,12 @@ pub struct Summary {
     pub agreement: Agreement,
 }
 
-impl Experiment for Fig1 {
-    type Point = GampPoint;
-    type Obs = GampObs;
+impl GampFigure for Fig1 {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, Error> {
-        self.bayes.plan(mode, self.sizes.pick(mode))
-    }
-    fn task_bytes(&self, p: &GampPoint) -> u64 {
-        BayesSpec::task_bytes(p)
-    }
-    fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), Error> {
-        self.bayes.run(p, rng)
+    fn gamp(&self) -> (&BayesSpec, &Sizes<SimSpec>) {
+        (&self.bayes, &self.sizes)
     }
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         let sim = self.sizes.pick(mode);
@@ -104,7 +94,7 @@ impl Experiment for Fig1 {
                 alpha: self.large_alpha,
                 gen_error_bayes: large.class_error_bayes,
                 alpha_times_gen_error_bayes: product,
-                literature_asymptote: "alpha * error -> 0.4417 as alpha -> infinity",
+                literature_asymptote: "alpha * error -> 0.4417 as alpha -> infinity".into(),
             },
             simulation: self.bayes.summary(sim, sims),
             agreement: Agreement::of(

@@ -2,13 +2,13 @@
 //! MMSE (global maximum of f_RS) and AMP error (state evolution from a small overlap) vs α,
 //! the thresholds α_IT and α_AMP, and GAMP at finite d. Teacher w* ~ N(0, 1), y = |X w*|.
 
-use super::bayes::{AtAlpha, BayesSpec, GampObs, GampPoint, GampSummary, SIM_RESOLUTION, SimSpec};
-use super::note;
-use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, Sizes};
-use crate::{Error, Experiment, Stat, Status};
-use gardner_models::rng::Rng;
-use gardner_models::run::Termination;
-use gardner_theory::{ThresholdConfig, thresholds};
+use crate::experiment::{Agreement, Mode, Report, Sims, Sizes};
+use crate::kit::bayes::{
+    AtAlpha, BayesSpec, GampFigure, GampSummary, SIM_RESOLUTION, SimSpec, Thresholds,
+};
+use crate::kit::note;
+use crate::{Error, Stat, Status};
+use gardner_theory::ThresholdConfig;
 use serde::{Deserialize, Serialize};
 
 /// `papers/fig3.toml`.
@@ -40,13 +40,13 @@ pub struct Row {
     pub status: Status,
 }
 /// `[thresholds]` of `data/fig3.toml`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThresholdSummary {
     pub alpha_it: f64,
     pub alpha_amp: f64,
     pub it_kind: String,
     pub literature_alpha_it: f64,
-    pub literature_alpha_amp: &'static str,
+    pub literature_alpha_amp: String,
 }
 
 /// The body of `data/fig3.toml`.
@@ -58,32 +58,22 @@ pub struct Summary {
     pub agreement_away_from_transition: Agreement,
 }
 
-impl Experiment for Fig3 {
-    type Point = GampPoint;
-    type Obs = GampObs;
+impl GampFigure for Fig3 {
     type Row = Row;
     type Summary = Summary;
 
-    fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, Error> {
-        self.bayes.plan(mode, self.sizes.pick(mode))
-    }
-    fn task_bytes(&self, p: &GampPoint) -> u64 {
-        BayesSpec::task_bytes(p)
-    }
-    fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), Error> {
-        self.bayes.run(p, rng)
+    fn gamp(&self) -> (&BayesSpec, &Sizes<SimSpec>) {
+        (&self.bayes, &self.sizes)
     }
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         let sim = self.sizes.pick(mode);
         let (prior, channel) = self.bayes.model.build()?;
         note("fig3: thresholds…");
-        let th = thresholds(&prior, &channel, &self.thresholds)
-            .map_err(|e| format!("thresholds: {e}"))?;
-        let alpha_amp = th.alpha_amp.unwrap_or(f64::NAN);
-        let alpha_it = th.alpha_it.unwrap_or(f64::NAN);
+        let th = Thresholds::of(&prior, &channel, &self.thresholds)?;
+        let alpha_amp = th.alpha_amp;
         let extra: Vec<f64> = [th.alpha_it, th.alpha_amp]
             .into_iter()
-            .flatten()
+            .filter(|a| a.is_finite())
             .flat_map(|a| [a * (1.0 - 1e-6), a * (1.0 + 1e-6)])
             .collect();
         let theory = self.bayes.theory("fig3", mode, sim, &extra)?;
@@ -114,13 +104,14 @@ impl Experiment for Fig3 {
                 }
             })
             .collect();
+        let headline = th.headline(1e-7);
         let summary = Summary {
             thresholds: ThresholdSummary {
-                alpha_it,
+                alpha_it: th.alpha_it,
                 alpha_amp,
-                it_kind: format!("{:?}", th.it_kind),
+                it_kind: th.it_kind,
                 literature_alpha_it: 1.0,
-                literature_alpha_amp: "1.128 (SE data: jump between 1.1270 and 1.1285)",
+                literature_alpha_amp: "1.128 (SE data: jump between 1.1270 and 1.1285)".into(),
             },
             simulation: self.bayes.summary(sim, sims),
             agreement: Agreement::of(
@@ -137,10 +128,7 @@ impl Experiment for Fig3 {
         Ok(Report {
             rows,
             summary,
-            headline: vec![
-                Headline::new("alpha_it", alpha_it, 1e-7),
-                Headline::new("alpha_amp", alpha_amp, 1e-7),
-            ],
+            headline,
             check_rel_tol: 1e-6,
         })
     }

@@ -33,29 +33,39 @@ impl BootstrapSpec {
     }
 }
 
-/// Check a run size: dims non-empty and ≥ 1, ≥ 2 increasing positive α, seeds ≥ 1.
-pub fn check_size(
-    section: &str,
-    dims: &[usize],
-    alphas: &[f64],
-    seeds: usize,
-) -> Result<(), Error> {
-    if dims.is_empty() || dims.contains(&0) {
-        return Err(Error::Spec(format!(
-            "invalid parameter `{section}.dims` = {dims:?}: must be non-empty, each >= 1"
-        )));
+/// The grid of a run size (flattened into its section): dimensions, α, seeds per (α, d).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grid {
+    pub dims: Vec<usize>,
+    pub alphas: Vec<f64>,
+    pub seeds: usize,
+}
+
+impl Grid {
+    /// `Ok` when dims are non-empty and ≥ 1, with ≥ 2 increasing positive α and seeds ≥ 1.
+    pub fn check(&self, section: &str) -> Result<(), Error> {
+        let Grid {
+            dims,
+            alphas,
+            seeds,
+        } = self;
+        if dims.is_empty() || dims.contains(&0) {
+            return Err(Error::Spec(format!(
+                "invalid parameter `{section}.dims` = {dims:?}: must be non-empty, each >= 1"
+            )));
+        }
+        if alphas.len() < 2 || alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
+            return Err(Error::Spec(format!(
+                "invalid parameter `{section}.alphas` = {alphas:?}: need >= 2 values, each > 0"
+            )));
+        }
+        if alphas.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::Spec(format!(
+                "invalid parameter `{section}.alphas` = {alphas:?}: must be increasing"
+            )));
+        }
+        crate::experiment::check_counts(section, &[("seeds", *seeds)], 1)
     }
-    if alphas.len() < 2 || alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
-        return Err(Error::Spec(format!(
-            "invalid parameter `{section}.alphas` = {alphas:?}: need >= 2 values, each > 0"
-        )));
-    }
-    if alphas.windows(2).any(|w| w[1] <= w[0]) {
-        return Err(Error::Spec(format!(
-            "invalid parameter `{section}.alphas` = {alphas:?}: must be increasing"
-        )));
-    }
-    crate::experiment::check_counts(section, &[("seeds", seeds)], 1)
 }
 
 /// An algorithm's termination; a divergence fails the task (it is no trial of the test).
@@ -66,6 +76,15 @@ pub fn finished(t: &gardner_algorithms::Termination, what: &str) -> Result<Termi
         }
         t => Ok(t),
     }
+}
+
+/// A row's success cells `success_rate, success_lo, success_hi`: the rate and its 95 % Wilson
+/// interval, empty without trials.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Rate {
+    pub rate: Option<f64>,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
 }
 
 /// The points of one group (in plan order) and their success counts.
@@ -101,16 +120,13 @@ impl<'a, E: Experiment> Curve<'a, E> {
             .map(|p| p.done().filter(|(o, _)| f(o)).count())
             .sum()
     }
-    /// Each point's simulations with (rate, Wilson lo, Wilson hi), `None` without trials.
-    pub fn cells(&self) -> impl Iterator<Item = (&'a PointSims<E>, [Option<f64>; 3])> + '_ {
+    /// Each point's simulations with its success cells.
+    pub fn cells(&self) -> impl Iterator<Item = (&'a PointSims<E>, Rate)> + '_ {
         self.sims.iter().zip(&self.points).map(|(p, c)| {
             let (lo, hi) = c.interval();
-            let cells = if c.trials == 0 {
-                [None; 3]
-            } else {
-                [Some(c.rate()), Some(lo), Some(hi)]
-            };
-            (*p, cells)
+            let some = |v| (c.trials > 0).then_some(v);
+            let (rate, lo, hi) = (some(c.rate()), some(lo), some(hi));
+            (*p, Rate { rate, lo, hi })
         })
     }
 }
@@ -248,14 +264,14 @@ pub fn local_spacing(alphas: &[f64], at: f64) -> f64 {
 /// The `[finite_size_fits]` table: α_½(d) = a + b/d and α_½(d) = a + b ln d, both weighted
 /// least squares with weights 1/σ² (σ: the bootstrap standard deviation of each α_½, floored
 /// at the grid resolution), and which has the smaller χ²/dof.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FiniteSizeFits {
-    pub weights: &'static str,
+    pub weights: String,
     pub status: Option<String>,
     pub inverse_d: Option<LineFit>,
     pub log_d: Option<LineFit>,
     /// "inverse_d" or "log_d": the smaller χ²/dof (same number of points and parameters).
-    pub better: Option<&'static str>,
+    pub better: Option<String>,
 }
 
 impl FiniteSizeFits {
@@ -264,15 +280,17 @@ impl FiniteSizeFits {
         let (inverse_d, log_d) = finite_size_fits(est);
         let better = inverse_d.zip(log_d).and_then(|(i, l)| {
             if i.chi2_per_dof < l.chi2_per_dof {
-                Some("inverse_d")
+                Some("inverse_d".into())
             } else if l.chi2_per_dof < i.chi2_per_dof {
-                Some("log_d")
+                Some("log_d".into())
             } else {
                 None
             }
         });
         Self {
-            weights: "1/sigma^2, sigma = bootstrap std of alpha_half floored at grid spacing/sqrt(12)",
+            weights:
+                "1/sigma^2, sigma = bootstrap std of alpha_half floored at grid spacing/sqrt(12)"
+                    .into(),
             status: (inverse_d.is_none() || log_d.is_none()).then(|| {
                 format!(
                     "not fitted: {} size(s) with a crossing inside the grid, needs >= 3",
@@ -287,9 +305,9 @@ impl FiniteSizeFits {
 }
 
 /// The `[extrapolation]` table: the weighted fit α_½(d) = a + b/d, or why it is absent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extrapolation {
-    pub model: &'static str,
+    pub model: String,
     pub status: Option<String>,
     pub alpha_half_infinite_d: Option<f64>,
     pub alpha_half_infinite_d_stderr: Option<f64>,
@@ -309,7 +327,7 @@ impl Extrapolation {
             (e.alpha_half - f.intercept) / (e.sigma.powi(2) + f.intercept_stderr.powi(2)).sqrt()
         });
         Self {
-            model: "alpha_half(d) = a + b/d, weighted least squares, weights 1/fit_sigma^2",
+            model: "alpha_half(d) = a + b/d, weighted least squares, weights 1/fit_sigma^2".into(),
             status: fit.is_none().then(|| {
                 format!(
                     "not fitted: {} size(s) with a crossing inside the grid, needs >= 3",

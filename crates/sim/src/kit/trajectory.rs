@@ -3,10 +3,48 @@
 //! (seeds; for a Monte-Carlo theory, its replicas), so each cell is a [`Stat`]; agreement is
 //! measured in combined standard errors √(se_sim² + se_theory²) ([`TimeAgreement`]).
 
-use crate::experiment::{Agreement, Experiment, PointSims};
+use crate::Error;
+use crate::experiment::{Agreement, Experiment, PointSims, check_counts, check_positive};
 use crate::stats::Stat;
 use crate::table::Status;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// A time window (flattened into a size section or a task): t = 0 and the logarithmic grid
+/// from `t_min` to `t_max` ([`log_grid`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// First positive grid time (≥ η).
+    pub t_min: f64,
+    /// Points per decade of the logarithmic time grid (≥ 1).
+    pub points_per_decade: usize,
+    /// End of the window (the last grid time).
+    pub t_max: f64,
+}
+
+impl Window {
+    /// `Ok` when η ≤ t_min ≤ t_max, t_max is a multiple of η and points_per_decade ≥ 1.
+    pub fn check(&self, section: &str, eta: f64) -> Result<(), Error> {
+        let (t_min, t_max) = (self.t_min, self.t_max);
+        check_positive(&format!("{section}.t_min"), t_min)?;
+        check_positive(&format!("{section}.t_max"), t_max)?;
+        if t_min < eta || t_min > t_max {
+            return Err(Error::Spec(format!(
+                "invalid parameter `{section}.t_min` = {t_min}: must be in [eta, t_max] = [{eta}, {t_max}]"
+            )));
+        }
+        check_counts(section, &[("points_per_decade", self.points_per_decade)], 1)?;
+        if !multiple_of(t_max, eta) {
+            return Err(Error::Spec(format!(
+                "invalid parameter `{section}.t_max` = {t_max}: must be a multiple of eta = {eta}"
+            )));
+        }
+        Ok(())
+    }
+    /// The grid times at step η.
+    pub fn times(&self, eta: f64) -> Vec<f64> {
+        log_grid(eta, self.t_min, self.points_per_decade, self.t_max)
+    }
+}
 
 /// The grid times: t = 0, then t_min 10^{j/ppd} for j = 0, 1, … while ≤ t_max, each rounded
 /// to a multiple of η (duplicates dropped), and t_max itself (rounded to 1e-12).
@@ -72,7 +110,7 @@ pub fn runs_status<E: Experiment>(points: &[&PointSims<E>]) -> Status {
 /// Theory against simulation over time: the [`Agreement`] in combined standard errors
 /// σ = max(√(se_sim² + se_theory²), resolution), and how long it holds within `bound` σ
 /// (times where both errors vanish, e.g. m(0) of an informed start, are not compared).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimeAgreement {
     pub deviation: Agreement,
     /// Largest time t such that every compared time ≤ t agrees within `bound` σ (absent

@@ -2,7 +2,7 @@
 //! findings, from `data/<id>.{csv,toml}` alone.
 
 use crate::Error;
-use crate::experiment::{Agreement, Mode, View};
+use crate::experiment::{Mode, View};
 use crate::figs::dynamics::*;
 use crate::findings::{Findings, Verdict, sig};
 use crate::kit::trajectory::thin;
@@ -14,38 +14,10 @@ use serde::Deserialize;
 pub struct Digest {
     pub d: usize,
     pub seeds: usize,
-    pub dmft: Vec<DmftRead>,
-    pub agreement_m: Vec<AgreementRead>,
-    pub agreement_train_loss: Vec<AgreementRead>,
-    pub recovery: Vec<RecoveryRead>,
-}
-
-/// One `[[dmft]]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DmftRead {
-    pub algorithm: Algorithm,
-    pub particles: usize,
-    pub replicas: usize,
-}
-
-/// One `[[agreement_*]]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AgreementRead {
-    pub algorithm: Algorithm,
-    pub deviation: Agreement,
-    pub within_3_stderr_until: Option<f64>,
-    pub first_deviation_time: Option<f64>,
-}
-
-/// One `[[recovery]]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct RecoveryRead {
-    pub algorithm: Algorithm,
-    pub sim_seeds_recovered: usize,
-    pub sim_seeds: usize,
-    pub sim_mean_first_time: Option<f64>,
-    pub sim_final_m_mean: f64,
-    pub sim_final_m_stderr: f64,
+    pub dmft: Vec<DmftSummary>,
+    pub agreement_m: Vec<AlgorithmAgreement>,
+    pub agreement_train_loss: Vec<AlgorithmAgreement>,
+    pub recovery: Vec<Recovery>,
 }
 
 impl Algorithm {
@@ -146,7 +118,7 @@ impl View for Spec {
         Ok(Plot::new(
             format!(
                 "Phase retrieval, {start}, α = {}, η = {}, b = {}, τ = {}: GD, SGD and persistent SGD, DMFT vs simulation",
-                self.alpha, self.eta, self.b, self.tau
+                self.alpha, self.schedule.eta, self.schedule.b, self.schedule.tau
             ),
             2,
             vec![m, loss],
@@ -182,12 +154,13 @@ impl View for Spec {
             .iter()
             .chain(&g.agreement_train_loss)
             .map(|x| {
+                let (x, a) = (&x.over_time, x.algorithm);
                 let until = x
                     .within_3_stderr_until
                     .map_or("nowhere".into(), |t| format!("up to t = {t}"));
                 format!(
                     "{}: {}, within 3 combined s.e. {until}",
-                    x.algorithm.role().name(),
+                    a.role().name(),
                     x.deviation.line(&x.deviation.compared)
                 )
             })
@@ -195,7 +168,7 @@ impl View for Spec {
         let agrees = g
             .agreement_m
             .iter()
-            .all(|x| x.deviation.max_dev_in_stderr <= AGREEMENT_STDERRS);
+            .all(|x| x.over_time.deviation.max_dev_in_stderr <= AGREEMENT_STDERRS);
         let p = rec(Algorithm::Psgd)?;
         let mut order = Vec::new();
         for a in [Algorithm::Gd, Algorithm::Sgd] {
@@ -238,7 +211,7 @@ impl View for Spec {
                 if agrees { "yes" } else { "no" },
                 words(order[0]),
                 words(order[1]),
-                crate::figs::psgd::batch_convention(self.batch, self.b)
+                self.schedule.batch_convention()
             ),
         })
     }

@@ -4,6 +4,7 @@ use crate::Error;
 use crate::experiment::{Agreement, Mode, View};
 use crate::figs::fig1::*;
 use crate::findings::{Findings, Verdict, sig};
+use crate::kit::bayes::GampSummary;
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};
 use crate::table::stat::cells;
 use serde::Deserialize;
@@ -14,23 +15,9 @@ const LITERATURE_ASYMPTOTE: f64 = 0.4417;
 /// What the plot and the findings read back from `data/fig1.toml`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Digest {
-    pub large_alpha: LargeAlphaRead,
-    pub simulation: SimulationRead,
+    pub large_alpha: LargeAlpha,
+    pub simulation: GampSummary,
     pub agreement: Agreement,
-}
-
-/// `[large_alpha]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LargeAlphaRead {
-    pub alpha: f64,
-    pub alpha_times_gen_error_bayes: f64,
-}
-
-/// `[simulation]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SimulationRead {
-    pub d: usize,
-    pub seeds: usize,
 }
 
 impl View for Fig1 {

@@ -2,7 +2,7 @@
 
 use crate::Error;
 use crate::Stat;
-use crate::experiment::{Agreement, Mode, View};
+use crate::experiment::{Mode, View};
 use crate::figs::fig2::*;
 use crate::findings::{Findings, Verdict, sig};
 use crate::plot::{Axis, Panel, Plot, Role, Series};
@@ -13,8 +13,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Digest {
     pub parameters: ParametersRead,
-    pub large_alpha: LargeAlphaRead,
-    pub agreement: AgreementsRead,
+    pub large_alpha: LargeAlpha,
+    pub agreement: Agreements,
 }
 
 /// `[parameters]` as read back.
@@ -22,26 +22,6 @@ pub struct Digest {
 pub struct ParametersRead {
     pub d: usize,
     pub seeds: usize,
-}
-
-/// `[large_alpha]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LargeAlphaRead {
-    pub alpha: f64,
-    pub alpha_eps_bayes: f64,
-    pub alpha_eps_logistic_opt: f64,
-    pub logistic_over_bayes: f64,
-    pub alpha_eps_ridge_opt: f64,
-    pub alpha_eps_hinge_opt: f64,
-    pub alpha_eps_max_margin: f64,
-}
-
-/// `[agreement.*]` per loss as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AgreementsRead {
-    pub logistic: Agreement,
-    pub square: Agreement,
-    pub hinge: Agreement,
 }
 
 /// The literature's large-α constant of max-margin, α·ε → 0.50.

@@ -4,6 +4,7 @@ use crate::Error;
 use crate::experiment::{Agreement, Mode, View};
 use crate::figs::fig3::*;
 use crate::findings::{Findings, Verdict, sig};
+use crate::kit::bayes::GampSummary;
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series, Span};
 use crate::table::stat::cells;
 use serde::Deserialize;
@@ -11,24 +12,10 @@ use serde::Deserialize;
 /// What the plot and the findings read back from `data/fig3.toml`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Digest {
-    pub thresholds: ThresholdsRead,
-    pub simulation: SimulationRead,
+    pub thresholds: ThresholdSummary,
+    pub simulation: GampSummary,
     pub agreement: Agreement,
     pub agreement_away_from_transition: Agreement,
-}
-
-/// `[thresholds]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ThresholdsRead {
-    pub alpha_it: f64,
-    pub alpha_amp: f64,
-}
-
-/// `[simulation]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SimulationRead {
-    pub d: usize,
-    pub seeds: usize,
 }
 
 /// The literature's thresholds: α_IT = 1, α_AMP ≈ 1.128 (state evolution data jump between

@@ -4,7 +4,7 @@ use crate::Error;
 use crate::experiment::{Mode, View};
 use crate::figs::fig4::*;
 use crate::findings::{Findings, Verdict, sig};
-use crate::kit::success_curve::CrossingRead;
+use crate::kit::success_curve::{CrossingRead, Extrapolation, FiniteSizeFits};
 use crate::plot::{Axis, Panel, Plot, Role, Rule, Series};
 use serde::Deserialize;
 
@@ -13,8 +13,8 @@ use serde::Deserialize;
 pub struct Digest {
     pub simulation: SimulationRead,
     pub alpha_half: Vec<CrossingRead>,
-    pub extrapolation: ExtrapolationRead,
-    pub finite_size_fits: FitsRead,
+    pub extrapolation: Extrapolation,
+    pub finite_size_fits: FiniteSizeFits,
     pub comparison: ComparisonRead,
 }
 
@@ -23,27 +23,6 @@ pub struct Digest {
 pub struct SimulationRead {
     pub dims: Vec<usize>,
     pub seeds: usize,
-}
-
-/// `[extrapolation]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ExtrapolationRead {
-    pub alpha_half_infinite_d: Option<f64>,
-    pub alpha_half_infinite_d_stderr: Option<f64>,
-    pub chi2_per_dof: Option<f64>,
-}
-
-/// `[finite_size_fits]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FitsRead {
-    pub better: Option<String>,
-    pub log_d: Option<FitRead>,
-}
-
-/// One fit as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FitRead {
-    pub chi2_per_dof: f64,
 }
 
 /// `[comparison]` as read back.
@@ -80,7 +59,7 @@ impl View for Fig4 {
             let sel: Vec<&Row> = rows.iter().filter(|r| r.d == d).collect();
             success.series.push(
                 Series::interval(Role::Gd, &format!("GD, d = {d}"), &sel, |r| {
-                    Some((r.alpha, r.success_rate?, r.success_lo?, r.success_hi?))
+                    Some((r.alpha, r.success.rate?, r.success.lo?, r.success.hi?))
                 })
                 .level(k, dims.len()),
             );

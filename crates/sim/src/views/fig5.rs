@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub struct Digest {
     pub simulation: SimulationRead,
     pub alpha_half: Vec<CrossingRead>,
-    pub conclusions: ConclusionsRead,
+    pub conclusions: Conclusions,
     pub theory: TheoryRead,
 }
 
@@ -29,37 +29,6 @@ pub struct SimulationRead {
 #[derive(Debug, Clone, Deserialize)]
 pub struct TheoryRead {
     pub theorem_alpha: f64,
-}
-
-/// `[conclusions]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ConclusionsRead {
-    pub theorem: Vec<TheoremRead>,
-    pub width_comparison: Vec<WidthComparisonRead>,
-}
-
-/// One `[[conclusions.theorem]]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TheoremRead {
-    pub width_rule: String,
-    pub alpha_half_infinite_d: Option<f64>,
-    pub alpha_half_infinite_d_lo: Option<f64>,
-    pub alpha_half_infinite_d_hi: Option<f64>,
-    pub alpha_half_decreases_with_d: Option<bool>,
-    pub infinite_d_consistent_with_theorem: Option<bool>,
-    pub better_finite_size_model: Option<String>,
-}
-
-/// One `[[conclusions.width_comparison]]` as read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct WidthComparisonRead {
-    pub d: usize,
-    pub m_small: usize,
-    pub m_large: usize,
-    pub difference: Option<f64>,
-    pub difference_lo: Option<f64>,
-    pub difference_hi: Option<f64>,
-    pub small_needs_more_samples: Option<bool>,
 }
 
 impl View for Fig5 {
@@ -99,7 +68,7 @@ impl View for Fig5 {
                     .collect();
                 p.series.push(
                     Series::interval(Role::Gd, &format!("d = {d}"), &sel, |r| {
-                        Some((r.alpha, r.success_rate?, r.success_lo?, r.success_hi?))
+                        Some((r.alpha, r.success.rate?, r.success.lo?, r.success.hi?))
                     })
                     .level(k, dims.len()),
                 );

@@ -3,8 +3,8 @@
 use crate::Error;
 use crate::experiment::{Mode, View};
 use crate::figs::fig8::*;
-use crate::figs::same;
 use crate::findings::{Findings, Verdict, sig};
+use crate::kit::grid::same;
 use crate::plot::{Axis, Panel, Plot, Series};
 use crate::success::BootstrapCrossing;
 use serde::Deserialize;
@@ -40,9 +40,12 @@ impl View for Fig8 {
 
     fn plot(&self, mode: Mode, rows: &[Row], g: &Digest) -> Result<Plot, Error> {
         let s = self.sizes.pick(mode);
-        let main: Vec<&Row> = rows.iter().filter(|r| same(r.eta, self.eta)).collect();
+        let main: Vec<&Row> = rows
+            .iter()
+            .filter(|r| same(r.eta, self.schedule.eta))
+            .collect();
         let mut panels = Vec::new();
-        for (k, &d) in s.dims.iter().enumerate() {
+        for (k, &d) in s.grid.dims.iter().enumerate() {
             let mut p = Panel::new(
                 format!("d = {d}"),
                 Axis::linear("α = n/d (samples per dimension)").shared(),
@@ -51,7 +54,11 @@ impl View for Fig8 {
             if k == 0 {
                 p.notes = vec![format!(
                     "{} runs per point, T = {}, η = {}, b = {}, τ = {}; bars: 95 % Wilson",
-                    s.seeds, self.time_budget, self.eta, self.b, self.tau
+                    s.grid.seeds,
+                    self.time_budget,
+                    self.schedule.eta,
+                    self.schedule.b,
+                    self.schedule.tau
                 )];
             }
             for a in ALGORITHMS {
@@ -72,7 +79,7 @@ impl View for Fig8 {
             Axis::log("d (dimension)"),
             Axis::linear("α_{1/2}: 50 % success crossing"),
         );
-        if let Some(&dmax) = s.dims.iter().max() {
+        if let Some(&dmax) = s.grid.dims.iter().max() {
             let v: Vec<String> = ALGORITHMS
                 .iter()
                 .rev()
@@ -120,6 +127,7 @@ impl View for Fig8 {
             |a: Algorithm, d: usize| g.alpha_half.iter().find(|x| x.algorithm == a && x.d == d);
         for a in ALGORITHMS {
             let v: Vec<String> = s
+                .grid
                 .dims
                 .iter()
                 .filter_map(|&d| {
@@ -136,7 +144,7 @@ impl View for Fig8 {
             .map(|w| {
                 vec![format!(
                     "step size η vs η/2 at d = {}: success rates differ by at most {} binomial s.e. ({} at α = {})",
-                    s.dims.iter().min().copied().unwrap_or(0),
+                    s.grid.dims.iter().min().copied().unwrap_or(0),
                     sig(w.difference_in_stderr, 2),
                     w.algorithm.role().name(),
                     w.alpha
@@ -145,7 +153,7 @@ impl View for Fig8 {
             .unwrap_or_default();
         // per d: p-SGD's interval lies below GD's and SGD's estimates
         let (mut below, mut first, mut sizes) = (0, 0, 0);
-        for &d in &s.dims {
+        for &d in &s.grid.dims {
             let (Some(p), Some(gd), Some(sgd)) = (
                 at(Algorithm::Psgd, d),
                 at(Algorithm::Gd, d),

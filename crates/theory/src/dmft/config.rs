@@ -191,6 +191,38 @@ pub const DEFAULT_DT: f64 = 0.01;
 pub const DEFAULT_PARTICLES: usize = 2000;
 
 impl Config {
+    /// The particle DMFT ([`Method::Dmft`]) of `algorithm` from (m0, q0) at `times`, every
+    /// solver option at its default.
+    pub fn new(
+        loss: LossKind,
+        alpha: f64,
+        regularisation: RegularisationConfig,
+        (m0, q0): (f64, f64),
+        algorithm: Algorithm,
+        times: Vec<f64>,
+    ) -> Self {
+        Self {
+            loss,
+            alpha,
+            regularisation,
+            m0,
+            q0,
+            algorithm,
+            times,
+            method: Method::Dmft,
+            dt: None,
+            particles: None,
+            seed: None,
+            replicas: None,
+            checkpoint: None,
+            checkpoint_every: None,
+            solver: None,
+            history: None,
+            partners: None,
+            budget_hours: None,
+        }
+    }
+
     /// Parse and validate TOML.
     pub fn from_toml(src: &str) -> Result<Self, String> {
         toml::from_str(src).map_err(|e| e.message().trim().to_string())

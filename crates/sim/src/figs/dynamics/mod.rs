@@ -2,9 +2,9 @@
 //! a spherical student (Mignacco, Urbani, Zdeborová, MLST 2021, arXiv:2103.04902): the shared
 //! experiment of fig6 (informed start) and fig7 (random start).
 //!
-//! Model and algorithms: [`super::psgd`].
+//! Model and algorithms: [`crate::kit::psgd`].
 //!
-//! Batch convention ([`Batch`], required in the spec): `mean` divides the mini-batch gradient
+//! Batch convention ([`Schedule::batch`], required in the spec): `mean` divides the mini-batch gradient
 //! by b (the talk's; SGD and p-SGD then have GD's mean drift), `sum` is the plain sum.
 //!
 //! Time grid: t = 0 and a logarithmic grid from `t_min` to `t_max` with `points_per_decade`
@@ -34,19 +34,17 @@ use crate::experiment::{
     Experiment, Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes,
     check_counts, check_positive,
 };
-use crate::figs::psgd::with_stepper;
-pub use crate::figs::psgd::{ALGORITHMS, Algorithm};
-use crate::kit::trajectory::{TimeAgreement, log_grid, multiple_of, runs_status, stat_over};
+pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Q_MAX, RECOVERY_OVERLAP, Schedule};
+use crate::kit::psgd::{on_grid, with_stepper};
+use crate::kit::trajectory::{TimeAgreement, Window, multiple_of, runs_status, stat_over};
 use crate::{Error, Stat, Status};
-use gardner_algorithms::psgd::{self, Batch, Start};
+use gardner_algorithms::psgd::{self, Start};
 use gardner_models::rng::Rng;
-use gardner_models::run::{Step as _, Termination};
+use gardner_models::run::Termination;
 use gardner_theory::dmft;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-/// Recovery threshold on the oriented m.
-pub const RECOVERY_OVERLAP: f64 = 0.99;
 /// Agreement threshold, in combined standard errors.
 pub const AGREEMENT_STDERRS: f64 = 3.0;
 /// Smallest difference resolved (m(0) of the informed start is m0 up to rounding on both sides).
@@ -70,12 +68,9 @@ pub struct SizeSpec {
     pub d: usize,
     /// Seeds per algorithm.
     pub seeds: usize,
-    /// First positive grid time (≥ η).
-    pub t_min: f64,
-    /// Points per decade of the logarithmic time grid (≥ 1).
-    pub points_per_decade: usize,
-    /// End of the simulated window (the last grid time).
-    pub t_max: f64,
+    /// The simulated window.
+    #[serde(flatten)]
+    pub window: Window,
     /// End of the DMFT window (≤ `t_max`; the DMFT is computed at the grid times ≤ it).
     pub dmft_t_max: f64,
     /// DMFT particles N per run.
@@ -92,14 +87,9 @@ pub struct Spec {
     pub seed: u64,
     /// α = n/d.
     pub alpha: f64,
-    /// Learning rate η (= the DMFT time step; t = k η).
-    pub eta: f64,
-    /// Batch fraction b of SGD and p-SGD.
-    pub b: f64,
-    /// Persistence time τ of p-SGD.
-    pub tau: f64,
-    /// Batch convention of SGD and p-SGD (required: `mean`, the talk's, or `sum`).
-    pub batch: Batch,
+    /// η is also the DMFT time step.
+    #[serde(flatten)]
+    pub schedule: Schedule,
     pub start: StartSpec,
     #[serde(flatten)]
     pub sizes: Sizes<SizeSpec>,
@@ -111,9 +101,8 @@ pub struct Point {
     pub algorithm: Algorithm,
     pub side: Side,
     /// The time grid and the end of the window (they fix the observation's length).
-    pub t_min: f64,
-    pub points_per_decade: usize,
-    pub t_max: f64,
+    #[serde(flatten)]
+    pub window: Window,
 }
 
 /// Which side of the comparison a task computes.
@@ -171,17 +160,12 @@ mod summary;
 pub use summary::{AlgorithmAgreement, DmftSummary, Recovery, Summary};
 
 impl Spec {
-    /// The section of `mode`.
-    pub fn section(&self, mode: Mode) -> &SizeSpec {
-        self.sizes.pick(mode)
-    }
-
     /// The DMFT initial overlap of `mode` (see the module docs).
     pub fn dmft_m0(&self, mode: Mode) -> f64 {
         match self.start {
             StartSpec::Informed { m0 } => m0,
             StartSpec::Random => {
-                (2.0 / (std::f64::consts::PI * self.section(mode).d as f64)).sqrt()
+                (2.0 / (std::f64::consts::PI * self.sizes.pick(mode).d as f64)).sqrt()
             }
         }
     }
@@ -193,16 +177,49 @@ impl Experiment for Spec {
     type Row = Row;
     type Summary = Summary;
 
+    /// Per algorithm one simulation point and `dmft_replicas/seeds`
+    /// DMFT blocks, `seeds` tasks each.
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
-        self.tasks(mode)
+        self.validate(mode)?;
+        let s = self.sizes.pick(mode);
+        let mut pts = Vec::new();
+        for &algorithm in &ALGORITHMS {
+            pts.push(Point {
+                algorithm,
+                side: Side::Simulation { d: s.d },
+                window: s.window,
+            });
+            for block in 0..s.dmft_replicas / s.seeds {
+                pts.push(Point {
+                    algorithm,
+                    side: Side::Dmft {
+                        particles: s.particles,
+                        m0: self.dmft_m0(mode),
+                        block,
+                    },
+                    window: Window {
+                        t_max: s.dmft_t_max,
+                        ..s.window
+                    },
+                });
+            }
+        }
+        let sc = &self.schedule;
+        Plan::new(
+            pts,
+            s.seeds,
+            &(
+                self.seed, self.alpha, sc.eta, sc.b, sc.tau, sc.batch, self.start,
+            ),
+        )
     }
     /// Simulation: X and its transposed copy plus O(n + d) vectors; DMFT: the compressed
     /// solver's cost model (O(N P²) per-particle responses on P ≈ 1.5 L log₂(T/L) blocks).
     fn task_bytes(&self, p: &Point) -> u64 {
         match p.side {
-            Side::Simulation { d } => crate::figs::psgd::task_bytes(self.alpha, d),
+            Side::Simulation { d } => crate::kit::psgd::task_bytes(self.alpha, d),
             Side::Dmft { particles, .. } => {
-                let c = self.dmft_cost(particles, p.t_max);
+                let c = self.dmft_cost(particles, p.window.t_max);
                 c.bytes as u64
             }
         }
@@ -211,10 +228,11 @@ impl Experiment for Spec {
     fn task_cost(&self, p: &Point) -> f64 {
         match p.side {
             Side::Simulation { d } => {
-                self.alpha * (d * d) as f64 * p.algorithm.batch_fraction(self.b) * p.t_max
-                    / self.eta
+                let sc = &self.schedule;
+                self.alpha * (d * d) as f64 * sc.batch_fraction(p.algorithm) * p.window.t_max
+                    / sc.eta
             }
-            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.t_max).multiply_adds,
+            Side::Dmft { particles, .. } => self.dmft_cost(particles, p.window.t_max).multiply_adds,
         }
     }
     fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {

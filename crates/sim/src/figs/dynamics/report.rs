@@ -8,8 +8,8 @@ impl Spec {
     /// [`Experiment::report`]: rows, summary and headline numbers.
     pub(super) fn tables(&self, mode: Mode, sims: &Sims<Spec>) -> Result<Report<Spec>, Error> {
         self.validate(mode)?;
-        let s = self.section(mode);
-        let times = log_grid(self.eta, s.t_min, s.points_per_decade, s.t_max);
+        let s = self.sizes.pick(mode);
+        let times = s.window.times(self.schedule.eta);
         let n_dmft = times.iter().filter(|&&t| t <= s.dmft_t_max + 1e-12).count();
         let mut rows = Vec::new();
         let mut dmft_summaries = Vec::new();
@@ -89,7 +89,7 @@ impl Spec {
                 particles,
                 replicas: s.dmft_replicas,
                 particles_total: particles * s.dmft_replicas,
-                dt: self.eta,
+                dt: self.schedule.eta,
                 steps: self.steps(s.dmft_t_max),
                 t_max: s.dmft_t_max,
                 m0,
@@ -157,18 +157,18 @@ impl Spec {
             start,
             windows: format!(
                 "simulation at t = 0 and {} points per decade from t = {} to {} (log grid, multiples of eta); DMFT (time step eta = {}, {} runs of {} particles, mean and Monte-Carlo standard error over the runs) at t <= {}: rows beyond it have empty DMFT cells; deviations in units of the combined standard error sqrt(se_sim^2 + se_dmft^2)",
-                s.points_per_decade,
-                s.t_min,
-                s.t_max,
-                self.eta,
+                s.window.points_per_decade,
+                s.window.t_min,
+                s.window.t_max,
+                self.schedule.eta,
                 s.dmft_replicas,
                 s.particles,
                 s.dmft_t_max
             ),
-            batch_convention: crate::figs::psgd::batch_convention(self.batch, self.b),
+            batch_convention: self.schedule.batch_convention(),
             d: s.d,
             seeds: s.seeds,
-            t_max_sim: s.t_max,
+            t_max_sim: s.window.t_max,
             t_max_dmft: s.dmft_t_max,
             dmft: dmft_summaries,
             agreement_m,

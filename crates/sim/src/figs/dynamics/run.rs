@@ -1,43 +1,30 @@
-//! The tasks: the spec checked, the plan, and the two sides of a task: one microscopic run of GD, SGD or p-SGD, observed at
-//! the grid times, and one particle DMFT run at the same times, with their cost models.
+//! The tasks: the spec checked and the two sides of a task (planned by the `Experiment` impl
+//! of `mod.rs`): one microscopic run of GD, SGD or p-SGD, observed at the grid times, and one
+//! particle DMFT run at the same times, with their cost models.
 
 use super::*;
 
 impl Spec {
     /// The spec's values and the section of `mode`, checked.
     pub(super) fn validate(&self, mode: Mode) -> Result<(), Error> {
-        let s = self.section(mode);
+        let s = self.sizes.pick(mode);
+        let eta = self.schedule.eta;
         check_positive("alpha", self.alpha)?;
-        check_positive("eta", self.eta)?;
-        check_positive("tau", self.tau)?;
-        if !(self.b > 0.0 && self.b <= 1.0) {
-            return Err(format!("invalid parameter `b` = {}: must be in (0, 1]", self.b).into());
-        }
+        self.schedule.validate(&[eta])?;
         if let StartSpec::Informed { m0 } = self.start
             && !(m0.is_finite() && m0.abs() <= 1.0)
         {
             return Err(format!("invalid parameter `start.m0` = {m0}: must be in [-1, 1]").into());
         }
         let name = mode.name();
-        check_positive(&format!("{name}.t_min"), s.t_min)?;
-        check_positive(&format!("{name}.t_max"), s.t_max)?;
+        s.window.check(name, eta)?;
         check_positive(&format!("{name}.dmft_t_max"), s.dmft_t_max)?;
-        if s.t_min < self.eta || s.t_min > s.t_max {
+        if !multiple_of(s.dmft_t_max, eta) || s.dmft_t_max > s.window.t_max {
             return Err(format!(
-                "invalid parameter `{name}.t_min` = {}: must be in [eta, t_max] = [{}, {}]",
-                s.t_min, self.eta, s.t_max
+                "invalid parameter `{name}.dmft_t_max` = {}: must be a multiple of eta = {eta} and <= t_max",
+                s.dmft_t_max
             )
             .into());
-        }
-        check_counts(name, &[("points_per_decade", s.points_per_decade)], 1)?;
-        if !multiple_of(s.t_max, self.eta)
-            || !multiple_of(s.dmft_t_max, self.eta)
-            || s.dmft_t_max > s.t_max
-        {
-            return Err(format!(
-                "invalid parameter `{name}.t_max`/`dmft_t_max` = {}/{}: both must be multiples of eta = {} and dmft_t_max <= t_max",
-                s.t_max, s.dmft_t_max, self.eta
-            ).into());
         }
         let counts = [("d", s.d), ("seeds", s.seeds), ("particles", s.particles)];
         check_counts(name, &counts, 2)?;
@@ -47,69 +34,12 @@ impl Spec {
                 s.dmft_replicas, s.seeds
             ).into());
         }
-        for a in ALGORITHMS {
-            a.selection(self.b, self.tau, self.batch, self.eta)?;
-        }
         Ok(())
-    }
-
-    /// [`Experiment::plan`]: per algorithm one simulation point and `dmft_replicas/seeds`
-    /// DMFT blocks, `seeds` tasks each.
-    pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, Error> {
-        self.validate(mode)?;
-        let s = self.section(mode);
-        let mut pts = Vec::new();
-        for &algorithm in &ALGORITHMS {
-            pts.push(Point {
-                algorithm,
-                side: Side::Simulation { d: s.d },
-                t_min: s.t_min,
-                points_per_decade: s.points_per_decade,
-                t_max: s.t_max,
-            });
-            for block in 0..s.dmft_replicas / s.seeds {
-                pts.push(Point {
-                    algorithm,
-                    side: Side::Dmft {
-                        particles: s.particles,
-                        m0: self.dmft_m0(mode),
-                        block,
-                    },
-                    t_min: s.t_min,
-                    points_per_decade: s.points_per_decade,
-                    t_max: s.dmft_t_max,
-                });
-            }
-        }
-        Plan::new(
-            pts,
-            s.seeds,
-            &(
-                self.seed, self.alpha, self.eta, self.b, self.tau, self.batch, self.start,
-            ),
-        )
-    }
-
-    pub(super) fn dmft_algorithm(&self, a: Algorithm) -> dmft::Algorithm {
-        match a {
-            Algorithm::Gd => dmft::Algorithm::Gd { eta: self.eta },
-            Algorithm::Sgd => dmft::Algorithm::Sgd {
-                eta: self.eta,
-                b: self.b,
-                batch: self.batch,
-            },
-            Algorithm::Psgd => dmft::Algorithm::Psgd {
-                eta: self.eta,
-                b: self.b,
-                tau: self.tau,
-                batch: self.batch,
-            },
-        }
     }
 
     /// DMFT time steps T of a window.
     pub(super) fn steps(&self, t_max: f64) -> usize {
-        (t_max / self.eta).round() as usize
+        (t_max / self.schedule.eta).round() as usize
     }
 
     /// The compressed DMFT solver's cost model at its defaults.
@@ -122,11 +52,6 @@ impl Spec {
         )
     }
 
-    /// The grid times of a task's window.
-    pub(super) fn times(&self, p: &Point) -> Vec<f64> {
-        log_grid(self.eta, p.t_min, p.points_per_decade, p.t_max)
-    }
-
     /// One microscopic run, observed at the grid times (the whole-set training loss is a full
     /// pass over X, so it is measured only there).
     pub(super) fn simulate(
@@ -135,10 +60,10 @@ impl Spec {
         d: usize,
         rng: &mut Rng,
     ) -> Result<(Obs, Termination), Error> {
-        let q_max = 1e6;
+        let (q_max, eta) = (Q_MAX, self.schedule.eta);
         let config = psgd::Config {
-            eta: self.eta,
-            max_steps: (p.t_max / self.eta).round() as usize,
+            eta,
+            max_steps: self.steps(p.window.t_max),
             record_every: usize::MAX,
             q_max,
         };
@@ -146,31 +71,9 @@ impl Spec {
             StartSpec::Informed { m0 } => Start::Informed { m0, q0: 1.0 },
             StartSpec::Random => Start::Random { q0: 1.0 },
         };
-        let selection = p
-            .algorithm
-            .selection(self.b, self.tau, self.batch, self.eta)?;
+        let selection = self.schedule.selection(p.algorithm, eta)?;
         with_stepper((d, self.alpha), selection, &config, &start, rng, |st| {
-            let (mut m, mut train_loss) = (Vec::new(), Vec::new());
-            let mut termination = Termination::Converged;
-            let mut k = 0usize;
-            for t in self.times(p) {
-                let target = (t / self.eta).round() as usize;
-                while k < target {
-                    st.advance()?;
-                    k += 1;
-                }
-                let o = st.observe()?.step;
-                let e = st.train_loss();
-                let bad = [("q", o.q), ("m", o.m), ("train_loss", e)]
-                    .into_iter()
-                    .find(|&(name, v)| !v.is_finite() || (name == "q" && v > q_max));
-                if let Some((quantity, _)) = bad {
-                    termination = Termination::diverged(k, quantity);
-                    break;
-                }
-                m.push(o.m);
-                train_loss.push(e);
-            }
+            let (m, train_loss, termination) = on_grid(st, &p.window.times(eta), (eta, q_max))?;
             let m_initial = *m.first().ok_or("no observation")?;
             let sign = if m_initial < 0.0 { -1.0 } else { 1.0 };
             Ok((
@@ -194,24 +97,16 @@ impl Spec {
         rng: &mut Rng,
     ) -> Result<(Obs, Termination), Error> {
         let cfg = dmft::Config {
-            loss: dmft::LossKind::PhaseRetrieval,
-            alpha: self.alpha,
-            regularisation: dmft::RegularisationConfig::Spherical(true),
-            m0,
-            q0: 1.0,
-            algorithm: self.dmft_algorithm(p.algorithm),
-            times: self.times(p),
-            method: dmft::Method::Dmft,
-            dt: None,
             particles: Some(particles),
             seed: Some(rng.random()),
-            replicas: None,
-            checkpoint: None,
-            checkpoint_every: None,
-            solver: None,
-            history: None,
-            partners: None,
-            budget_hours: None,
+            ..dmft::Config::new(
+                dmft::LossKind::PhaseRetrieval,
+                self.alpha,
+                dmft::RegularisationConfig::Spherical(true),
+                (m0, 1.0),
+                self.schedule.dmft(p.algorithm),
+                p.window.times(self.schedule.eta),
+            )
         };
         let sol = dmft::solve(&cfg)?;
         let obs = Obs {

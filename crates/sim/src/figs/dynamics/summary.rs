@@ -1,10 +1,10 @@
 //! The tables of `data/fig6.toml` / `data/fig7.toml` besides `[claims]` ([`super::claims`]).
 
 use super::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `[[dmft]]`: how the theory side was computed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DmftSummary {
     pub algorithm: Algorithm,
     /// Particles per run, runs, and their product.
@@ -26,7 +26,7 @@ pub struct DmftSummary {
 
 /// `[[agreement]]`: DMFT vs simulation for one algorithm and observable, in units of the
 /// combined standard error √(se_sim² + se_dmft²).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AlgorithmAgreement {
     pub algorithm: Algorithm,
     #[serde(flatten)]
@@ -34,7 +34,7 @@ pub struct AlgorithmAgreement {
 }
 
 /// `[[recovery]]`: whether m > 0.99 is reached.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recovery {
     pub algorithm: Algorithm,
     /// Seeds whose oriented m exceeds 0.99 at some grid time ≤ t_max, and the seeds run.

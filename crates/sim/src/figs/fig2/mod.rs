@@ -8,8 +8,10 @@
 //! teacher data; test error arccos(ŵ·w*/‖ŵ‖‖w*‖)/π. λ multiplies (λ/2)‖w‖², natural-log
 //! logistic loss. All `gen_error_*` are 0–1 classification errors against the teacher's sign.
 
-use super::{check_alphas, check_counts, note, same};
+use crate::experiment::check_counts;
 use crate::experiment::{Agreement, Headline, Mode, Plan, Report, Sims, SimulationSummary, Sizes};
+use crate::kit::grid::{check_alphas, same};
+use crate::kit::note;
 use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::erm::{self, Config as SolverConfig, Problem};
 use gardner_models::rng::Rng;

@@ -17,7 +17,7 @@ pub struct Parameters {
 }
 
 /// `[large_alpha]`: the constants α·ε at `theory.large_alpha`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LargeAlpha {
     pub alpha: f64,
     pub alpha_eps_bayes: f64,
@@ -30,11 +30,11 @@ pub struct LargeAlpha {
     pub lambda_opt_hinge: f64,
     pub alpha_eps_max_margin: f64,
     pub status: Status,
-    pub literature: &'static str,
+    pub literature: String,
 }
 
 /// `[agreement]` over all losses, and per loss.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Agreements {
     #[serde(flatten)]
     pub all: Agreement,
@@ -102,7 +102,7 @@ impl Fig2 {
             lambda_opt_hinge: l.lambda[2],
             alpha_eps_max_margin: a * l.max_margin,
             status: Status::of_notes(l.notes),
-            literature: "Bayes ~ 0.4417/alpha; max-margin ~ 0.50/alpha; optimal logistic close to Bayes (see papers/README.md)",
+            literature: "Bayes ~ 0.4417/alpha; max-margin ~ 0.50/alpha; optimal logistic close to Bayes (see papers/README.md)".into(),
         };
         // Theory only, deterministic: Bayes from state evolution (as fig1), max-margin from a
         // fixed point at relative tolerance 1e-10; the optimal-λ errors at a λ located to 2e-3

@@ -8,9 +8,10 @@
 //! α_½(d) = a + b/d (`[extrapolation]`), and both a + b/d and a + b ln d with χ²/dof and the
 //! better of the two (`[finite_size_fits]`). Compared with α_IT and α_AMP of the theory crate and the talk's ≈ 7.
 
-use crate::experiment::{Headline, Mode, Plan, Report, Sims, SimulationSummary, Sizes};
+use crate::experiment::{Mode, Plan, Report, Sims, SimulationSummary, Sizes};
+use crate::kit::bayes::Thresholds;
 use crate::kit::success_curve::{
-    AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size,
+    AlphaHalf, BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, Grid, Rate,
     finished,
 };
 use crate::{Error, Experiment, Stat, Status};
@@ -18,17 +19,8 @@ use gardner_algorithms::gd::{self, Problem, spherical_teacher};
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
 use gardner_models::{Abs, Gaussian};
-use gardner_theory::{ThresholdConfig, thresholds};
+use gardner_theory::ThresholdConfig;
 use serde::{Deserialize, Serialize};
-
-/// A run size: dimensions, α grid, seeds per (α, d).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SizeSpec {
-    pub dims: Vec<usize>,
-    pub alphas: Vec<f64>,
-    pub seeds: usize,
-}
 
 /// `papers/fig4.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,7 +35,7 @@ pub struct Fig4 {
     #[serde(default)]
     pub thresholds: ThresholdConfig,
     #[serde(flatten)]
-    pub sizes: Sizes<SizeSpec>,
+    pub sizes: Sizes<Grid>,
 }
 
 /// One GD run: fresh teacher data at (α, d).
@@ -68,9 +60,7 @@ pub struct Obs {
 pub struct Row {
     pub alpha: f64,
     pub d: usize,
-    pub success_rate: Option<f64>,
-    pub success_lo: Option<f64>,
-    pub success_hi: Option<f64>,
+    pub success: Rate,
     #[serde(with = "crate::table::stat")]
     pub final_overlap: Stat,
     pub status: Status,
@@ -98,7 +88,7 @@ impl Experiment for Fig4 {
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         let size = self.sizes.pick(mode);
-        check_size(mode.name(), &size.dims, &size.alphas, size.seeds)?;
+        size.check(mode.name())?;
         self.bootstrap.validate()?;
         self.gd.validate()?;
         let points = size

@@ -6,9 +6,8 @@ use super::*;
 /// `[simulation]` of `data/fig4.toml`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Simulation {
-    pub dims: Vec<usize>,
-    pub alphas: Vec<f64>,
-    pub seeds: usize,
+    #[serde(flatten)]
+    pub grid: Grid,
     pub base_seed: u64,
     pub success: String,
     pub loss: &'static str,
@@ -56,26 +55,16 @@ impl Fig4 {
         let size = self.sizes.pick(mode);
         // thresholds of the Bayes-optimal problem (Gaussian prior, |z| channel)
         let prior = Gaussian::new(1.0)?;
-        let th =
-            thresholds(&prior, &Abs, &self.thresholds).map_err(|e| format!("thresholds: {e}"))?;
-        let (alpha_it, alpha_amp) = (
-            th.alpha_it.unwrap_or(f64::NAN),
-            th.alpha_amp.unwrap_or(f64::NAN),
-        );
+        let th = Thresholds::of(&prior, &Abs, &self.thresholds)?;
         let (mut rows, mut alpha_half, mut estimates) = (vec![], vec![], vec![]);
-        let mut headline = vec![
-            Headline::new("alpha_it", alpha_it, 1e-6),
-            Headline::new("alpha_amp", alpha_amp, 1e-6),
-        ];
+        let mut headline = th.headline(1e-6);
         for (k, &d) in size.dims.iter().enumerate() {
             let curve = Curve::of(sims, |p| p.d == d, |p| p.alpha, |o| o.success);
-            for (p, [rate, lo, hi]) in curve.cells() {
+            for (p, success) in curve.cells() {
                 rows.push(Row {
                     alpha: p.point.alpha,
                     d,
-                    success_rate: rate,
-                    success_lo: lo,
-                    success_hi: hi,
+                    success,
                     final_overlap: p.stat(|o| o.overlap_abs),
                     status: p.status(),
                 });
@@ -95,9 +84,7 @@ impl Fig4 {
         let largest = estimates.iter().max_by_key(|e| e.d);
         let summary = Summary {
             simulation: Simulation {
-                dims: size.dims.clone(),
-                alphas: size.alphas.clone(),
-                seeds: size.seeds,
+                grid: size.clone(),
                 base_seed: self.seed,
                 success: format!("final |m| >= {}", gd::SUCCESS_OVERLAP),
                 loss: "H = (1/4) sum_mu (y_mu^2 - (X_mu.w)^2)^2 = L/4, X_{mu i} ~ N(0,1/d), |w|^2 = |w*|^2 = d, projected Euler steps",
@@ -108,9 +95,9 @@ impl Fig4 {
             extrapolation,
             finite_size_fits,
             comparison: Comparison {
-                alpha_it,
-                alpha_it_kind: format!("{:?}", th.it_kind),
-                alpha_amp,
+                alpha_it: th.alpha_it,
+                alpha_it_kind: th.it_kind,
+                alpha_amp: th.alpha_amp,
                 alpha_amp_source: "gardner_theory::thresholds (state-evolution spinodal)",
                 alpha_gd_measured_largest_d: largest
                     .map_or(AlphaHalf::Outside("no crossing inside the grid"), |e| {

@@ -16,7 +16,7 @@ use crate::experiment::{
     Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes, check_positive,
 };
 use crate::kit::success_curve::{
-    BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, check_size, finished,
+    BootstrapSpec, CrossingSummary, Curve, Extrapolation, FiniteSizeFits, Grid, Rate, finished,
 };
 use crate::{Error, Experiment, Stat, Status};
 use gardner_algorithms::gd::{Problem, spherical_teacher};
@@ -25,15 +25,14 @@ use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
 use serde::{Deserialize, Serialize};
 
-/// A run size: dimensions, width rules, α grid, seeds per (α, d, m).
+/// A run size: the grid (seeds per (α, d, m)) and the width rules.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SizeSpec {
-    pub dims: Vec<usize>,
+    #[serde(flatten)]
+    pub grid: Grid,
     /// Width rules: "1", an integer, "d", "2d", "d/4", "0.5d".
     pub widths: Vec<String>,
-    pub alphas: Vec<f64>,
-    pub seeds: usize,
 }
 
 /// The time budget t_max(d) = `coefficient` · d^`exponent` (time of H = (m/4) L).
@@ -113,29 +112,6 @@ pub struct Point {
     pub m_hidden: usize,
 }
 
-/// Why a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stop {
-    /// gen_error < 1e-3.
-    Success,
-    /// The unreachability bound: success within the budget is impossible (a failure).
-    Unreachable,
-    /// A stationary point (RMS gradient < grad_tol) that is not a success (a failure).
-    Stationary,
-    /// Zero training loss (< loss_tol) without success (a failure).
-    ZeroLoss,
-    /// The time budget ran out while the run was still improving.
-    OutOfBudget,
-}
-
-impl Stop {
-    /// Stopped early as a failure (not by the budget).
-    pub fn stopped_failing(&self) -> bool {
-        matches!(self, Stop::Unreachable | Stop::Stationary | Stop::ZeroLoss)
-    }
-}
-
 /// The state of one run where it stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Obs {
@@ -153,9 +129,7 @@ pub struct Row {
     pub alpha: f64,
     pub d: usize,
     pub m_hidden: usize,
-    pub success_rate: Option<f64>,
-    pub success_lo: Option<f64>,
-    pub success_hi: Option<f64>,
+    pub success: Rate,
     #[serde(with = "crate::table::stat")]
     pub gen_error: Stat,
     /// Runs ended by the time budget while still improving.
@@ -172,16 +146,8 @@ mod report;
 mod run;
 mod summary;
 
-pub use run::width;
+pub use run::{Stop, width};
 pub use summary::*;
-
-impl Fig5 {
-    /// Flops of a run that uses its whole step budget: 4 n d m per step.
-    fn budget_flops(&self, p: &Point) -> f64 {
-        let n = (p.alpha * p.d as f64).round();
-        4.0 * n * (p.d * p.m_hidden) as f64 * self.gd.max_steps(p.d) as f64
-    }
-}
 
 impl Experiment for Fig5 {
     type Point = Point;
@@ -190,7 +156,32 @@ impl Experiment for Fig5 {
     type Summary = Summary;
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
-        self.tasks(mode)
+        let size = self.sizes.pick(mode);
+        size.grid.check(mode.name())?;
+        self.bootstrap.validate()?;
+        if size.widths.is_empty() {
+            let name = mode.name();
+            return Err(
+                format!("invalid parameter `{name}.widths` = []: must be non-empty").into(),
+            );
+        }
+        self.gd.budget.validate()?;
+        let seconds = self.cost.seconds_per_budget_gflop;
+        check_positive("cost.seconds_per_budget_gflop", seconds)?;
+        for &d in &size.grid.dims {
+            self.config(1, d).validate()?;
+        }
+        let mut points = Vec::new();
+        for (d, m_hidden, _) in self.groups(size)? {
+            points.extend(
+                size.grid
+                    .alphas
+                    .iter()
+                    .map(|&alpha| Point { alpha, d, m_hidden }),
+            );
+        }
+        // every run's settings are config(m_hidden, d): the spec's [gd] and constants of this file
+        Plan::new(points, size.grid.seeds, &(&self.gd, self.seed))
     }
     fn task_bytes(&self, p: &Point) -> u64 {
         // X (n × d), y, z, r (n), W, W0, ∇H (d × m), P (n × m), WᵀW (m × m), the recorded steps
@@ -209,7 +200,31 @@ impl Experiment for Fig5 {
         Some(self.cost.seconds_per_budget_gflop * self.budget_flops(p) / 1e9)
     }
     fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
-        self.run_task(p, rng)
+        let data = spherical_teacher(p.d, p.alpha, rng)?;
+        let problem = Problem::from_dataset(&data)?;
+        let config = self.config(p.m_hidden, p.d);
+        let out = overparam::run(&problem, &config, rng)?;
+        let last = out.trace.last().ok_or("no step recorded")?;
+        let success = overparam::succeeded(&out.trace);
+        let stop = match &out.trace.termination {
+            _ if success => Stop::Success,
+            Termination::Stalled => Stop::Unreachable,
+            Termination::Converged if last.train_loss < config.loss_tol => Stop::ZeroLoss,
+            Termination::Converged => Stop::Stationary,
+            _ => Stop::OutOfBudget,
+        };
+        let obs = Obs {
+            success,
+            gen_error: last.gen_error,
+            train_loss: last.train_loss,
+            time: last.time,
+            stop,
+            halvings: last.halvings,
+        };
+        Ok((
+            obs,
+            finished(&out.trace.termination, "over-parametrised GD")?,
+        ))
     }
     fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
         self.tables(mode, sims)

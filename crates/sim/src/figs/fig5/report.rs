@@ -47,22 +47,21 @@ impl Fig5 {
                 |p| p.alpha,
                 |o| o.success,
             );
-            for (p, [rate, lo, hi]) in curve.cells() {
+            for (p, success) in curve.cells() {
                 let count = |f: &dyn Fn(&Obs) -> bool| p.done().filter(|(o, _)| f(o)).count();
                 rows.push(Row {
                     alpha: p.point.alpha,
                     d,
                     m_hidden: m,
-                    success_rate: rate,
-                    success_lo: lo,
-                    success_hi: hi,
+                    success,
                     gen_error: p.stat(|o| o.gen_error),
                     runs_out_of_budget: count(&|o| o.stop == Stop::OutOfBudget),
                     runs_stopped_failing: count(&|o| o.stop.stopped_failing()),
                     status: status(p),
                 });
             }
-            let crossing = CrossingSummary::of(&curve.points, &size.alphas, &self.bootstrap, k);
+            let crossing =
+                CrossingSummary::of(&curve.points, &size.grid.alphas, &self.bootstrap, k);
             headline.extend(crossing.headline(format!("alpha_half_d{d}_m{m}")));
             let estimates = by_rule.iter_mut().find(|(r, _)| *r == rule).map(|(_, v)| v);
             estimates
@@ -102,10 +101,10 @@ impl Fig5 {
         };
         let summary = Summary {
             simulation: Simulation {
-                dims: size.dims.clone(),
+                dims: size.grid.dims.clone(),
                 widths: size.widths.clone(),
-                alphas: size.alphas.clone(),
-                seeds: size.seeds,
+                alphas: size.grid.alphas.clone(),
+                seeds: size.grid.seeds,
                 base_seed: self.seed,
                 time_budget_rule: format!(
                     "t_max(d) = {} * d^{} (time of H = (m/4) L; max_steps = ceil(t_max/step))",
@@ -126,7 +125,7 @@ impl Fig5 {
                     .round()
                     / 10.0,
                 gd: self.gd.clone(),
-                time_budget: size.dims.iter().map(|&d| t_max_of(d)).collect(),
+                time_budget: size.grid.dims.iter().map(|&d| t_max_of(d)).collect(),
             },
             alpha_half,
             extrapolation,
@@ -158,7 +157,7 @@ impl Fig5 {
         let mut theorem = Vec::new();
         for ((rule, est), f) in by_rule.iter().zip(fits) {
             let mut all_wide = true;
-            for &d in &size.dims {
+            for &d in &size.grid.dims {
                 all_wide &= width(rule, d)? >= d;
             }
             if !all_wide {
@@ -184,11 +183,11 @@ impl Fig5 {
                     .map(|f| (f.a - self.theorem_alpha) / f.a_stderr),
                 infinite_d_consistent_with_theorem: a
                     .map(|f| (f.a - self.theorem_alpha).abs() <= Z * f.a_stderr),
-                better_finite_size_model: f.fit.better,
+                better_finite_size_model: f.fit.better.clone(),
             });
         }
         let mut width_comparison = Vec::new();
-        if let Some(&d) = size.dims.iter().max() {
+        if let Some(&d) = size.grid.dims.iter().max() {
             let at = |m: usize| alpha_half.iter().find(|a| a.d == d && a.m_hidden == m);
             let value = |a: &AlphaHalfAt| a.crossing.estimate(d);
             if let Some(small) = at(1) {

@@ -1,5 +1,6 @@
-//! The tasks of fig5: width rules, the plan (d × width × α, `seeds` runs each) and one run of
-//! over-parametrised GD.
+//! The tasks of fig5: width rules, the (d, m) groups, the settings of a run, why it ended
+//! ([`Stop`]) and its cost model (the plan and the run are in the `Experiment` impl of
+//! `mod.rs`).
 
 use super::*;
 
@@ -33,11 +34,34 @@ pub fn width(rule: &str, d: usize) -> Result<usize, Error> {
     Ok((m as usize).max(1))
 }
 
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// gen_error < 1e-3.
+    Success,
+    /// The unreachability bound: success within the budget is impossible (a failure).
+    Unreachable,
+    /// A stationary point (RMS gradient < grad_tol) that is not a success (a failure).
+    Stationary,
+    /// Zero training loss (< loss_tol) without success (a failure).
+    ZeroLoss,
+    /// The time budget ran out while the run was still improving.
+    OutOfBudget,
+}
+
+impl Stop {
+    /// Stopped early as a failure (not by the budget).
+    pub fn stopped_failing(&self) -> bool {
+        matches!(self, Stop::Unreachable | Stop::Stationary | Stop::ZeroLoss)
+    }
+}
+
 impl Fig5 {
     /// (d, m, width rule) for each d and each rule, the first rule of equal m kept.
     pub(super) fn groups(&self, size: &SizeSpec) -> Result<Vec<(usize, usize, String)>, Error> {
         let mut groups: Vec<(usize, usize, String)> = Vec::new();
-        for &d in &size.dims {
+        for &d in &size.grid.dims {
             for rule in &size.widths {
                 let m = width(rule, d)?;
                 if !groups.iter().any(|g| g.0 == d && g.1 == m) {
@@ -65,61 +89,10 @@ impl Fig5 {
             init: gardner_algorithms::Init::Random,
         }
     }
-    /// [`Experiment::plan`].
-    pub(super) fn tasks(&self, mode: Mode) -> Result<Plan<Point>, Error> {
-        let size = self.sizes.pick(mode);
-        check_size(mode.name(), &size.dims, &size.alphas, size.seeds)?;
-        self.bootstrap.validate()?;
-        if size.widths.is_empty() {
-            let name = mode.name();
-            return Err(
-                format!("invalid parameter `{name}.widths` = []: must be non-empty").into(),
-            );
-        }
-        self.gd.budget.validate()?;
-        let seconds = self.cost.seconds_per_budget_gflop;
-        check_positive("cost.seconds_per_budget_gflop", seconds)?;
-        for &d in &size.dims {
-            self.config(1, d).validate()?;
-        }
-        let mut points = Vec::new();
-        for (d, m_hidden, _) in self.groups(size)? {
-            points.extend(
-                size.alphas
-                    .iter()
-                    .map(|&alpha| Point { alpha, d, m_hidden }),
-            );
-        }
-        // every run's settings are config(m_hidden, d): the spec's [gd] and constants of this file
-        Plan::new(points, size.seeds, &(&self.gd, self.seed))
-    }
-    /// [`Experiment::run`].
-    pub(super) fn run_task(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
-        let data = spherical_teacher(p.d, p.alpha, rng)?;
-        let problem = Problem::from_dataset(&data)?;
-        let config = self.config(p.m_hidden, p.d);
-        let out = overparam::run(&problem, &config, rng)?;
-        let last = out.trace.last().ok_or("no step recorded")?;
-        let success = overparam::succeeded(&out.trace);
-        let stop = match &out.trace.termination {
-            _ if success => Stop::Success,
-            Termination::Stalled => Stop::Unreachable,
-            Termination::Converged if last.train_loss < config.loss_tol => Stop::ZeroLoss,
-            Termination::Converged => Stop::Stationary,
-            _ => Stop::OutOfBudget,
-        };
-        let obs = Obs {
-            success,
-            gen_error: last.gen_error,
-            train_loss: last.train_loss,
-            time: last.time,
-            stop,
-            halvings: last.halvings,
-        };
-        Ok((
-            obs,
-            finished(&out.trace.termination, "over-parametrised GD")?,
-        ))
+    /// Flops of a run that uses its whole step budget: 4 n d m per step.
+    pub(super) fn budget_flops(&self, p: &Point) -> f64 {
+        let n = (p.alpha * p.d as f64).round();
+        4.0 * n * (p.d * p.m_hidden) as f64 * self.gd.max_steps(p.d) as f64
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::kit::success_curve::{CrossingSummary, Extrapolation, FiniteSizeFits};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `[simulation]` of `data/fig5.toml`.
 #[derive(Debug, Clone, Serialize)]
@@ -73,7 +73,7 @@ pub struct ByRule<T> {
 }
 
 /// One `[[conclusions.theorem]]`: does α_½ for a width rule with m ≥ d approach the theorem's α?
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TheoremCheck {
     pub width_rule: String,
     pub theorem_alpha: f64,
@@ -91,11 +91,11 @@ pub struct TheoremCheck {
     /// The theorem's α lies inside the 95 % interval of a.
     pub infinite_d_consistent_with_theorem: Option<bool>,
     /// The model with the smaller χ²/dof ("inverse_d" or "log_d").
-    pub better_finite_size_model: Option<&'static str>,
+    pub better_finite_size_model: Option<String>,
 }
 
 /// One `[[conclusions.width_comparison]]`: α_½(m = 1) − α_½(m) at the largest d.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WidthComparison {
     pub d: usize,
     pub m_small: usize,
@@ -112,7 +112,7 @@ pub struct WidthComparison {
 }
 
 /// `[conclusions]`: the answers of the figure, as numbers and booleans.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Conclusions {
     pub theorem: Vec<TheoremCheck>,
     pub width_comparison: Vec<WidthComparison>,

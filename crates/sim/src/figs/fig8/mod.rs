@@ -4,28 +4,26 @@
 //! y = |X w*|. Success: |m| ≥ 0.99 within the physical time budget T (t = k η); a run that
 //! reaches T without it is a failure (the budget rule, stated in the summary).
 
-use super::psgd::with_stepper;
-pub use super::psgd::{ALGORITHMS, Algorithm};
-use super::{check_alphas, check_positive, note, same};
+use crate::experiment::check_positive;
 use crate::experiment::{Headline, Mode, Plan, PointSims, Report, Sims, SimulationSummary, Sizes};
-use crate::kit::success_curve::{Curve, check_size};
+use crate::kit::grid::{check_alphas, same};
+use crate::kit::note;
+use crate::kit::psgd::with_stepper;
+pub use crate::kit::psgd::{ALGORITHMS, Algorithm, Q_MAX, RECOVERY_OVERLAP, Schedule};
+use crate::kit::success_curve::{Curve, Grid};
 use crate::success::{BootstrapCrossing, SuccessPoint, bootstrap_crossing};
 use crate::{Error, Experiment, Stat, Status};
-use gardner_algorithms::psgd::{self, Batch, Observation, Start};
+use gardner_algorithms::psgd::{self, Observation, Start};
 use gardner_models::rng::Rng;
 use gardner_models::run::{Termination, stop};
 use serde::{Deserialize, Serialize};
-
-/// Success threshold on the final |m|.
-pub const SUCCESS_OVERLAP: f64 = 0.99;
 
 /// A size section.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SizeSpec {
-    pub dims: Vec<usize>,
-    pub alphas: Vec<f64>,
-    pub seeds: usize,
+    #[serde(flatten)]
+    pub grid: Grid,
     /// α values re-run at η/2 at the smallest d (the step-size check).
     pub eta_check_alphas: Vec<f64>,
 }
@@ -35,14 +33,8 @@ pub struct SizeSpec {
 #[serde(deny_unknown_fields)]
 pub struct Fig8 {
     pub seed: u64,
-    /// Learning rate η (physical time t = k η).
-    pub eta: f64,
-    /// Batch fraction b of SGD and p-SGD.
-    pub b: f64,
-    /// Persistence time τ of p-SGD.
-    pub tau: f64,
-    /// Batch convention of SGD and p-SGD (required: `mean`, the talk's, or `sum`).
-    pub batch: Batch,
+    #[serde(flatten)]
+    pub schedule: Schedule,
     /// Physical time budget T: at most T/η steps.
     pub time_budget: f64,
     /// Bootstrap of α½: replicates and seed.
@@ -97,6 +89,18 @@ mod report;
 
 pub use report::*;
 
+impl Fig8 {
+    /// (d, α grid, η) of the curves of each algorithm, in plan order: every d at η, then the
+    /// step-size check at the smallest d at η/2.
+    fn curves<'a>(&self, s: &'a SizeSpec) -> Vec<(usize, &'a [f64], f64)> {
+        let (g, eta) = (&s.grid, self.schedule.eta);
+        let d0 = *g.dims.iter().min().expect("checked");
+        let main = g.dims.iter().map(|&d| (d, g.alphas.as_slice(), eta));
+        let check = (d0, s.eta_check_alphas.as_slice(), eta / 2.0);
+        main.chain([check]).collect()
+    }
+}
+
 impl Experiment for Fig8 {
     type Point = Point;
     type Obs = Obs;
@@ -105,22 +109,13 @@ impl Experiment for Fig8 {
 
     fn plan(&self, mode: Mode) -> Result<Plan<Point>, Error> {
         let s = self.sizes.pick(mode);
-        check_size(mode.name(), &s.dims, &s.alphas, s.seeds)?;
+        s.grid.check(mode.name())?;
         check_alphas(mode.name(), &s.eta_check_alphas)?;
-        check_positive("eta", self.eta)?;
+        let eta = self.schedule.eta;
+        self.schedule.validate(&[eta, eta / 2.0])?;
         check_positive("time_budget", self.time_budget)?;
-        for a in ALGORITHMS {
-            a.selection(self.b, self.tau, self.batch, self.eta)?;
-            a.selection(self.b, self.tau, self.batch, self.eta / 2.0)?;
-        }
-        // every d at η, then the step-size check at the smallest d at η/2
-        let (eta, d0) = (self.eta, *s.dims.iter().min().expect("non-empty"));
         let mut pts = Vec::new();
-        for (d, alphas, eta) in (s.dims.iter().map(|&d| (d, &s.alphas, eta))).chain([(
-            d0,
-            &s.eta_check_alphas,
-            eta / 2.0,
-        )]) {
+        for (d, alphas, eta) in self.curves(s) {
             for algorithm in ALGORITHMS {
                 let point = |&alpha| Point {
                     alpha,
@@ -131,17 +126,18 @@ impl Experiment for Fig8 {
                 pts.extend(alphas.iter().map(point));
             }
         }
+        let sc = &self.schedule;
         Plan::new(
             pts,
-            s.seeds,
-            &(self.seed, self.b, self.tau, self.batch, self.time_budget),
+            s.grid.seeds,
+            &(self.seed, sc.b, sc.tau, sc.batch, self.time_budget),
         )
     }
     fn task_bytes(&self, p: &Point) -> u64 {
-        super::psgd::task_bytes(p.alpha, p.d)
+        crate::kit::psgd::task_bytes(p.alpha, p.d)
     }
     fn task_cost(&self, p: &Point) -> f64 {
-        p.alpha * (p.d * p.d) as f64 * p.algorithm.batch_fraction(self.b) / p.eta
+        p.alpha * (p.d * p.d) as f64 * self.schedule.batch_fraction(p.algorithm) / p.eta
     }
     fn run(&self, p: &Point, rng: &mut Rng) -> Result<(Obs, Termination), Error> {
         let steps = (self.time_budget / p.eta).ceil() as usize;
@@ -149,14 +145,14 @@ impl Experiment for Fig8 {
             eta: p.eta,
             max_steps: steps,
             record_every: steps.max(1),
-            q_max: 1e6,
+            q_max: Q_MAX,
         };
-        let selection = p.algorithm.selection(self.b, self.tau, self.batch, p.eta)?;
+        let selection = self.schedule.selection(p.algorithm, p.eta)?;
         let start = Start::Random { q0: 1.0 };
         let trace = with_stepper((p.d, p.alpha), selection, &config, &start, rng, |st| {
             psgd::driver(config.q_max)
                 .stop(stop::tolerance(
-                    |o: &Observation| SUCCESS_OVERLAP - o.step.m.abs(),
+                    |o: &Observation| RECOVERY_OVERLAP - o.step.m.abs(),
                     0.0,
                 ))
                 .stop(stop::budget(
@@ -168,7 +164,7 @@ impl Experiment for Fig8 {
                 .map_err(Error::from)
         })?;
         let last = trace.last().ok_or("no observation")?.step;
-        let success = last.m.abs() >= SUCCESS_OVERLAP;
+        let success = last.m.abs() >= RECOVERY_OVERLAP;
         Ok((
             Obs {
                 overlap: last.m.abs(),

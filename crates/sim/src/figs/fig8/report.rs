@@ -38,15 +38,9 @@ pub struct Summary {
 }
 
 impl Fig8 {
-    fn row(&self, p: &PointSims<Self>) -> Row {
-        let pt = p.point;
-        let n = p.done().count();
-        let k = p.done().filter(|(o, _)| o.success).count();
-        let sp = SuccessPoint {
-            alpha: pt.alpha,
-            successes: k,
-            trials: n,
-        };
+    /// The row of a point with its success count `sp`.
+    fn row(&self, p: &PointSims<Self>, sp: &SuccessPoint) -> Row {
+        let (pt, sc) = (p.point, &self.schedule);
         let (lo, hi) = sp.interval();
         let t = Stat::of(
             &p.done()
@@ -67,11 +61,11 @@ impl Fig8 {
             alpha: pt.alpha,
             d: pt.d,
             algorithm: pt.algorithm,
-            b: pt.algorithm.batch_fraction(self.b),
+            b: sc.batch_fraction(pt.algorithm),
             tau: match pt.algorithm {
                 Algorithm::Gd => None,
-                Algorithm::Sgd => Some(pt.eta / self.b),
-                Algorithm::Psgd => Some(self.tau),
+                Algorithm::Sgd => Some(pt.eta / sc.b),
+                Algorithm::Psgd => Some(sc.tau),
             },
             eta: pt.eta,
             success_rate: sp.rate(),
@@ -90,15 +84,18 @@ impl Fig8 {
     pub(super) fn tables(&self, mode: Mode, sims: &Sims<Fig8>) -> Result<Report<Fig8>, Error> {
         let s = self.sizes.pick(mode);
         note("fig8: success curves and bootstrap…");
-        let rows: Vec<Row> = sims.points.iter().map(|p| self.row(p)).collect();
-        let mut alpha_half = Vec::new();
-        for &d in &s.dims {
+        let (mut rows, mut alpha_half) = (Vec::new(), Vec::new());
+        for (d, _, eta) in self.curves(s) {
             for algorithm in ALGORITHMS {
-                let member =
-                    |p: &Point| same(p.eta, self.eta) && p.d == d && p.algorithm == algorithm;
-                let pts = Curve::of(sims, member, |p| p.alpha, |o| o.success).points;
+                let member = |p: &Point| same(p.eta, eta) && p.d == d && p.algorithm == algorithm;
+                let curve = Curve::of(sims, member, |p| p.alpha, |o| o.success);
+                let pts = &curve.points;
+                rows.extend(curve.sims.iter().zip(pts).map(|(p, sp)| self.row(p, sp)));
+                if !same(eta, self.schedule.eta) {
+                    continue;
+                }
                 let seed = self.bootstrap_seed ^ (d as u64) << 8 ^ algorithm as u64;
-                let bc = bootstrap_crossing(&pts, 0.5, self.bootstrap_replicates, 0.95, seed);
+                let bc = bootstrap_crossing(pts, 0.5, self.bootstrap_replicates, 0.95, seed);
                 alpha_half.push(AlphaHalf {
                     algorithm,
                     d,
@@ -106,7 +103,7 @@ impl Fig8 {
                 });
             }
         }
-        let dmax = *s.dims.iter().max().expect("validated");
+        let dmax = *s.grid.dims.iter().max().expect("validated");
         let mut order: Vec<(f64, Algorithm)> = alpha_half
             .iter()
             .filter(|a| a.d == dmax)
@@ -134,17 +131,17 @@ impl Fig8 {
                 .find(|r| r.algorithm == a && same(r.alpha, alpha) && r.d == d && same(r.eta, eta))
                 .map_or(f64::NAN, |r| r.success_rate)
         };
-        let d0 = *s.dims.iter().min().expect("validated");
+        let d0 = *s.grid.dims.iter().min().expect("validated");
         let eta_check = ALGORITHMS
             .iter()
             .flat_map(|&a| s.eta_check_alphas.iter().map(move |&alpha| (a, alpha)))
             .map(|(a, alpha)| {
                 let (p1, p2) = (
-                    rate(a, alpha, d0, self.eta),
-                    rate(a, alpha, d0, self.eta / 2.0),
+                    rate(a, alpha, d0, self.schedule.eta),
+                    rate(a, alpha, d0, self.schedule.eta / 2.0),
                 );
                 let p = 0.5 * (p1 + p2);
-                let se = (p * (1.0 - p) * 2.0 / s.seeds as f64).sqrt();
+                let se = (p * (1.0 - p) * 2.0 / s.grid.seeds as f64).sqrt();
                 EtaCheck {
                     algorithm: a,
                     alpha,
@@ -158,10 +155,10 @@ impl Fig8 {
         let summary = Summary {
             eta_check,
             budget_rule: format!(
-                "success = |m| >= {SUCCESS_OVERLAP} within physical time T = {} (at most T/eta steps, the same T for every algorithm and d); a run reaching T without it is a failure",
+                "success = |m| >= {RECOVERY_OVERLAP} within physical time T = {} (at most T/eta steps, the same T for every algorithm and d); a run reaching T without it is a failure",
                 self.time_budget
             ),
-            batch_convention: crate::figs::psgd::batch_convention(self.batch, self.b),
+            batch_convention: self.schedule.batch_convention(),
             alpha_half,
             ordering_at_largest_d: order.into_iter().map(|(_, a)| a).collect(),
             simulation: SimulationSummary::of(sims),

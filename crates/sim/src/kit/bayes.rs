@@ -1,14 +1,34 @@
 //! Bayes-optimal theory (state evolution) beside GAMP at finite d: shared by fig1 and fig3.
 
-use super::{ModelSpec, check_alphas, check_counts, note, same, theory_grid};
-use crate::experiment::{Mode, Plan, Sims};
+use super::grid::{check_alphas, same, theory_grid};
+use super::note;
+use crate::experiment::{Headline, Mode, Plan, Report, Sims, Sizes, check_counts};
 use crate::{Error, Experiment, SimulationSummary, Stat, Status};
 use gardner_algorithms::gamp;
 use gardner_models::data::teacher_data;
 use gardner_models::rng::Rng;
 use gardner_models::run::Termination;
-use gardner_theory::{BayesPoint, SeConfig, bayes_curve};
+use gardner_models::{AnyChannel, AnyPrior, ChannelSpec, PriorSpec};
+use gardner_theory::{
+    BayesPoint, ChannelSide, PriorSide, SeConfig, ThresholdConfig, bayes_curve, thresholds,
+};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+/// `[model]`: the teacher's prior and channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub prior: PriorSpec,
+    pub channel: ChannelSpec,
+}
+
+impl ModelSpec {
+    /// Validated prior and channel.
+    pub fn build(&self) -> Result<(AnyPrior, AnyChannel), Error> {
+        Ok((self.prior.build()?, self.channel.build()?))
+    }
+}
 
 /// What fig1 and fig3 share in their spec (flattened into it): the teacher, the base seed,
 /// GAMP's and state evolution's settings.
@@ -126,6 +146,43 @@ impl BayesSpec {
     }
 }
 
+/// A Bayes-optimal figure with GAMP (fig1, fig3): the figure names its spec's [`BayesSpec`]
+/// and run sizes and writes its report; the template plans and runs the GAMP tasks (the
+/// [`Experiment`] impl of every `GampFigure`).
+pub trait GampFigure: Serialize + DeserializeOwned + Sync {
+    /// One CSV row.
+    type Row: Serialize + DeserializeOwned;
+    /// The summary tables.
+    type Summary: Serialize;
+    /// The shared part of the spec and the run sizes.
+    fn gamp(&self) -> (&BayesSpec, &Sizes<SimSpec>);
+    /// Theory and simulations → rows, summary, headline numbers ([`Experiment::report`]).
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error>
+    where
+        Self: Experiment;
+}
+
+impl<F: GampFigure> Experiment for F {
+    type Point = GampPoint;
+    type Obs = GampObs;
+    type Row = F::Row;
+    type Summary = F::Summary;
+
+    fn plan(&self, mode: Mode) -> Result<Plan<GampPoint>, Error> {
+        let (bayes, sizes) = self.gamp();
+        bayes.plan(mode, sizes.pick(mode))
+    }
+    fn task_bytes(&self, p: &GampPoint) -> u64 {
+        BayesSpec::task_bytes(p)
+    }
+    fn run(&self, p: &GampPoint, rng: &mut Rng) -> Result<(GampObs, Termination), Error> {
+        self.gamp().0.run(p, rng)
+    }
+    fn report(&self, mode: Mode, sims: &Sims<Self>) -> Result<Report<Self>, Error> {
+        GampFigure::report(self, mode, sims)
+    }
+}
+
 /// The simulations at one α of the theory grid: `stat(f)` over the seeds (no value when α
 /// was not simulated), and the row status of theory `t` beside them.
 pub struct AtAlpha<'a, E: Experiment>(Option<&'a crate::PointSims<E>>);
@@ -153,7 +210,7 @@ impl<'a, E: Experiment<Point = GampPoint, Obs = GampObs>> AtAlpha<'a, E> {
 }
 
 /// `[simulation]` of a GAMP figure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GampSummary {
     pub d: usize,
     pub seeds: usize,
@@ -162,4 +219,35 @@ pub struct GampSummary {
     pub gamp: gamp::Config,
     #[serde(flatten)]
     pub cost: SimulationSummary,
+}
+
+/// α_IT and α_AMP of a Bayes-optimal problem (NaN: not found in the scan) and how α_IT was
+/// found (fig3, and fig4's comparison).
+pub struct Thresholds {
+    pub alpha_it: f64,
+    pub alpha_amp: f64,
+    pub it_kind: String,
+}
+
+impl Thresholds {
+    /// Of (prior, channel), by [`gardner_theory::thresholds()`].
+    pub fn of(
+        prior: &impl PriorSide,
+        channel: &impl ChannelSide,
+        cfg: &ThresholdConfig,
+    ) -> Result<Self, Error> {
+        let th = thresholds(prior, channel, cfg).map_err(|e| format!("thresholds: {e}"))?;
+        Ok(Self {
+            alpha_it: th.alpha_it.unwrap_or(f64::NAN),
+            alpha_amp: th.alpha_amp.unwrap_or(f64::NAN),
+            it_kind: format!("{:?}", th.it_kind),
+        })
+    }
+    /// `alpha_it` and `alpha_amp` as headline numbers within `tol`.
+    pub fn headline(&self, tol: f64) -> Vec<Headline> {
+        vec![
+            Headline::new("alpha_it", self.alpha_it, tol),
+            Headline::new("alpha_amp", self.alpha_amp, tol),
+        ]
+    }
 }
