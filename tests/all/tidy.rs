@@ -1,7 +1,8 @@
 //! House rules a program can check (docs/dev/style.md): every config that deserialises
 //! rejects unknown fields or goes through a validating constructor, no ignored tests, every
 //! module has docs, no reference to files outside the repository, every declared
-//! dependency is used, and the figures agree everywhere they are listed.
+//! dependency is used, the figures agree everywhere they are listed, and committed summaries
+//! record the current spec's hash.
 
 use std::path::{Path, PathBuf};
 
@@ -262,6 +263,32 @@ fn figures_agree_across_specs_registry_snapshots_and_readme() {
             ids, &registry,
             "{what} and the figure registry (gardner_sim::registry) disagree"
         );
+    }
+}
+
+/// Every committed summary (data/, data/quick/, data/full/) records the FNV-1a hash of the
+/// spec it was computed from, and that is the current papers/<fig>.toml: an edited spec
+/// (even its comments) must be followed by a rerun or a hash update, or the provenance lies.
+#[test]
+fn committed_summaries_record_the_current_spec_hash() {
+    for fig in gardner_sim::registry::all() {
+        let id = fig.id();
+        let spec = std::fs::read(root().join(format!("papers/{id}.toml"))).unwrap();
+        let hash = format!("{:016x}", gardner_sim::key::fnv1a(&spec));
+        for dir in ["data", "data/quick", "data/full"] {
+            let Ok(text) = std::fs::read_to_string(root().join(format!("{dir}/{id}.toml"))) else {
+                continue;
+            };
+            let recorded = text
+                .lines()
+                .find_map(|l| l.strip_prefix("spec_fnv1a = "))
+                .map(|v| v.trim_matches('"'));
+            assert_eq!(
+                recorded,
+                Some(hash.as_str()),
+                "{dir}/{id}.toml: spec_fnv1a differs from papers/{id}.toml's hash"
+            );
+        }
     }
 }
 
