@@ -32,7 +32,8 @@ use pyo3::types::PyDict;
 ///     discretisation error, largest over m, q, train_loss); for the particle solvers also
 ///     ``response_ess`` (the smallest effective number of particles carrying a row of the
 ///     memory kernel M_R; a few of N means a heavy-tailed, biased estimate) and
-///     ``response_ess_time`` (the time of that row).
+///     ``response_ess_time`` (the time of that row) and ``response_ess_first`` (the same for
+///     the first row, whose spread is the curvature's alone: the reference).
 ///
 /// Raises:
 ///     ValueError: invalid config (the message names the parameter and its bound).
@@ -67,7 +68,8 @@ pub fn dmft<'py>(py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<Bound<
     let out = match sol.response_ess {
         Some(e) => out
             .item("response_ess", e.particles)?
-            .item("response_ess_time", e.time)?,
+            .item("response_ess_time", e.time)?
+            .item("response_ess_first", e.first)?,
         None => out,
     };
     let out = if replicated {

@@ -416,11 +416,12 @@ impl<L: GenError> Step for CoarseDmft<L> {
                         *acc += a.f * fb;
                     }
                     if a.c != 0.0 {
+                        let mut w = 0.0;
                         for (acc, y) in pt.mr.iter_mut().zip(&a.y_row) {
                             *acc += a.c * y;
+                            w += y.abs();
                         }
-                        pt.ess
-                            .push(a.c.abs() * a.y_row.iter().map(|y| y.abs()).sum::<f64>());
+                        pt.ess.push(a.c.abs() * w);
                     }
                     pt.ff += a.f * a.f;
                     pt.c += a.c;
@@ -431,14 +432,11 @@ impl<L: GenError> Step for CoarseDmft<L> {
             })
             .collect();
         parts.iter().for_each(|pt| tot.add(pt));
-        if let Some(e) = tot.ess.value()
-            && self.response_ess.is_none_or(|r| e < r.particles)
-        {
-            self.response_ess = Some(ResponseEss {
-                particles: e,
-                time: self.setup.grid.time(k),
-            });
-        }
+        ResponseEss::update(
+            &mut self.response_ess,
+            tot.ess.value(),
+            self.setup.grid.time(k),
+        );
         let scale = alpha / n as f64;
         let mc_row: Vec<f64> = tot.mc.iter().map(|x| x * scale).collect();
         let mr: Vec<f64> = tot.mr.iter().map(|x| x * scale).collect();
@@ -660,15 +658,17 @@ mod tests {
 
     #[test]
     fn response_ess_separates_the_light_and_heavy_tailed_memory_kernels() {
-        // N = 1000 to t = 10: the square loss (p-SGD, ridge) keeps about 0.45 N effective
-        // particles in every M_R row (measured 446); phase retrieval (GD, spherical, α = 1.5,
-        // m0 = 0.25) drops to a few per cent of N by t ≈ 1 (measured 32)
+        // N = 1000 to t = 10. The first row measures the curvature's own spread (square loss
+        // 498 effective particles, phase retrieval 101: c is a quartic of Gaussians); the
+        // worst row stays near it for the square loss (p-SGD, ridge; measured 446) and falls
+        // to a third of it for phase retrieval (GD, spherical, α = 1.5, m0 = 0.25; measured
+        // 32 at t = 1.11), where responses grow
         fn ess<L: GenError>(
             loss: L,
             teacher: Teacher,
             reg: Regularisation,
             sel: Selection,
-        ) -> (f64, f64) {
+        ) -> ResponseEss {
             let setup = Setup {
                 loss,
                 teacher,
@@ -683,24 +683,29 @@ mod tests {
             };
             let mut c = CoarseDmft::new(setup, 4, 128).unwrap();
             run(&mut c, 1000);
-            let r = c.response_ess().unwrap();
-            (r.particles, r.time)
+            c.response_ess().unwrap()
         }
         let psgd = Selection::persistent(0.5, 1.0, Batch::Mean).unwrap();
-        let (light, _) = ess(
+        let light = ess(
             Loss::Square,
             Teacher::Linear,
             Regularisation::Ridge(0.05),
             psgd,
         );
-        assert!(light > 300.0, "square loss: {light}");
-        let (heavy, t) = ess(
+        assert!(
+            light.ratio() > 0.8 && light.particles > 400.0,
+            "square loss: {light:?}"
+        );
+        let heavy = ess(
             PhaseRetrieval,
             Teacher::Abs,
             Regularisation::Spherical,
             Selection::gd(),
         );
-        assert!(heavy < 100.0, "phase retrieval: {heavy} at t = {t}");
+        assert!(
+            heavy.ratio() < 0.5 && heavy.time > 0.5,
+            "phase retrieval: {heavy:?}"
+        );
     }
 
     #[test]

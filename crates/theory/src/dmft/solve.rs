@@ -72,9 +72,10 @@ pub struct Solution {
     /// solvers.
     pub error_estimate: Option<f64>,
     /// The particle solvers: the smallest effective number of particles (Kish's (Σw)²/Σw²,
-    /// w_a = particle a's share of the row) of any M_R row of any replica. A few where one
-    /// particle carries the memory kernel: the Monte-Carlo estimate is then heavy-tailed and
-    /// biased at any practical N (see the `solver` module docs). `None` for the other solvers.
+    /// w_a = particle a's share of the row) of any M_R row of any replica, with that
+    /// replica's first row as the reference ([`ResponseEss`]). Far below the reference where
+    /// rare particles carry the memory kernel: the Monte-Carlo estimate is then heavy-tailed
+    /// and biased at any practical N. `None` for the other solvers.
     pub response_ess: Option<ResponseEss>,
 }
 

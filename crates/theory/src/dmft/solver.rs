@@ -353,13 +353,44 @@ impl Ess {
 /// converges only logarithmically (phase retrieval; ARCHITECTURE.md, "Accuracy of the
 /// particle DMFT for phase retrieval").
 ///
-/// The solvers keep the row with the smallest value and its time.
+/// The solvers keep the row with the smallest value, its time, and the value of the first row
+/// as the reference: there Z ≈ 1, so it measures the spread of the curvature alone (phase
+/// retrieval's c = s(3h̃² − y²) is a fourth-order polynomial of Gaussians, about 0.1 N), and
+/// a worst row far below it is the responses' doing.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ResponseEss {
-    /// Effective number of particles (Σw)²/Σw² of that row.
+    /// Effective number of particles (Σw)²/Σw² of the worst row.
     pub particles: f64,
     /// Its time.
     pub time: f64,
+    /// The same for the first row with curvature (the reference).
+    pub first: f64,
+}
+
+impl ResponseEss {
+    /// Fold the row at `time` with effective number `e` into `slot`.
+    pub(crate) fn update(slot: &mut Option<ResponseEss>, e: Option<f64>, time: f64) {
+        let Some(e) = e else { return };
+        match slot {
+            None => {
+                *slot = Some(ResponseEss {
+                    particles: e,
+                    time,
+                    first: e,
+                })
+            }
+            Some(r) if e < r.particles => {
+                r.particles = e;
+                r.time = time;
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The worst row relative to the first: well below 1 when responses concentrate.
+    pub fn ratio(&self) -> f64 {
+        self.particles / self.first
+    }
 }
 
 /// Per-chunk partial sums of the kernel row k.
@@ -464,14 +495,11 @@ impl<L: GenError> Step for Dmft<L> {
             tot.fh += pt.fh;
             tot.ess.add(&pt.ess);
         }
-        if let Some(e) = tot.ess.value()
-            && self.response_ess.is_none_or(|r| e < r.particles)
-        {
-            self.response_ess = Some(ResponseEss {
-                particles: e,
-                time: self.setup.grid.time(k),
-            });
-        }
+        ResponseEss::update(
+            &mut self.response_ess,
+            tot.ess.value(),
+            self.setup.grid.time(k),
+        );
         let scale = alpha / n as f64;
         let mc_row: Vec<f64> = tot.mc.iter().map(|x| x * scale).collect();
         let mr_row: Vec<f64> = tot.mr.iter().map(|x| x * scale).collect();
